@@ -1,0 +1,49 @@
+// The one interface every collector implements, in the spirit of node_exporter's
+// `Collector.Update(ch)`: a collector writes this scrape's samples into the registry it
+// is handed and throws when it cannot. The scrape engine (src/exporter/scrape.ts) gives
+// every collector a fresh registry per scrape, so a process or mount that vanished
+// never lingers with its last value, and one collector's failure cannot break another.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+
+export interface CollectContext {
+  /** A registry of its own for this collector and this scrape. */
+  readonly registry: Registry;
+  /** Aborted when the scrape deadline passes; long collectors should check it. */
+  readonly signal: AbortSignal;
+}
+
+export interface Collector {
+  /** The `collector` label value of vigil_collector_success and _duration_seconds. */
+  readonly name: string;
+  collect(ctx: CollectContext): Promise<void>;
+  /** Releases timers, sockets or watchers the collector holds (optional). */
+  close?(): Promise<void> | void;
+}
+
+/** What a collector factory is handed: its own config section plus shared facilities. */
+export interface CollectorDeps {
+  readonly logger: Logger;
+  /** Where the host's /proc, /sys and / are (node_exporter's --path.procfs & co.). */
+  readonly paths: { readonly procfs: string; readonly sysfs: string; readonly rootfs: string };
+}
+
+// Small constructors so collectors read as a list of families rather than boilerplate.
+// Counters get their absolute value with inc(): the registry is new every scrape.
+export function gauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Gauge<L> {
+  return new Gauge({ name, help, labelNames, registers: [registry] });
+}
+
+export function counter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}

@@ -1,0 +1,62 @@
+// Reads, parses and validates vigil.yml. Every failure becomes a ConfigError whose
+// message names the file and the dotted path of the bad field, which is what the CLI
+// prints before exiting 1.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${file}: invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** The example config shipped with Vigil, used when no --config.file is given. */
+export const EXAMPLE_CONFIG_FILE = fileURLToPath(new URL('../../examples/vigil.yml', import.meta.url));
+
+/** `exporter.collectors.process.groups[2].cmdline`, the way a user would point at it. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || '(top level)';
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length ? `${formatPath(issue.path)}: ` : '';
+    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  }
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+export function parseConfig(text: string, file: string): Config {
+  let raw: unknown;
+  try {
+    // An empty file means "all defaults", not an error.
+    raw = text.trim() === '' ? {} : (yaml.load(text, { filename: file }) ?? {});
+  } catch (err) {
+    throw new ConfigError(file, [`YAML: ${(err as Error).message}`]);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(file, result.error.issues.map(describe));
+  return result.data;
+}
+
+export async function loadConfig(file: string = EXAMPLE_CONFIG_FILE): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  return parseConfig(text, file);
+}
