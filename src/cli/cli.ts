@@ -1,0 +1,170 @@
+// `vigil <command> [flags]`: parses arguments, loads the config, starts what was asked.
+// Returns an exit code for one-shot commands; servers run until SIGINT or SIGTERM.
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createLogger, type LogLevel } from '../log.js';
+import { parseListenAddress } from '../listen.js';
+import { startExporter, type RunningServer } from '../exporter/server.js';
+import { VERSION } from '../version.js';
+import { FLAGS, flagHelp, resolveFlags, type FlagKey, type FlagValues } from './flags.js';
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly flags: readonly FlagKey[];
+  run(flags: FlagValues, positionals: string[], io: Io): Promise<number | RunningServer[]>;
+}
+
+const SERVER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'logLevel'];
+
+const COMMANDS: Record<string, Command> = {
+  exporter: {
+    summary: 'Serve host, process, container and probe metrics on /metrics.',
+    usage: 'vigil exporter [flags]',
+    flags: SERVER_FLAGS,
+    async run(flags) {
+      const { config, logger } = await prepare(flags);
+      return [await startExporter(config, logger)];
+    },
+  },
+  relay: {
+    summary: 'Receive Alertmanager webhooks and post them to Slack (not built yet).',
+    usage: 'vigil relay [flags]',
+    flags: ['configFile', 'logLevel'],
+    async run(_flags, _positionals, io) {
+      io.err('vigil relay: the Slack relay is not built yet; `vigil exporter` is available.\n');
+      return 1;
+    },
+  },
+  all: {
+    summary: 'Run the exporter and the relay in one process.',
+    usage: 'vigil all [flags]',
+    flags: SERVER_FLAGS,
+    async run(flags) {
+      const { config, logger } = await prepare(flags);
+      const servers = [await startExporter(config, logger)];
+      logger.warn('the relay is not built yet: `vigil all` runs the exporter only');
+      return servers;
+    },
+  },
+  'check-config': {
+    summary: 'Validate a configuration file; print what is wrong and exit 1, or exit 0.',
+    usage: 'vigil check-config FILE',
+    flags: [],
+    async run(_flags, positionals, io) {
+      const file = positionals[0];
+      if (!file || positionals.length > 1) {
+        io.err('usage: vigil check-config FILE\n');
+        return 2;
+      }
+      await loadConfig(file);
+      io.out(`${file}: OK\n`);
+      return 0;
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+/** Config from file, then the flags that override it; a logger at the effective level. */
+async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Logger }> {
+  const config = await loadConfig(flags.configFile ?? EXAMPLE_CONFIG_FILE);
+  if (flags.listenAddress !== undefined) {
+    parseListenAddress(flags.listenAddress); // fail early with the flag's own message
+    config.exporter.listen_address = flags.listenAddress;
+  }
+  if (flags.telemetryPath !== undefined) {
+    if (!flags.telemetryPath.startsWith('/')) throw new UsageError(`--${FLAGS.telemetryPath.name} must start with "/"`);
+    config.exporter.telemetry_path = flags.telemetryPath;
+  }
+  if (flags.logLevel !== undefined) {
+    if (!['debug', 'info', 'warn', 'error'].includes(flags.logLevel)) {
+      throw new UsageError(`--${FLAGS.logLevel.name} must be one of debug, info, warn, error; got ${JSON.stringify(flags.logLevel)}`);
+    }
+    config.log.level = flags.logLevel as LogLevel;
+  }
+  // Validate the effective listen address now, naming where it came from.
+  try {
+    parseListenAddress(config.exporter.listen_address);
+  } catch (err) {
+    throw new UsageError(`exporter.listen_address: ${(err as Error).message}`);
+  }
+  return { config, logger: createLogger(config.log.level) };
+}
+
+function mainHelp(): string {
+  const cmds = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
+    .join('\n');
+  return `usage: vigil <command> [flags]
+
+Vigil ${VERSION}: Prometheus metrics for hosts, processes, containers and probes,
+and a Slack relay for Alertmanager.
+
+Commands:
+${cmds}
+
+Run "vigil <command> --help" for a command's flags.
+`;
+}
+
+function commandHelp(name: string, cmd: Command): string {
+  const flags = cmd.flags.length ? `\nFlags:\n${flagHelp(cmd.flags)}\n` : '';
+  return `usage: ${cmd.usage}\n\n${cmd.summary}\n${flags}`;
+}
+
+/** Runs the CLI. Resolves to an exit code, or to the servers that keep the process alive. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number | RunningServer[]> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    io.out(`vigil ${VERSION} (node ${process.version})\n`);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err(`vigil: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}`);
+    return 2;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+    for (const key of cmd.flags) options[FLAGS[key].name] = { type: 'string' };
+    ({ values, positionals } = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true }));
+  } catch (err) {
+    io.err(`vigil ${name}: ${(err as Error).message}\n\n${commandHelp(name, cmd)}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(commandHelp(name, cmd));
+    return 0;
+  }
+  try {
+    return await cmd.run(resolveFlags(cmd.flags, values, io.env), positionals, io);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof UsageError) {
+      io.err(`vigil ${name}: ${err.message}\n`);
+      return 2;
+    }
+    // Startup failures such as EADDRINUSE: one line, no stack trace for the operator.
+    const code = (err as NodeJS.ErrnoException).code;
+    io.err(`vigil ${name}: ${code ? `${code}: ` : ''}${(err as Error).message}\n`);
+    return 1;
+  }
+}

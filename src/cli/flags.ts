@@ -1,0 +1,63 @@
+// Command-line flags in the exporters' style (--web.listen-address, --config.file, ...).
+// Each can also come from an environment variable, which is what container and systemd
+// deployments reach for; a flag given on the command line wins over its variable.
+export interface Flag {
+  readonly name: string;
+  readonly env: string;
+  readonly help: string;
+  readonly placeholder: string;
+}
+
+export const FLAGS = {
+  configFile: {
+    name: 'config.file',
+    env: 'VIGIL_CONFIG_FILE',
+    help: 'Vigil configuration file (default: the built-in examples/vigil.yml).',
+    placeholder: 'FILE',
+  },
+  listenAddress: {
+    name: 'web.listen-address',
+    env: 'VIGIL_WEB_LISTEN_ADDRESS',
+    help: 'Address to listen on for the exporter\'s web interface and telemetry (default ":9469", or exporter.listen_address).',
+    placeholder: 'ADDR',
+  },
+  telemetryPath: {
+    name: 'web.telemetry-path',
+    env: 'VIGIL_WEB_TELEMETRY_PATH',
+    help: 'Path under which to expose metrics (default "/metrics", or exporter.telemetry_path).',
+    placeholder: 'PATH',
+  },
+  logLevel: {
+    name: 'log.level',
+    env: 'VIGIL_LOG_LEVEL',
+    help: 'Only log messages with the given severity or above: debug, info, warn, error (default info, or log.level).',
+    placeholder: 'LEVEL',
+  },
+} as const satisfies Record<string, Flag>;
+
+export type FlagKey = keyof typeof FLAGS;
+export type FlagValues = Partial<Record<FlagKey, string>>;
+
+/** Flag value from the command line, else from its environment variable. */
+export function resolveFlags(
+  keys: readonly FlagKey[],
+  parsed: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): FlagValues {
+  const out: FlagValues = {};
+  for (const key of keys) {
+    const flag = FLAGS[key];
+    const value = parsed[flag.name] ?? env[flag.env];
+    if (typeof value === 'string' && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+export function flagHelp(keys: readonly FlagKey[]): string {
+  return keys
+    .map((k) => {
+      const f = FLAGS[k];
+      return `  --${f.name}=${f.placeholder}\n      ${f.help}\n      Environment: ${f.env}`;
+    })
+    .join('\n');
+}
