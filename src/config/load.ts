@@ -3,7 +3,7 @@
 // prints before exiting 1.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
+import { load as loadYaml } from 'js-yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
@@ -42,7 +42,7 @@ export function parseConfig(text: string, file: string): Config {
   let raw: unknown;
   try {
     // An empty file means "all defaults", not an error.
-    raw = text.trim() === '' ? {} : (yaml.load(text, { filename: file }) ?? {});
+    raw = text.trim() === '' ? {} : (loadYaml(text, { filename: file }) ?? {});
   } catch (err) {
     throw new ConfigError(file, [`YAML: ${(err as Error).message}`]);
   }

@@ -3,6 +3,8 @@
 // and every default lives here so `vigil check-config` can show the effective config.
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { resolveSecret, Secret, SecretError } from './secret.js';
+import { parseMatcher } from '../relay/matchers.js';
 
 const regex = z.string().superRefine((value, ctx) => {
   try {
@@ -81,14 +83,167 @@ export const exporterSchema = z.strictObject({
     .prefault({}),
 });
 
+const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'expected a name of letters, digits, ".", "_" or "-" (at most 63)');
+
+const byteSize = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/.exec(value.trim());
+  const mult: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1e3, MB: 1e6, GB: 1e9 };
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected a size such as 1048576 or "1MiB", got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return Number(m[1]) * mult[m[2] ?? 'B']!;
+});
+
+/**
+ * A secret given as `key: ${ENV}` or `key_file: /path`; resolved at load time into a
+ * Secret that never prints. `required` makes a missing secret an error.
+ */
+function secretPair<K extends string>(key: K, required: boolean) {
+  const fileKey = `${key}_file` as const;
+  return {
+    shape: { [key]: z.string().optional(), [fileKey]: z.string().optional() } as Record<K | `${K}_file`, z.ZodOptional<z.ZodString>>,
+    resolve(section: Record<string, unknown>, ctx: z.RefinementCtx): Secret | undefined {
+      try {
+        const value = resolveSecret(section[key] as string | undefined, section[fileKey] as string | undefined);
+        if (value === undefined && required) {
+          ctx.addIssue({ code: 'custom', message: `${key} or ${fileKey} is required`, path: [key] });
+        }
+        return value === undefined ? undefined : new Secret(value);
+      } catch (err) {
+        if (!(err instanceof SecretError)) throw err;
+        const where = section[fileKey] !== undefined ? fileKey : key;
+        ctx.addIssue({ code: 'custom', message: err.message, path: [where] });
+        return undefined;
+      }
+    },
+  };
+}
+
+const webhookUrl = secretPair('webhook_url', false);
+const destination = z
+  .strictObject({
+    name,
+    type: z.enum(['slack', 'console']).default('slack'),
+    enabled: z.boolean().default(true),
+    ...webhookUrl.shape,
+  })
+  .transform((d, ctx) => {
+    const url = webhookUrl.resolve(d, ctx);
+    if (d.type === 'slack' && d.webhook_url === undefined && d.webhook_url_file === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a slack destination needs webhook_url (as ${ENV_VAR}) or webhook_url_file', path: ['webhook_url'] });
+    }
+    if (url) {
+      try {
+        const u = new URL(url.reveal());
+        if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
+      } catch {
+        // Never echo the value: it is a secret.
+        ctx.addIssue({ code: 'custom', message: 'the webhook URL is not an http(s) URL', path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
+      }
+    }
+    return { name: d.name, type: d.type, enabled: d.enabled, webhookUrl: url };
+  });
+
+const matcher = z.string().superRefine((value, ctx) => {
+  try {
+    parseMatcher(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+const route = z.strictObject({
+  // Alertmanager matcher syntax; all must match. An empty list matches everything.
+  matchers: z.array(matcher).default([]),
+  destinations: z.array(name).min(1),
+  // Put in front of firing messages of this route, e.g. "<!here>" or "<!subteam^S0123ABC>".
+  mention: z.string().optional(),
+  title_template: z.string().optional(),
+  text_template: z.string().optional(),
+  // Like Alertmanager's `continue`: keep matching later routes after this one.
+  continue: z.boolean().default(false),
+});
+
+const bearer = secretPair('bearer_token', false);
+const password = secretPair('password', true);
+const authSchema = z
+  .strictObject({
+    ...bearer.shape,
+    basic_auth: z
+      .strictObject({ username: z.string().min(1), ...password.shape })
+      .transform((b, ctx) => ({ username: b.username, password: password.resolve(b, ctx) }))
+      .optional(),
+  })
+  .transform((a, ctx) => ({ bearerToken: bearer.resolve(a, ctx), basicAuth: a.basic_auth }));
+
+export const relaySchema = z
+  .strictObject({
+    listen_address: z.string().default(':9470'),
+    // Where the outbox and the channel store live; must survive restarts.
+    data_dir: z.string().default('data/relay'),
+    // Alertmanager webhook authentication (its http_config: bearer or basic auth).
+    auth: authSchema.prefault({}),
+    // Bearer token for the channel management API (/api/v1/channels).
+    api_auth: z
+      .strictObject({ ...bearer.shape })
+      .transform((a, ctx) => ({ bearerToken: bearer.resolve(a, ctx) }))
+      .prefault({}),
+    max_body_bytes: byteSize.default(1024 * 1024),
+    // Times in messages are shown in this IANA zone, named.
+    time_zone: z.string().default('UTC').refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone such as "UTC" or "Asia/Seoul"'),
+    // The same notification (group key, status, alert set) seen again within this window
+    // is a retry or a second Alertmanager replica: dropped and counted. Keep it below the
+    // shortest repeat_interval.
+    dedupe_window: duration.default(300),
+    // An alert with this label set to "false" is not sent (counted as suppressed).
+    suppress_label: z.string().default('notify'),
+    delivery: z
+      .strictObject({
+        // Slack allows about one message per second per incoming webhook.
+        min_interval: duration.default(1),
+        timeout: duration.default(10),
+        // A destination with more waiting notifications than this gets one digest instead.
+        digest_threshold: z.number().int().min(2).default(10),
+      })
+      .prefault({}),
+    destinations: z.array(destination).default([{ name: 'console', type: 'console', enabled: true, webhookUrl: undefined }]),
+    routes: z.array(route).default([]),
+    // Where notifications that no route matched go.
+    default_destinations: z.array(name).default([]),
+  })
+  .superRefine((r, ctx) => {
+    const names = new Set<string>();
+    r.destinations.forEach((d, i) => {
+      if (names.has(d.name)) ctx.addIssue({ code: 'custom', message: `duplicate destination name "${d.name}"`, path: ['destinations', i, 'name'] });
+      names.add(d.name);
+    });
+    const check = (list: readonly string[], path: (string | number)[]) =>
+      list.forEach((n, i) => {
+        if (!names.has(n)) ctx.addIssue({ code: 'custom', message: `unknown destination "${n}"`, path: [...path, i] });
+      });
+    r.routes.forEach((route, i) => check(route.destinations, ['routes', i, 'destinations']));
+    check(r.default_destinations, ['default_destinations']);
+  });
+
 export const configSchema = z.strictObject({
   log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
   exporter: exporterSchema.prefault({}),
-  // Filled in by the relay issue; accepted (and checked to be a mapping) so one file serves both.
-  relay: z.record(z.string(), z.unknown()).optional(),
+  relay: relaySchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type ExporterConfig = Config['exporter'];
 export type CollectorsConfig = ExporterConfig['collectors'];
 export type ProcessGroupConfig = z.infer<typeof processGroup>;
+export type RelayConfig = Config['relay'];
+export type DestinationConfig = RelayConfig['destinations'][number];
+export type RouteConfig = RelayConfig['routes'][number];

@@ -1,0 +1,245 @@
+// Vigil's host collectors against the real node_exporter 1.5 on the same machine: for every
+// node_* family Vigil serves, the same TYPE, HELP, label names and label sets, and values
+// that agree. node_exporter is scraped just before and just after Vigil collects, so a
+// counter must lie between its two readings, and a gauge near them.
+import tap from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Collector, CollectorDeps } from '../../src/collectors/collector.js';
+import {
+  DEFAULT_DISKSTATS_DEVICE_EXCLUDE,
+  DEFAULT_FS_TYPES_EXCLUDE,
+  DEFAULT_MOUNT_POINTS_EXCLUDE,
+  configSchema,
+} from '../../src/config/schema.js';
+import { createCpuCollector } from '../../src/collectors/host/cpu.js';
+import { createDiskstatsCollector } from '../../src/collectors/host/diskstats.js';
+import { createFilesystemCollector } from '../../src/collectors/host/filesystem.js';
+import { createLoadavgCollector } from '../../src/collectors/host/loadavg.js';
+import { createMeminfoCollector } from '../../src/collectors/host/meminfo.js';
+import { createNetdevCollector } from '../../src/collectors/host/netdev.js';
+import { createStatCollector } from '../../src/collectors/host/stat.js';
+import { collect, silentLogger } from '../helpers/collect.js';
+import { labelKey, parseExposition, type Exposition, type Sample } from '../helpers/exposition.js';
+
+const MISSING = 'prometheus-node-exporter not found: apt-get install -y prometheus-node-exporter';
+const STARTUP_MS = 15_000;
+const FETCH_MS = 10_000;
+const MiB = 1024 * 1024;
+
+// node_exporter families from the enabled collectors that Vigil does not serve: udev-based
+// disk info, the per-state part of the processes collector (it reads every /proc/<pid>/stat),
+// thermal throttle counters (sysfs, physical hardware only), and node_exporter's own scrape
+// and build series.
+const NODE_EXPORTER_ONLY = new Set([
+  'node_disk_info',
+  'node_processes_max_processes',
+  'node_processes_max_threads',
+  'node_processes_state',
+  'node_processes_threads',
+  'node_processes_threads_state',
+  'node_cpu_core_throttles_total',
+  'node_cpu_package_throttles_total',
+  'node_scrape_collector_duration_seconds',
+  'node_scrape_collector_success',
+  'node_exporter_build_info',
+]);
+
+function findNodeExporter(): string | undefined {
+  const dirs = ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter)];
+  for (const dir of dirs) {
+    const candidate = join(dir, 'prometheus-node-exporter');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** node_exporter configured like Vigil's defaults (see each flag). */
+function nodeExporterArgs(port: number): string[] {
+  return [
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--path.procfs=/proc',
+    '--path.sysfs=/sys',
+    '--path.rootfs=/',
+    '--collector.disable-defaults',
+    '--collector.cpu',
+    '--collector.cpu.guest',
+    '--collector.meminfo',
+    '--collector.loadavg',
+    '--collector.stat',
+    '--collector.filesystem',
+    '--collector.netdev',
+    '--collector.diskstats',
+    // node_processes_pids comes from here.
+    '--collector.processes',
+    // Debian's build changes the upstream default (it adds /run, /mnt, /media); Vigil keeps upstream's.
+    `--collector.filesystem.mount-points-exclude=${DEFAULT_MOUNT_POINTS_EXCLUDE}`,
+    `--collector.filesystem.fs-types-exclude=${DEFAULT_FS_TYPES_EXCLUDE}`,
+    `--collector.diskstats.device-exclude=${DEFAULT_DISKSTATS_DEVICE_EXCLUDE}`,
+    // Debian's build excludes lo by default; upstream and Vigil exclude nothing.
+    '--collector.netdev.device-exclude=',
+    // 1.5 reads interface statistics over netlink by default (which adds
+    // node_network_receive_nohandler_total); Vigil reads /proc/net/dev, node_exporter's other mode.
+    '--no-collector.netdev.netlink',
+  ];
+}
+
+async function scrape(url: string): Promise<Exposition> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_MS) });
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+  return parseExposition(await res.text());
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts node_exporter and waits until it serves /metrics; retries if the port was taken meanwhile. */
+async function startNodeExporter(t: Pick<typeof tap, 'teardown'>, bin: string): Promise<{ url: string; stderr: () => string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(bin, nodeExporterArgs(port), { stdio: ['ignore', 'ignore', 'pipe'] });
+    t.teardown(() => stop(child));
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const deadline = Date.now() + STARTUP_MS;
+    while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+      try {
+        await scrape(url);
+        return { url, stderr: () => stderr };
+      } catch {
+        await sleep(100);
+      }
+    }
+    await stop(child);
+    if (attempt >= 3 || !/address already in use/.test(stderr)) {
+      throw new Error(`node_exporter did not serve ${url} within ${STARTUP_MS} ms:\n${stderr}`);
+    }
+  }
+}
+
+function hostCollectors(): Collector[] {
+  const c = configSchema.parse({}).exporter.collectors;
+  const deps: CollectorDeps = { logger: silentLogger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
+  return [
+    createCpuCollector(c.cpu, deps),
+    createMeminfoCollector(c.meminfo, deps),
+    createLoadavgCollector(c.loadavg, deps),
+    createStatCollector(c.stat, deps),
+    createFilesystemCollector(c.filesystem, deps),
+    createNetdevCollector(c.netdev, deps),
+    createDiskstatsCollector(c.diskstats, deps),
+  ];
+}
+
+/** How far outside node_exporter's two readings Vigil's value may lie. */
+function tolerance(family: string, reference: number): number {
+  const n = cpus().length;
+  const rel = (share: number, floor: number) => Math.max(floor, share * Math.abs(reference));
+  // Per-CPU idle and iowait can step backwards; each exporter holds them at its own high.
+  if (family.startsWith('node_cpu_')) return 0.1;
+  if (family.startsWith('node_memory_')) return family.endsWith('_bytes') ? rel(0.02, 16 * MiB) : rel(0.02, 2);
+  if (family.startsWith('node_load')) return 0.05;
+  if (family === 'node_boot_time_seconds') return 1;
+  if (family === 'node_filesystem_free_bytes' || family === 'node_filesystem_avail_bytes') return 64 * MiB;
+  if (family === 'node_filesystem_files_free') return 5_000;
+  if (family === 'node_procs_running') return 2 * n + 8;
+  if (family === 'node_procs_blocked') return 8;
+  if (family === 'node_processes_pids') return rel(0.05, 20);
+  if (family === 'node_disk_io_now') return 32;
+  // Counters read between node_exporter's two reads, and fixed figures (sizes, flags): exact.
+  return 0;
+}
+
+const labelNamesOf = (samples: readonly Sample[]) =>
+  [...new Set(samples.map((s) => JSON.stringify(Object.keys(s.labels).sort())))].sort();
+const labelSetsOf = (samples: readonly Sample[]) => samples.map((s) => labelKey(s.labels)).sort();
+const byLabels = (samples: readonly Sample[]) => new Map(samples.map((s) => [labelKey(s.labels), s.value]));
+const samplesOf = (exp: Exposition, family: string) => exp.samples.filter((s) => s.name === family);
+
+tap.test('Vigil host collectors agree with prometheus-node-exporter 1.5', async (t) => {
+  const bin = findNodeExporter();
+  if (bin === undefined) {
+    t.fail(MISSING);
+    return;
+  }
+  const ne = await startNodeExporter(t, bin);
+
+  const collectors = hostCollectors();
+  const before = await scrape(ne.url);
+  const vigil = await collect(collectors);
+  const after = await scrape(ne.url);
+
+  for (const name of ['cpu', 'meminfo', 'loadavg', 'stat', 'filesystem', 'netdev', 'diskstats']) {
+    const ok = vigil.samples.find((s) => s.name === 'vigil_collector_success' && s.labels.collector === name)?.value;
+    t.equal(ok, 1, `Vigil's ${name} collector succeeded`);
+  }
+
+  const families = [...vigil.types.keys()].filter((f) => f.startsWith('node_')).sort();
+  t.ok(families.length >= 60, `Vigil serves ${families.length} node_* families`);
+
+  for (const family of families) {
+    t.test(family, async (t) => {
+      t.equal(vigil.types.get(family), before.types.get(family), 'same TYPE');
+      t.equal(vigil.helps.get(family), before.helps.get(family), 'same HELP');
+      const mine = samplesOf(vigil, family);
+      const first = samplesOf(before, family);
+      const second = samplesOf(after, family);
+      t.same(labelNamesOf(mine), labelNamesOf(first), 'same label names');
+      const sets = labelSetsOf(mine);
+      const sameSets = JSON.stringify(sets) === JSON.stringify(labelSetsOf(first)) || JSON.stringify(sets) === JSON.stringify(labelSetsOf(second));
+      if (!sameSets) t.same(sets, labelSetsOf(first), 'same label sets (as in either node_exporter scrape)');
+      else t.pass('same label sets');
+
+      const a = byLabels(first);
+      const b = byLabels(second);
+      for (const s of mine) {
+        const key = labelKey(s.labels);
+        const x = a.get(key);
+        const y = b.get(key);
+        if (x === undefined || y === undefined) continue; // a device that came or went; reported above
+        const lo = Math.min(x, y);
+        const hi = Math.max(x, y);
+        const tol = tolerance(family, hi);
+        t.ok(
+          s.value >= lo - tol && s.value <= hi + tol,
+          `${family}{${key}}: Vigil ${s.value}, node_exporter ${x} then ${y} (allowance ${tol})`,
+        );
+      }
+    });
+  }
+
+  t.test('node_exporter serves no other node_* family from these collectors', async (t) => {
+    const theirs = [...before.types.keys()].filter((f) => f.startsWith('node_'));
+    const missing = theirs.filter((f) => !vigil.types.has(f) && !NODE_EXPORTER_ONLY.has(f)).sort();
+    t.same(missing, [], 'every other family node_exporter serves, Vigil serves too');
+  });
+});
