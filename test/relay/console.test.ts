@@ -1,0 +1,76 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import type { AlertmanagerAlert, AlertmanagerNotification } from '../../src/relay/types.js';
+import { CONSOLE_MAX_ALERTS, formatConsole } from '../../src/relay/slack/console.js';
+import { formatConsole as reexported } from '../../src/relay/slack/format.js';
+
+function fixture(name: string): AlertmanagerNotification {
+  return (JSON.parse(readFileSync(`/work/shared/fixtures/alertmanager/${name}.json`, 'utf8')) as { body: AlertmanagerNotification })
+    .body;
+}
+const OPTS = { timeZone: 'Asia/Seoul', now: new Date('2026-11-21T14:56:08Z') };
+
+t.test('firing-grouped-critical', async (t) => {
+  const text = formatConsole(fixture('firing-grouped-critical'), OPTS);
+  const lines = text.split('\n');
+  t.equal(lines[0], '[FIRING:2] ContainerStopped (critical) web-1:9464');
+  t.equal(lines[1], '  job=vigil');
+  t.match(
+    lines[2],
+    /^ {2}- Container api stopped: Container api exited with code 137\. \[container=api\] since 2026-11-21 23:43 Asia\/Seoul \(firing for 12m 30s\) \| silence http:\/\/alertmanager\.example:9093\/#\/silences\/new\?filter=/,
+  );
+  t.match(lines[3], /^ {2}- Container worker stopped: .*\[container=worker\]/);
+  t.equal(lines[4], '  Links: silence http://alertmanager.example:9093/#/silences/new?filter=%7Balertname%3D%22ContainerStopped%22%2C%20instance%3D%22web-1%3A9464%22%7D');
+  t.equal(lines.length, 5);
+  t.notMatch(text, /^\s*[{[]"/, 'not JSON');
+  t.equal(reexported, formatConsole, 'also exported from format.ts');
+});
+
+t.test('firing-warning and resolved-warning', async (t) => {
+  const firing = formatConsole(fixture('firing-warning'), { ...OPTS, timeZone: 'UTC' });
+  t.match(firing, '[FIRING:1] HostHighCpuUsage (warning) web-1:9464\n');
+  t.match(firing, '  - CPU usage above 80% on web-1: CPU usage is 93.4% for more than 5 minutes. since 2026-11-21 14:43 UTC (firing for 12m 30s)\n');
+  t.match(firing, '  Links: runbook https://example.com/runbooks/HostHighCpuUsage | graph http://prometheus:9090/graph?g0.expr=foo | silence ');
+  const resolved = formatConsole(fixture('resolved-warning'), OPTS);
+  t.match(resolved, /^\[RESOLVED:1\] HostHighCpuUsage \(warning\) web-1:9464\n/);
+  t.match(resolved, '2026-11-21 23:43 → 23:43 Asia/Seoul, lasted 4s');
+});
+
+t.test('firing-truncated: common description once, and N more', async (t) => {
+  const text = formatConsole(fixture('firing-truncated'), OPTS);
+  t.match(text, /^\[FIRING:5\] ProbeFailed \(critical\)\n {2}instance=web-1:9464 job=vigil\n {2}WebSocket handshake timed out after 3s\n/);
+  t.match(text, '  - Probe of ws-gateway-0 failing [target=ws-gateway-0] since');
+  t.match(text, '  …and 3 more: 3 left out by Alertmanager (max_alerts)');
+});
+
+t.test('mixed group: still firing and resolved listed apart', async (t) => {
+  const n = fixture('firing-grouped-critical');
+  const [api, worker] = n.alerts as [AlertmanagerAlert, AlertmanagerAlert];
+  const text = formatConsole({ ...n, alerts: [{ ...worker, status: 'resolved', endsAt: '2026-11-21T14:50:00Z' }, api] }, OPTS);
+  const lines = text.split('\n');
+  t.equal(lines[0], '[FIRING 1, RESOLVED 1] ContainerStopped (critical) web-1:9464');
+  t.equal(lines[2], '  Still firing (1):');
+  t.match(lines[3], /^ {4}- Container api stopped/);
+  t.equal(lines[4], '  Resolved (1):');
+  t.match(lines[5], /^ {4}- Container worker stopped: .* lasted 6m 22s/);
+});
+
+t.test('one line per alert even with hostile values; long groups are cut', async (t) => {
+  const n = fixture('firing-warning');
+  const a = n.alerts[0]!;
+  const text = formatConsole(
+    { ...n, alerts: [{ ...a, annotations: { summary: 'line one\nline two\u001b[31mred', description: 'x\r\ny' } }] },
+    OPTS,
+  );
+  t.match(text, '  - line one line two[31mred: x y since');
+  t.notMatch(text, '\u001b', 'no terminal escapes');
+
+  const many: AlertmanagerNotification = {
+    ...n,
+    alerts: Array.from({ length: 200 }, (_, i) => ({ ...a, labels: { ...a.labels, cpu: String(i) } })),
+    truncatedAlerts: 7,
+  };
+  const lines = formatConsole(many, OPTS).split('\n');
+  t.equal(lines.filter((l) => l.startsWith('  - ')).length, CONSOLE_MAX_ALERTS);
+  t.ok(lines.includes(`  …and ${200 - CONSOLE_MAX_ALERTS + 7} more: ${200 - CONSOLE_MAX_ALERTS} not listed here, 7 left out by Alertmanager (max_alerts)`));
+});
