@@ -1,0 +1,643 @@
+// The relay's durable outbox: every notification accepted from Alertmanager is here until Slack
+// confirmed it (done) or the relay gave up on it (dead letter). Alertmanager gets its 200 only
+// after append() resolved, i.e. after the data reached the disk, so a crash or restart loses
+// nothing: on open the log is replayed and the dispatcher starts again from pending().
+//
+// Where the data lives: one append-only file, `<dir>/outbox.log` (dir from the configuration, e.g.
+// /var/lib/vigil/outbox), one JSON record per line:
+//   {"t":"add","entry":{...}}                       accepted (OutboxEntry)
+//   {"t":"try","ids":[...]}                         a delivery attempt started (see wasAttempted)
+//   {"t":"done","ids":[...]}                        confirmed by the destination
+//   {"t":"dead","id":..,"reason":..,"at":..,"entry"?:{...}}   given up on
+// A compaction writes `<dir>/outbox.log.compact` and renames it over outbox.log; a leftover
+// .compact file (crash during compaction) is deleted on open, the old log being authoritative.
+// One process per directory: the file is not locked against a second process.
+//
+// Durability: records are written in batches, each batch followed by one fdatasync (group commit):
+// appends that arrive while a batch is being written and synced wait and go together into the
+// next batch, so one fsync serves many callers and throughput grows with concurrency. append()
+// resolves after its batch is synced. Done, try and dead marks take the same path (the dispatcher
+// does not wait long for them); a mark lost in a crash only means a resend (counted by the
+// dispatcher as a redelivery) or a dead letter retried once more.
+//
+// Crash recovery: a crash mid-write leaves a torn last line (no newline, or garbage after the last
+// good record); open() truncates it away. Such a line was never acknowledged (acknowledgement waits
+// for the sync of the whole batch, newline included). A bad line followed by good records (disk
+// corruption) is skipped and logged, never the records after it.
+//
+// How big it grows: live entries (accepted, not done) plus up to maxDeadLetters dead letters, plus
+// the garbage of done/dead records until the next compaction. Compaction runs when the file is at
+// least compactMinBytes (4 MiB) and more than half of it is garbage, and before a batch that would
+// push the file past maxBytes (if that reclaims at least maxBytes/16; so the file stays within
+// about maxBytes * 17/16). The live data (pending entries plus kept dead letters) is bounded by
+// maxBytes (128 MiB by default): an append that would exceed it is rejected with OutboxFullError
+// (the receiver answers 503 and Alertmanager retries later); nothing is dropped. All live data is
+// also held in memory (about 2-3x its size on disk).
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { OutboxEntry } from './types.js';
+
+export const DEFAULT_OUTBOX_MAX_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_COMPACT_MIN_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_DEAD_LETTERS = 1000;
+export const OUTBOX_FILE = 'outbox.log';
+const COMPACT_SUFFIX = '.compact';
+const WRITE_CHUNK_BYTES = 1024 * 1024;
+
+export interface OutboxOptions {
+  readonly logger?: Logger;
+  /** Bound on live data (pending entries + kept dead letters), in bytes as stored. */
+  readonly maxBytes?: number;
+  /** Do not compact files smaller than this. */
+  readonly compactMinBytes?: number;
+  /** Dead letters kept (the oldest are forgotten first). */
+  readonly maxDeadLetters?: number;
+}
+
+export interface DeadLetter {
+  readonly entry: OutboxEntry;
+  readonly reason: string;
+  /** Unix milliseconds. */
+  readonly at: number;
+}
+
+export interface OutboxStats {
+  /** fdatasync calls on the log (compactions not included). */
+  readonly syncs: number;
+  /** Batches written; each one sync. */
+  readonly batches: number;
+  /** Records written in those batches. */
+  readonly records: number;
+  readonly compactions: number;
+  readonly fileBytes: number;
+  readonly liveBytes: number;
+  /** Lines skipped on open because they could not be read (not counting a torn last line). */
+  readonly corruptLines: number;
+  /** Bytes cut off the end on open (a torn write). */
+  readonly truncatedBytes: number;
+}
+
+/** The outbox is full: answer 503 so Alertmanager retries later. */
+export class OutboxFullError extends Error {
+  override readonly name = 'OutboxFullError';
+  readonly code = 'OUTBOX_FULL';
+  readonly statusCode = 503;
+}
+
+/** Writing or syncing the log failed: the data is not durable, answer 5xx. */
+export class OutboxWriteError extends Error {
+  override readonly name = 'OutboxWriteError';
+  readonly code = 'OUTBOX_WRITE_FAILED';
+  readonly statusCode = 503;
+}
+
+export class OutboxClosedError extends Error {
+  override readonly name = 'OutboxClosedError';
+  readonly code = 'OUTBOX_CLOSED';
+  readonly statusCode = 503;
+}
+
+type AddRecord = { t: 'add'; entry: OutboxEntry };
+type TryRecord = { t: 'try'; ids: string[] };
+type DoneRecord = { t: 'done'; ids: string[] };
+type DeadRecord = { t: 'dead'; id: string; reason: string; at: number; entry?: OutboxEntry };
+export type OutboxRecord = AddRecord | TryRecord | DoneRecord | DeadRecord;
+
+interface AddLine {
+  readonly entry: OutboxEntry;
+  readonly line: string;
+  readonly bytes: number;
+}
+
+interface Live {
+  readonly entry: OutboxEntry;
+  readonly bytes: number;
+  /** A try record was seen on open: an earlier process may have delivered it already. */
+  attemptedBefore: boolean;
+  /** This process started delivering it (kept through compaction as a try record). */
+  attempted: boolean;
+}
+
+interface Dead extends DeadLetter {
+  readonly bytes: number;
+}
+
+interface Op {
+  readonly text: string;
+  readonly bytes: number;
+  /** Entries to make live once the batch is durable (add ops only). */
+  readonly adds?: readonly AddLine[];
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+const openDirs = new Set<string>();
+
+export class Outbox {
+  private readonly live = new Map<string, Live>();
+  private dead: Dead[] = [];
+  private deadBytes = 0;
+  private liveEntryBytes = 0;
+  private fileBytes = 0;
+  private queue: Op[] = [];
+  private flushing: Promise<void> | undefined;
+  private broken: Error | undefined;
+  private closed = false;
+  private counters = { syncs: 0, batches: 0, records: 0, compactions: 0, corruptLines: 0, truncatedBytes: 0 };
+
+  private constructor(
+    private readonly dir: string,
+    private readonly file: string,
+    private handle: FileHandle,
+    private readonly logger: Logger,
+    private readonly maxBytes: number,
+    private readonly compactMinBytes: number,
+    private readonly maxDeadLetters: number,
+  ) {}
+
+  /** Opens (creating if needed) the outbox in `dir` and replays what is there. */
+  static async open(dir: string, opts: OutboxOptions = {}): Promise<Outbox> {
+    const absDir = resolve(dir);
+    if (openDirs.has(absDir)) throw new Error(`outbox ${absDir} is already open in this process`);
+    const logger = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'outbox' });
+    await mkdir(absDir, { recursive: true });
+    const file = join(absDir, OUTBOX_FILE);
+    await rm(file + COMPACT_SUFFIX, { force: true });
+
+    let data: Buffer;
+    let created = false;
+    try {
+      data = await readFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      data = Buffer.alloc(0);
+      created = true;
+    }
+    const parsed = parseLog(data);
+    if (parsed.goodBytes < data.length) {
+      // Cut the torn tail so new records start on a line of their own.
+      const fh = await open(file, 'r+');
+      try {
+        await fh.truncate(parsed.goodBytes);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      logger.warn({ truncatedBytes: data.length - parsed.goodBytes }, 'outbox: cut a torn record off the end of the log');
+    }
+    for (const line of parsed.badLines) {
+      logger.error({ line }, 'outbox: skipped an unreadable record in the middle of the log');
+    }
+
+    const handle = await open(file, 'a');
+    if (created) await syncDir(absDir);
+    const outbox = new Outbox(
+      absDir,
+      file,
+      handle,
+      logger,
+      opts.maxBytes ?? DEFAULT_OUTBOX_MAX_BYTES,
+      opts.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
+      opts.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS,
+    );
+    outbox.fileBytes = parsed.goodBytes;
+    outbox.counters.corruptLines = parsed.badLines.length;
+    outbox.counters.truncatedBytes = data.length - parsed.goodBytes;
+    for (const r of parsed.records) outbox.replay(r);
+    openDirs.add(absDir);
+    if (outbox.shouldCompact()) {
+      try {
+        await outbox.compact();
+      } catch (err) {
+        logger.error({ err }, 'outbox: compaction on open failed; continuing with the old log');
+      }
+    }
+    logger.info(
+      { dir: absDir, pending: outbox.live.size, deadLetters: outbox.dead.length, fileBytes: outbox.fileBytes },
+      'outbox opened',
+    );
+    return outbox;
+  }
+
+  /**
+   * Makes entries durable. Resolves once they are synced to disk, then they show in pending().
+   * All or nothing per call: rejects with OutboxFullError, OutboxWriteError or OutboxClosedError.
+   * An entry whose id is already pending is accepted again without a second copy.
+   */
+  append(entries: readonly OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    const adds: AddLine[] = [];
+    let text = '';
+    for (const entry of entries) {
+      if (typeof entry?.id !== 'string' || entry.id === '') {
+        return Promise.reject(new TypeError('outbox entries need a non-empty string id'));
+      }
+      const line = JSON.stringify({ t: 'add', entry } satisfies AddRecord) + '\n';
+      const bytes = Buffer.byteLength(line);
+      adds.push({ entry, line, bytes });
+      text += line;
+    }
+    return this.enqueue(text, adds);
+  }
+
+  /** Accepted, not done, not dead, in acceptance order. */
+  pending(): OutboxEntry[] {
+    return Array.from(this.live.values(), (l) => l.entry);
+  }
+
+  /** Whether the entry is pending. */
+  has(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  /**
+   * True when an earlier process started delivering this entry and did not record the outcome:
+   * sending it again may duplicate a message.
+   */
+  wasAttempted(id: string): boolean {
+    return this.live.get(id)?.attemptedBefore ?? false;
+  }
+
+  /** Records that delivery of these entries starts (so a resend after a crash can be counted). */
+  markAttempted(ids: readonly string[]): Promise<void> {
+    const known: string[] = [];
+    for (const id of ids) {
+      const l = this.live.get(id);
+      if (l && !l.attempted) {
+        l.attempted = true;
+        known.push(id);
+      }
+    }
+    if (known.length === 0) return Promise.resolve();
+    return this.enqueue(JSON.stringify({ t: 'try', ids: known } satisfies TryRecord) + '\n');
+  }
+
+  /** Delivered: leaves pending() at once; the mark is written with the next batch. */
+  markDone(ids: readonly string[]): Promise<void> {
+    const known: string[] = [];
+    for (const id of ids) {
+      const l = this.live.get(id);
+      if (!l) continue;
+      this.live.delete(id);
+      this.liveEntryBytes -= l.bytes;
+      known.push(id);
+    }
+    if (known.length === 0) return Promise.resolve();
+    return this.enqueue(JSON.stringify({ t: 'done', ids: known } satisfies DoneRecord) + '\n');
+  }
+
+  /** Given up on: leaves pending() at once and joins the dead letters. Unknown ids are ignored. */
+  markDead(id: string, reason: string): Promise<void> {
+    const l = this.live.get(id);
+    if (!l) return Promise.resolve();
+    this.live.delete(id);
+    this.liveEntryBytes -= l.bytes;
+    const at = Date.now();
+    this.addDead(l.entry, reason, at);
+    return this.enqueue(JSON.stringify({ t: 'dead', id, reason, at } satisfies DeadRecord) + '\n');
+  }
+
+  /** The most recent dead letters (at most maxDeadLetters), oldest first. */
+  deadLetters(): DeadLetter[] {
+    return this.dead.map(({ entry, reason, at }) => ({ entry, reason, at }));
+  }
+
+  deadLetterCount(): number {
+    return this.dead.length;
+  }
+
+  depth(): number {
+    return this.live.size;
+  }
+
+  /** acceptedAt of the first pending entry in acceptance order. */
+  oldestAcceptedAt(): number | undefined {
+    for (const l of this.live.values()) return l.entry.acceptedAt;
+    return undefined;
+  }
+
+  stats(): OutboxStats {
+    return { ...this.counters, fileBytes: this.fileBytes, liveBytes: this.liveBytes() };
+  }
+
+  /** Waits for queued writes, then closes the file. Further calls reject with OutboxClosedError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+    await this.handle.close();
+    openDirs.delete(this.dir);
+  }
+
+  // --- writing ---
+
+  private enqueue(text: string, adds?: readonly AddLine[]): Promise<void> {
+    if (this.closed) return Promise.reject(new OutboxClosedError('the outbox is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ text, bytes: Buffer.byteLength(text), ...(adds ? { adds } : {}), resolve, reject });
+      if (!this.flushing) {
+        // Started on the next microtask so appends made in the same tick share the first batch;
+        // later ones gather while that batch is being synced.
+        this.flushing = Promise.resolve().then(() => this.flushLoop());
+      }
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.writeBatch(batch);
+        if (this.shouldCompact()) await this.compactLogged();
+      }
+    } finally {
+      // In the same microtask as the last empty-queue check: an op enqueued after this starts
+      // a new loop, one enqueued before it was taken by the loop.
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeBatch(batch: Op[]): Promise<void> {
+    if (this.broken) {
+      for (const op of batch) op.reject(new OutboxWriteError(`the outbox log is unusable: ${this.broken.message}`));
+      return;
+    }
+    // Admission: the live data must stay within maxBytes. Decided per call, in arrival order.
+    const accepted: { op: Op; text: string; bytes: number; adds?: readonly AddLine[] }[] = [];
+    const batchIds = new Set<string>();
+    let admitted = 0;
+    let bytes = 0;
+    for (const op of batch) {
+      if (op.adds) {
+        const fresh = op.adds.filter((a) => !this.live.has(a.entry.id) && !batchIds.has(a.entry.id));
+        if (fresh.length === 0) {
+          op.resolve();
+          continue;
+        }
+        const need = fresh.reduce((n, a) => n + a.bytes, 0);
+        if (this.liveBytes() + admitted + need > this.maxBytes) {
+          op.reject(
+            new OutboxFullError(
+              `the outbox is full (${this.live.size} pending, ${this.liveBytes() + admitted} of ${this.maxBytes} bytes)`,
+            ),
+          );
+          continue;
+        }
+        for (const a of fresh) batchIds.add(a.entry.id);
+        admitted += need;
+        const whole = fresh.length === op.adds.length;
+        const text = whole ? op.text : fresh.map((a) => a.line).join('');
+        accepted.push({ op, text, bytes: whole ? op.bytes : need, adds: fresh });
+        bytes += whole ? op.bytes : need;
+        continue;
+      }
+      accepted.push({ op, text: op.text, bytes: op.bytes });
+      bytes += op.bytes;
+    }
+    if (accepted.length === 0) return;
+
+    // Compact first when this batch would push the file past maxBytes and a compaction would
+    // reclaim a useful amount (else the file may overshoot maxBytes by that little).
+    const garbage = this.fileBytes - this.liveBytes();
+    if (this.fileBytes + bytes > this.maxBytes && garbage >= Math.max(bytes, this.maxBytes / 16)) {
+      await this.compactLogged();
+    }
+
+    const buf = Buffer.from(accepted.map((a) => a.text).join(''));
+    try {
+      await writeAll(this.handle, buf);
+      await this.handle.datasync();
+      this.counters.syncs++;
+    } catch (err) {
+      await this.recoverFromWriteError(err as Error);
+      const e = new OutboxWriteError(`writing the outbox failed: ${(err as Error).message}`);
+      for (const a of accepted) a.op.reject(e);
+      return;
+    }
+    this.fileBytes += buf.length;
+    this.counters.batches++;
+    this.counters.records += accepted.length;
+    for (const { op, adds } of accepted) {
+      for (const a of adds ?? []) {
+        if (this.live.has(a.entry.id)) continue;
+        this.live.set(a.entry.id, { entry: a.entry, bytes: a.bytes, attemptedBefore: false, attempted: false });
+        this.liveEntryBytes += a.bytes;
+      }
+      op.resolve();
+    }
+  }
+
+  /** A failed write may have left part of a batch: cut it so the next batch starts on a clean line. */
+  private async recoverFromWriteError(err: Error): Promise<void> {
+    this.logger.error({ err }, 'outbox: write failed');
+    try {
+      await this.handle.truncate(this.fileBytes);
+      await this.handle.datasync();
+    } catch (err2) {
+      this.broken = err2 as Error;
+      this.logger.error({ err: err2 }, 'outbox: cannot restore the log after a failed write; refusing further writes');
+    }
+  }
+
+  // --- compaction ---
+
+  private liveBytes(): number {
+    return this.liveEntryBytes + this.deadBytes;
+  }
+
+  private shouldCompact(): boolean {
+    return this.fileBytes >= this.compactMinBytes && this.fileBytes > 2 * this.liveBytes();
+  }
+
+  private async compactLogged(): Promise<void> {
+    try {
+      await this.compact();
+    } catch (err) {
+      // The old log is still whole and authoritative; try again after the next batch.
+      this.logger.error({ err }, 'outbox: compaction failed');
+      await rm(this.file + COMPACT_SUFFIX, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Writes live entries and dead letters to a new file and renames it over the log. */
+  private async compact(): Promise<void> {
+    const started = Date.now();
+    const before = this.fileBytes;
+    const tmp = this.file + COMPACT_SUFFIX;
+    const live = Array.from(this.live.values());
+    const dead = this.dead.slice();
+    const fh = await open(tmp, 'w');
+    let written = 0;
+    try {
+      let chunk = '';
+      const flush = async () => {
+        if (chunk === '') return;
+        const buf = Buffer.from(chunk);
+        chunk = '';
+        await writeAll(fh, buf);
+        written += buf.length;
+      };
+      // Dead letters first: on replay a later add of the same id (a re-sent notification) wins.
+      for (const d of dead) {
+        chunk += JSON.stringify({ t: 'dead', id: d.entry.id, reason: d.reason, at: d.at, entry: d.entry } satisfies DeadRecord) + '\n';
+        if (chunk.length >= WRITE_CHUNK_BYTES) await flush();
+      }
+      const tried: string[] = [];
+      for (const l of live) {
+        chunk += JSON.stringify({ t: 'add', entry: l.entry } satisfies AddRecord) + '\n';
+        if (l.attempted || l.attemptedBefore) tried.push(l.entry.id);
+        if (chunk.length >= WRITE_CHUNK_BYTES) await flush();
+      }
+      if (tried.length > 0) chunk += JSON.stringify({ t: 'try', ids: tried } satisfies TryRecord) + '\n';
+      await flush();
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.file);
+    await syncDir(this.dir);
+    // From here the new file is the log; append to it.
+    const old = this.handle;
+    this.handle = await open(this.file, 'a');
+    await old.close().catch(() => undefined);
+    this.fileBytes = written;
+    this.counters.compactions++;
+    this.logger.info({ beforeBytes: before, afterBytes: written, ms: Date.now() - started }, 'outbox compacted');
+  }
+
+  // --- replay ---
+
+  private replay(r: OutboxRecord): void {
+    switch (r.t) {
+      case 'add': {
+        if (this.live.has(r.entry.id)) return;
+        const bytes = Buffer.byteLength(JSON.stringify(r) + '\n');
+        this.live.set(r.entry.id, { entry: r.entry, bytes, attemptedBefore: false, attempted: false });
+        this.liveEntryBytes += bytes;
+        return;
+      }
+      case 'try':
+        for (const id of r.ids) {
+          const l = this.live.get(id);
+          if (l) l.attemptedBefore = true;
+        }
+        return;
+      case 'done':
+        for (const id of r.ids) {
+          const l = this.live.get(id);
+          if (!l) continue;
+          this.live.delete(id);
+          this.liveEntryBytes -= l.bytes;
+        }
+        return;
+      case 'dead': {
+        const l = this.live.get(r.id);
+        const entry = r.entry ?? l?.entry;
+        if (l) {
+          this.live.delete(r.id);
+          this.liveEntryBytes -= l.bytes;
+        }
+        if (entry) this.addDead(entry, r.reason, r.at);
+        return;
+      }
+    }
+  }
+
+  private addDead(entry: OutboxEntry, reason: string, at: number): void {
+    const bytes = Buffer.byteLength(JSON.stringify({ t: 'dead', id: entry.id, reason, at, entry }) + '\n');
+    this.dead.push({ entry, reason, at, bytes });
+    this.deadBytes += bytes;
+    if (this.dead.length > this.maxDeadLetters) {
+      const drop = this.dead.length - this.maxDeadLetters;
+      for (const d of this.dead.slice(0, drop)) this.deadBytes -= d.bytes;
+      this.dead = this.dead.slice(drop);
+    }
+  }
+}
+
+export interface ParsedLog {
+  readonly records: OutboxRecord[];
+  /** Length of the prefix to keep: everything after it is a torn write. */
+  readonly goodBytes: number;
+  /** Unreadable lines followed by good ones (kept in the file, skipped), first 200 chars each. */
+  readonly badLines: string[];
+}
+
+/**
+ * Reads the log. An unterminated last line, and any unreadable lines after the last good record,
+ * are a torn write (never acknowledged) and fall outside goodBytes.
+ */
+export function parseLog(data: Buffer): ParsedLog {
+  const records: OutboxRecord[] = [];
+  const badLines: string[] = [];
+  // Unreadable lines since the last good record: a torn tail unless a good record follows.
+  let trailingBad: string[] = [];
+  let goodBytes = 0;
+  let start = 0;
+  while (start < data.length) {
+    const nl = data.indexOf(10, start);
+    if (nl === -1) break; // unterminated: torn
+    const end = nl + 1;
+    const text = data.toString('utf8', start, nl);
+    start = end;
+    if (text.trim() === '') {
+      if (trailingBad.length === 0) goodBytes = end;
+      continue;
+    }
+    const rec = parseRecord(text);
+    if (rec) {
+      records.push(rec);
+      goodBytes = end;
+      badLines.push(...trailingBad);
+      trailingBad = [];
+    } else {
+      trailingBad.push(text.slice(0, 200));
+    }
+  }
+  return { records, goodBytes, badLines };
+}
+
+function parseRecord(text: string): OutboxRecord | undefined {
+  let r: unknown;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof r !== 'object' || r === null) return undefined;
+  const o = r as Record<string, unknown>;
+  switch (o.t) {
+    case 'add': {
+      const e = o.entry as Record<string, unknown> | undefined;
+      return e && typeof e.id === 'string' ? (o as AddRecord) : undefined;
+    }
+    case 'try':
+    case 'done':
+      return Array.isArray(o.ids) && o.ids.every((id) => typeof id === 'string') ? (o as TryRecord | DoneRecord) : undefined;
+    case 'dead':
+      return typeof o.id === 'string' && typeof o.reason === 'string' && typeof o.at === 'number'
+        ? (o as DeadRecord)
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    off += bytesWritten;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}

@@ -1,0 +1,195 @@
+// The Slack incoming-webhook way out: posts one message with @slack/webhook and maps Slack's
+// answer to a SendResult (retry or not, and a reason from the fixed set).
+//
+// @slack/webhook 8 (checked on 8.0.2) posts with fetch and by default does not retry
+// (retryConfig {retries: 0}), has no timeout (timeout 0) and turns a 429 into a plain HTTP error
+// without its headers. So: retries are off here on purpose (the dispatcher retries, with the
+// outbox behind it); the timeout is set; and a fetch wrapper passed through its `fetch` option keeps
+// the Retry-After header and adds the caller's abort signal.
+//
+// Slack's answers (https://api.slack.com/messaging/webhooks#handling_errors and the 2016-05-17
+// changelog "Changes to errors for incoming webhooks"): 200 with the body `ok` is the only success.
+// 400 invalid_payload / invalid_blocks / no_text / too_many_attachments / user_not_found, 403
+// action_prohibited / invalid_token / team_disabled, 404 channel_not_found / no_service /
+// no_service_id / no_team / no_active_hooks, 410 channel_is_archived: permanent. 429 rate_limited
+// with Retry-After (seconds), 5xx (rollup_error): retry.
+//
+// The webhook URL is a secret (whoever has it can post to the channel): it never appears in a
+// SendResult, a thrown error or a log line. Slack's own error bodies are short codes; anything we
+// echo is still passed through redact().
+import {
+  IncomingWebhook,
+  IncomingWebhookHTTPError,
+  IncomingWebhookRequestError,
+  type FetchFunction,
+  type IncomingWebhookSendArguments,
+} from '@slack/webhook';
+import { DEFAULT_RETRY_AFTER_MS, parseRetryAfter } from '../backoff.js';
+import type { FailureReason, Notifier, SendResult } from '../notifier.js';
+import type { SlackMessage } from '../types.js';
+
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** Slack error strings meaning the webhook itself is gone or not ours: fix the configuration. */
+const AUTH_ERRORS = new Set(['invalid_token', 'no_service', 'no_service_id', 'no_team', 'no_active_hooks', 'team_disabled']);
+
+export class WebhookConfigError extends Error {
+  override readonly name = 'WebhookConfigError';
+}
+
+export interface WebhookNotifierOptions {
+  readonly url: string;
+  /** Per request, connection to last body byte. */
+  readonly timeoutMs?: number;
+  /** For tests; defaults to the global fetch. */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+export function createWebhookNotifier(opts: WebhookNotifierOptions): Notifier {
+  const { url } = opts;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not `${url}`: a mistyped URL is still a secret.
+    throw new WebhookConfigError('the Slack webhook URL is not a valid URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new WebhookConfigError('the Slack webhook URL must be http(s)');
+  }
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+  const baseFetch = opts.fetch ?? globalThis.fetch;
+  const redact = redactor(url);
+
+  return {
+    kind: 'slack-webhook',
+    async send(message: SlackMessage, signal?: AbortSignal): Promise<SendResult> {
+      if (signal?.aborted) return aborted();
+      let retryAfter: string | null = null;
+      // A fresh IncomingWebhook per send (a few object fields) so the captured Retry-After
+      // belongs to this request even when sends to one webhook overlap.
+      const fetchFn: FetchFunction = async (input, init) => {
+        const signals = [init?.signal, signal].filter((s): s is AbortSignal => s !== undefined);
+        const res = await baseFetch(input, {
+          ...init,
+          signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+        });
+        retryAfter = res.headers.get('retry-after');
+        return res;
+      };
+      const webhook = new IncomingWebhook(url, { timeout: timeoutMs, retryConfig: { retries: 0 }, fetch: fetchFn });
+      try {
+        const result = await webhook.send(message as unknown as IncomingWebhookSendArguments);
+        return classifyResponse(200, result.text, null, redact);
+      } catch (err) {
+        if (err instanceof IncomingWebhookHTTPError) {
+          return classifyResponse(err.statusCode, err.body, retryAfter, redact);
+        }
+        if (signal?.aborted) return aborted();
+        const original = err instanceof IncomingWebhookRequestError ? err.original : err;
+        return classifyRequestError(original, timeoutMs, redact);
+      }
+    },
+  };
+}
+
+function aborted(): SendResult {
+  return { ok: false, retry: true, reason: 'network', detail: 'request aborted' };
+}
+
+/** Maps an HTTP answer from Slack to a SendResult. Exported for tests. */
+export function classifyResponse(
+  status: number,
+  body: string,
+  retryAfterHeader: string | null,
+  redact: (s: string) => string = (s) => s,
+  nowMs: number = Date.now(),
+): SendResult {
+  const code = shortBody(body, redact);
+  const detail = `HTTP ${status}${code ? ` ${code}` : ''}`;
+  if (status === 200 && body.trim() === 'ok') return { ok: true };
+  if (status >= 200 && status < 300) {
+    // Not Slack's success answer: something in between (a proxy, a captive portal) answered.
+    // Whether the message got through is unknown, so try again (bounded by maxAttempts).
+    return fail(true, 'serverError', `unexpected answer ${detail}`);
+  }
+  if (status === 429) {
+    return {
+      ok: false,
+      retry: true,
+      reason: 'rateLimited',
+      retryAfterMs: parseRetryAfter(retryAfterHeader, nowMs) ?? DEFAULT_RETRY_AFTER_MS,
+      detail,
+    };
+  }
+  if (status >= 500) return fail(true, 'serverError', detail);
+  if (status === 408) return fail(true, 'timeout', detail);
+  if (status === 401) return fail(false, 'authError', detail);
+  if (status === 403 || status === 404) {
+    return fail(false, AUTH_ERRORS.has(body.trim()) ? 'authError' : 'clientError', detail);
+  }
+  if (status >= 400) return fail(false, 'clientError', detail);
+  // 1xx/3xx reaching here (fetch is told not to follow redirects): a misconfigured URL.
+  return fail(false, 'clientError', detail);
+}
+
+function classifyRequestError(err: unknown, timeoutMs: number, redact: (s: string) => string): SendResult {
+  const e = err as (Error & { cause?: unknown }) | undefined;
+  if (e?.name === 'TimeoutError') {
+    return fail(true, 'timeout', `no answer within ${timeoutMs} ms`);
+  }
+  const cause = e?.cause as (Error & { code?: string }) | undefined;
+  const code = cause?.code ?? (e as { code?: string } | undefined)?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
+    return fail(true, 'timeout', `network timeout: ${code}`);
+  }
+  const text = code ?? cause?.message ?? e?.message ?? String(err);
+  return fail(true, 'network', `network error: ${redact(oneLine(text, 200))}`);
+}
+
+function fail(retry: boolean, reason: FailureReason, detail: string): SendResult {
+  return { ok: false, retry, reason, detail };
+}
+
+function shortBody(body: string, redact: (s: string) => string): string {
+  return redact(oneLine(body, 120));
+}
+
+function oneLine(s: string, max: number): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/**
+ * Returns a function that removes the URL and its secret parts (the path segments after the first,
+ * e.g. T…/B…/token in /services/T…/B…/token, and the query) from a text.
+ */
+export function redactor(url: string): (text: string) => string {
+  const needles = new Set<string>([url]);
+  try {
+    const u = new URL(url);
+    needles.add(u.href);
+    if (u.pathname.length > 1) needles.add(u.pathname + u.search);
+    if (u.search.length > 1) needles.add(u.search.slice(1));
+    for (const seg of u.pathname.split('/').slice(2)) if (seg.length >= 4) needles.add(seg);
+    if (u.password) needles.add(u.password);
+  } catch {
+    // An unparsable URL: only the whole string is known to be secret.
+  }
+  const ordered = [...needles].filter((n) => n.length > 0).sort((a, b) => b.length - a.length);
+  return (text: string) => {
+    let out = text;
+    for (const n of ordered) out = out.split(n).join('[redacted]');
+    return out;
+  };
+}
+
+/** A loggable name for a webhook: scheme and host only. */
+export function describeWebhook(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/[redacted]`;
+  } catch {
+    return '[invalid webhook URL]';
+  }
+}
