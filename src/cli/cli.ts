@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { parseListenAddress } from '../listen.js';
 import { startExporter, type RunningServer } from '../exporter/server.js';
+import { startRelay } from '../relay/server.js';
 import { VERSION } from '../version.js';
 import { FLAGS, flagHelp, resolveFlags, type FlagKey, type FlagValues } from './flags.js';
 
@@ -23,36 +24,42 @@ interface Command {
   run(flags: FlagValues, positionals: string[], io: Io): Promise<number | RunningServer[]>;
 }
 
-const SERVER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'logLevel'];
+const EXPORTER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'logLevel'];
+const RELAY_FLAGS: readonly FlagKey[] = ['configFile', 'relayListenAddress', 'logLevel'];
+const ALL_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'relayListenAddress', 'logLevel'];
 
 const COMMANDS: Record<string, Command> = {
   exporter: {
     summary: 'Serve host, process, container and probe metrics on /metrics.',
     usage: 'vigil exporter [flags]',
-    flags: SERVER_FLAGS,
+    flags: EXPORTER_FLAGS,
     async run(flags) {
       const { config, logger } = await prepare(flags);
       return [await startExporter(config, logger)];
     },
   },
   relay: {
-    summary: 'Receive Alertmanager webhooks and post them to Slack (not built yet).',
+    summary: 'Receive Alertmanager webhooks and post them to Slack, durably.',
     usage: 'vigil relay [flags]',
-    flags: ['configFile', 'logLevel'],
-    async run(_flags, _positionals, io) {
-      io.err('vigil relay: the Slack relay is not built yet; `vigil exporter` is available.\n');
-      return 1;
+    flags: RELAY_FLAGS,
+    async run(flags) {
+      const { config, logger } = await prepare(flags);
+      return [await startRelay(config, logger)];
     },
   },
   all: {
     summary: 'Run the exporter and the relay in one process.',
     usage: 'vigil all [flags]',
-    flags: SERVER_FLAGS,
+    flags: ALL_FLAGS,
     async run(flags) {
       const { config, logger } = await prepare(flags);
-      const servers = [await startExporter(config, logger)];
-      logger.warn('the relay is not built yet: `vigil all` runs the exporter only');
-      return servers;
+      const exporter = await startExporter(config, logger);
+      try {
+        return [exporter, await startRelay(config, logger)];
+      } catch (err) {
+        await exporter.close();
+        throw err;
+      }
     },
   },
   'check-config': {
@@ -81,6 +88,10 @@ async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Log
     parseListenAddress(flags.listenAddress); // fail early with the flag's own message
     config.exporter.listen_address = flags.listenAddress;
   }
+  if (flags.relayListenAddress !== undefined) {
+    parseListenAddress(flags.relayListenAddress);
+    config.relay.listen_address = flags.relayListenAddress;
+  }
   if (flags.telemetryPath !== undefined) {
     if (!flags.telemetryPath.startsWith('/')) throw new UsageError(`--${FLAGS.telemetryPath.name} must start with "/"`);
     config.exporter.telemetry_path = flags.telemetryPath;
@@ -91,11 +102,16 @@ async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Log
     }
     config.log.level = flags.logLevel as LogLevel;
   }
-  // Validate the effective listen address now, naming where it came from.
-  try {
-    parseListenAddress(config.exporter.listen_address);
-  } catch (err) {
-    throw new UsageError(`exporter.listen_address: ${(err as Error).message}`);
+  // Validate the effective listen addresses now, naming where they came from.
+  for (const [where, address] of [
+    ['exporter.listen_address', config.exporter.listen_address],
+    ['relay.listen_address', config.relay.listen_address],
+  ] as const) {
+    try {
+      parseListenAddress(address);
+    } catch (err) {
+      throw new UsageError(`${where}: ${(err as Error).message}`);
+    }
   }
   return { config, logger: createLogger(config.log.level) };
 }

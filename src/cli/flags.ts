@@ -21,6 +21,12 @@ export const FLAGS = {
     help: 'Address to listen on for the exporter\'s web interface and telemetry (default ":9469", or exporter.listen_address).',
     placeholder: 'ADDR',
   },
+  relayListenAddress: {
+    name: 'relay.listen-address',
+    env: 'VIGIL_RELAY_LISTEN_ADDRESS',
+    help: 'Address the relay listens on for Alertmanager webhooks and its API (default ":9470", or relay.listen_address).',
+    placeholder: 'ADDR',
+  },
   telemetryPath: {
     name: 'web.telemetry-path',
     env: 'VIGIL_WEB_TELEMETRY_PATH',

@@ -39,12 +39,11 @@ export function resolveSecret(
   return value;
 }
 
-/** "https://hooks.slack.com/services/T000/B000/XXXX" -> "https://hooks.slack.com/services/T000/…" */
+/** "https://hooks.slack.com/services/T000/B000/XXXX" -> "https://hooks.slack.com/…": the host says which service, the path is the secret. */
 export function maskUrl(url: string): string {
   try {
     const u = new URL(url);
-    const parts = u.pathname.split('/').filter(Boolean);
-    return `${u.protocol}//${u.host}/${parts.slice(0, 2).join('/')}${parts.length > 2 ? '/…' : ''}`;
+    return `${u.protocol}//${u.host}/…`;
   } catch {
     return '…';
   }

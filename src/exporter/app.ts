@@ -37,9 +37,10 @@ export function negotiate(accept: string | undefined): ContentType {
 }
 
 export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
-  const app: FastifyInstance = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+  const app: FastifyInstance = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
+  // Scrapes every few seconds would drown the log: request lines only for warnings and up.
+  app.addHook('onRoute', (route) => {
+    route.logLevel ??= 'warn';
   });
 
   app.get(options.telemetryPath, async (request, reply) => {

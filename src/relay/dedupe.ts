@@ -7,7 +7,10 @@ import type { AlertmanagerNotification } from './types.js';
 const MAX_KEYS = 50_000; // bounds memory under a flood; the oldest keys go first
 
 export function notificationKey(n: AlertmanagerNotification): string {
-  const alerts = n.alerts.map((a) => `${a.fingerprint}:${a.status}`).sort();
+  // Alertmanager always sends fingerprints; other senders may not, so fall back to the labels.
+  const id = (a: AlertmanagerNotification['alerts'][number]) =>
+    a.fingerprint || JSON.stringify(Object.entries(a.labels).sort(([x], [y]) => (x < y ? -1 : 1)));
+  const alerts = n.alerts.map((a) => `${id(a)}:${a.status}`).sort();
   return createHash('sha256').update(JSON.stringify([n.groupKey, n.receiver, n.status, alerts])).digest('base64url');
 }
 

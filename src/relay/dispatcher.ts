@@ -103,7 +103,7 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     this.outbox = deps.outbox;
-    this.logger = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'dispatcher' });
+    this.logger = (deps.logger ?? pino({ level: 'silent' })).child({ module: 'dispatcher' });
     this.metrics = deps.metrics;
     this.pacing = { ...DEFAULT_PACING, ...definedOnly(deps.pacing ?? {}) };
     this.now = deps.now ?? Date.now;

@@ -160,7 +160,7 @@ export class Outbox {
   static async open(dir: string, opts: OutboxOptions = {}): Promise<Outbox> {
     const absDir = resolve(dir);
     if (openDirs.has(absDir)) throw new Error(`outbox ${absDir} is already open in this process`);
-    const logger = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'outbox' });
+    const logger = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'outbox' });
     await mkdir(absDir, { recursive: true });
     const file = join(absDir, OUTBOX_FILE);
     await rm(file + COMPACT_SUFFIX, { force: true });

@@ -1,0 +1,143 @@
+// Starts the relay: outbox (crash recovery first), channel store, dispatcher, HTTP app.
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { parseListenAddress } from '../listen.js';
+import { createSelfRegistry } from '../exporter/self-metrics.js';
+import type { RunningServer } from '../exporter/server.js';
+import { buildRelayApp } from './app.js';
+import { ChannelStore, type Channel } from './channels.js';
+import { Deduper } from './dedupe.js';
+import { Dispatcher } from './dispatcher.js';
+import { Intake } from './intake.js';
+import { RelayMetrics } from './metrics.js';
+import { createConsoleNotifier, type Notifier } from './notifier.js';
+import { Outbox } from './outbox.js';
+import { Router } from './routing.js';
+import { formatConsole, formatDigest, formatNotification } from './slack/format.js';
+import { createWebhookNotifier } from './slack/webhook.js';
+import type { OutboxEntry, SlackMessage } from './types.js';
+
+export interface RelayOptions {
+  /** Where the console destination writes (stdout by default). */
+  readonly consoleWrite?: (text: string) => void;
+}
+
+export interface Relay {
+  readonly app: FastifyInstance;
+  readonly outbox: Outbox;
+  readonly channels: ChannelStore;
+  readonly dispatcher: Dispatcher;
+  /** Stops accepting, lets in-flight deliveries finish (briefly), closes the outbox. */
+  close(): Promise<void>;
+}
+
+/** Builds the relay and starts delivering what the outbox holds; does not listen. */
+export async function createRelay(config: Config, logger: Logger, options: RelayOptions = {}): Promise<Relay> {
+  const rc = config.relay;
+  const log = logger.child({ component: 'relay' });
+  const dataDir = resolve(rc.data_dir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  const registry = createSelfRegistry();
+  const metrics = new RelayMetrics(registry);
+  const outbox = await Outbox.open(dataDir, { logger: log });
+  metrics.watchOutbox(outbox);
+  const channels = await ChannelStore.open(dataDir, rc.destinations);
+  for (const c of channels.list()) metrics.initDestination(c.name);
+
+  // Notifiers are cached per channel and rebuilt when the channel API changes one.
+  const notifiers = new Map<string, Notifier>();
+  channels.onChange(() => notifiers.clear());
+  const consoleWrite = options.consoleWrite ?? ((text: string) => void process.stdout.write(`${text}\n`));
+  const timeoutMs = rc.delivery.timeout * 1000;
+  const notifierFor = (name: string): Notifier | undefined => {
+    const channel: Channel | undefined = channels.get(name);
+    if (!channel?.enabled) return undefined;
+    let n = notifiers.get(name);
+    if (!n) {
+      n =
+        channel.type === 'console'
+          ? createConsoleNotifier(consoleWrite, (m) => m.text)
+          : createWebhookNotifier({ url: channel.webhookUrl!.reveal(), timeoutMs });
+      notifiers.set(name, n);
+    }
+    return n;
+  };
+  const format = (entries: readonly OutboxEntry[]): SlackMessage => {
+    const first = entries[0]!;
+    const opts = { timeZone: rc.time_zone, presentation: first.presentation };
+    if (channels.get(first.destination)?.type === 'console') {
+      // The console shows readable text; a digest is simply the notifications one after another.
+      return { text: entries.map((e) => formatConsole(e.notification, opts)).join('\n\n') };
+    }
+    return entries.length === 1
+      ? formatNotification(first.notification, opts)
+      : formatDigest(entries.map((e) => e.notification), opts);
+  };
+
+  const dispatcher = new Dispatcher({
+    outbox,
+    notifierFor,
+    format,
+    logger: log,
+    metrics,
+    pacing: { minIntervalMs: rc.delivery.min_interval * 1000, digestThreshold: rc.delivery.digest_threshold },
+  });
+  const intake = new Intake({
+    outbox,
+    router: new Router(rc.routes, rc.default_destinations.length ? rc.default_destinations : defaultDestinations(rc.destinations)),
+    channels,
+    deduper: new Deduper(rc.dedupe_window * 1000),
+    metrics,
+    suppressLabel: rc.suppress_label,
+    logger: log,
+    kick: () => dispatcher.kick(),
+  });
+  const app = buildRelayApp({
+    intake,
+    channels,
+    outbox,
+    metrics,
+    registry,
+    logger: log,
+    webhookAuth: rc.auth,
+    apiAuth: rc.api_auth,
+    maxBodyBytes: rc.max_body_bytes,
+  });
+
+  log.info({ dataDir, pendingFromLastRun: outbox.depth(), destinations: channels.list().map((c) => c.name) }, 'relay started');
+  dispatcher.start();
+  return {
+    app,
+    outbox,
+    channels,
+    dispatcher,
+    async close() {
+      await app.close(); // stop accepting first
+      await dispatcher.stop();
+      await outbox.close();
+    },
+  };
+}
+
+export async function startRelay(config: Config, logger: Logger, options: RelayOptions = {}): Promise<RunningServer> {
+  const relay = await createRelay(config, logger, options);
+  const { host, port } = parseListenAddress(config.relay.listen_address);
+  let url: string;
+  try {
+    url = await relay.app.listen({ host, port });
+  } catch (err) {
+    await relay.close();
+    throw err;
+  }
+  logger.child({ component: 'relay' }).info({ address: url }, 'relay listening');
+  return { url, close: () => relay.close() };
+}
+
+/** With no routes and no default_destinations: every notification goes to every destination. */
+function defaultDestinations(destinations: readonly { name: string }[]): string[] {
+  return destinations.map((d) => d.name);
+}

@@ -1,0 +1,253 @@
+// The relay's HTTP surface through app.inject(), with a real outbox on disk and the fake
+// Slack on a real socket behind it.
+import t, { type Test } from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import { createRelay, type Relay } from '../../src/relay/server.js';
+import { FakeSlack } from '../helpers/fake-slack.js';
+import { silentLogger } from '../helpers/collect.js';
+import { parseExposition, value } from '../helpers/exposition.js';
+
+const FIXTURES = '../shared/fixtures/alertmanager';
+const fixture = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')).body;
+
+interface Setup {
+  relay: Relay;
+  slack: FakeSlack;
+  dir: string;
+  lines: string[];
+}
+
+async function setup(t: Test, extra = ''): Promise<Setup> {
+  const slack = await FakeSlack.start();
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-relay-app-'));
+  process.env.VIGIL_TEST_CRITICAL = slack.url('/critical');
+  process.env.VIGIL_TEST_WARNING = slack.url('/warning');
+  writeFileSync(join(dir, 'token'), 's3cret-token\n');
+  const config = parseConfig(
+    `relay:
+  data_dir: ${dir}/data
+  auth:
+    bearer_token_file: ${dir}/token
+  delivery:
+    min_interval: 10ms
+    timeout: 2s
+  destinations:
+    - {name: critical, webhook_url: "\${VIGIL_TEST_CRITICAL}"}
+    - {name: warning, webhook_url: "\${VIGIL_TEST_WARNING}"}
+    - {name: console, type: console}
+  routes:
+    - {matchers: ['severity="critical"'], destinations: [critical], mention: '<!here>'}
+    - {matchers: ['severity="warning"'], destinations: [warning]}
+  default_destinations: [console]
+${extra}`,
+    'test.yml',
+  );
+  const lines: string[] = [];
+  const relay = await createRelay(config, silentLogger, { consoleWrite: (text) => lines.push(text) });
+  t.teardown(async () => {
+    await relay.close();
+    await slack.close();
+  });
+  return { relay, slack, dir, lines };
+}
+
+const auth = { authorization: 'Bearer s3cret-token' };
+const post = (s: Setup, body: unknown, headers: Record<string, string> = auth) =>
+  s.relay.app.inject({ method: 'POST', url: '/hooks/alertmanager', payload: body as object, headers });
+
+t.test('routes by severity; the fixture payloads arrive at the right fake channel', async (t) => {
+  const s = await setup(t);
+  const crit = await post(s, fixture('firing-grouped-critical.json'));
+  t.equal(crit.statusCode, 200);
+  t.same(crit.json(), { outcome: 'accepted', destinations: ['critical'] });
+  const warn = await post(s, fixture('firing-warning.json'));
+  t.same(warn.json().destinations, ['warning']);
+  await s.slack.waitForRequests('/critical', 1, 5000);
+  await s.slack.waitForRequests('/warning', 1, 5000);
+  const msg = s.slack.requestsTo('/critical')[0]!.body as { text: string };
+  t.match(msg.text, /<!here>/, 'critical carries the mention');
+  t.notMatch((s.slack.requestsTo('/warning')[0]!.body as { text: string }).text, /<!here>/);
+
+  // No route matches severity="info": it goes to the default destination, the console.
+  const info = fixture('firing-warning.json');
+  info.commonLabels = { ...info.commonLabels, severity: 'info' };
+  info.groupKey = 'info-group';
+  t.same((await post(s, info)).json().destinations, ['console']);
+  const deadline = Date.now() + 5000;
+  while (s.lines.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.match(s.lines[0], /FIRING/, 'the console prints readable text');
+  t.notMatch(s.lines[0], /^\{/, 'not raw JSON');
+});
+
+t.test('authentication: 401 without or with wrong credentials, never logged', async (t) => {
+  const s = await setup(t);
+  const body = fixture('firing-warning.json');
+  t.equal((await post(s, body, {})).statusCode, 401);
+  const wrong = await post(s, body, { authorization: 'Bearer nope' });
+  t.equal(wrong.statusCode, 401);
+  t.notMatch(wrong.body, /s3cret/);
+  t.equal((await post(s, body, { authorization: 'Basic dXNlcjpzM2NyZXQtdG9rZW4=' })).statusCode, 401, 'basic auth not configured');
+  t.equal((await post(s, body)).statusCode, 200);
+});
+
+t.test('basic auth as Alertmanager sends it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-basic-'));
+  writeFileSync(join(dir, 'pw'), 'hunter2');
+  const config = parseConfig(
+    `relay:\n  data_dir: ${dir}/data\n  auth:\n    basic_auth: {username: am, password_file: ${dir}/pw}\n  destinations: [{name: console, type: console}]\n`,
+    'basic.yml',
+  );
+  const relay = await createRelay(config, silentLogger, { consoleWrite: () => undefined });
+  t.teardown(() => relay.close());
+  const send = (authorization?: string) =>
+    relay.app.inject({ method: 'POST', url: '/hooks/alertmanager', payload: fixture('firing-warning.json'), headers: authorization ? { authorization } : {} });
+  t.equal((await send()).statusCode, 401);
+  t.equal((await send(`Basic ${Buffer.from('am:wrong').toString('base64')}`)).statusCode, 401);
+  t.equal((await send(`Basic ${Buffer.from('am:hunter2').toString('base64')}`)).statusCode, 200);
+});
+
+t.test('bad bodies get a 400 that names the field; unknown fields are fine', async (t) => {
+  const s = await setup(t);
+  let res = await post(s, { status: 'firing', receiver: 'r' });
+  t.equal(res.statusCode, 400);
+  t.match(res.json().message, /alerts/);
+  const body = fixture('firing-warning.json');
+  body.alerts[0].status = 'burning';
+  res = await post(s, body);
+  t.equal(res.statusCode, 400);
+  t.match(res.json().message, /alerts\/0\/status/);
+  const extra = { ...fixture('firing-warning.json'), someFutureField: { x: 1 } };
+  extra.alerts[0].anotherNewField = true;
+  t.equal((await post(s, extra)).statusCode, 200, 'Alertmanager may add fields');
+  res = await s.relay.app.inject({ method: 'POST', url: '/hooks/alertmanager', payload: 'not json', headers: { ...auth, 'content-type': 'application/json' } });
+  t.equal(res.statusCode, 400);
+});
+
+t.test('body size limit gives 413', async (t) => {
+  const s = await setup(t, '  max_body_bytes: 2KiB\n');
+  const body = fixture('firing-warning.json');
+  body.alerts[0].annotations.description = 'x'.repeat(4096);
+  t.equal((await post(s, body)).statusCode, 413);
+  const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
+  t.equal(value(metrics, 'vigil_relay_notifications_rejected_total', { reason: 'too_large' }), 1);
+});
+
+t.test('an identical notification within the window is a duplicate and counted', async (t) => {
+  const s = await setup(t);
+  const body = fixture('firing-warning.json');
+  const [a, b] = await Promise.all([post(s, body), post(s, body)]);
+  t.same([a.json().outcome, b.json().outcome].sort(), ['accepted', 'duplicate'], 'concurrent copies: one stored');
+  t.equal((await post(s, body)).json().outcome, 'duplicate');
+  t.equal((await post(s, fixture('resolved-warning.json'))).json().outcome, 'accepted', 'the resolved one is new');
+  const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
+  t.equal(value(metrics, 'vigil_relay_duplicates_total'), 2);
+});
+
+t.test('notify="false" alerts are suppressed and counted', async (t) => {
+  const s = await setup(t);
+  const body = fixture('firing-grouped-critical.json');
+  body.alerts[0].labels.notify = 'false';
+  t.equal((await post(s, body)).json().outcome, 'accepted', 'one alert is left');
+  await s.slack.waitForRequests('/critical', 1, 5000);
+  const sent = JSON.stringify(s.slack.requestsTo('/critical')[0]!.body);
+  t.notMatch(sent, /Container api stopped/, 'the suppressed alert is not shown');
+  t.match(sent, /Container worker stopped/);
+  body.alerts[1].labels.notify = 'false';
+  body.groupKey = 'other';
+  t.equal((await post(s, body)).json().outcome, 'suppressed');
+  const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
+  t.equal(value(metrics, 'vigil_relay_notifications_suppressed_total', { reason: 'label' }), 1);
+});
+
+t.test('the outbox cannot store: 503, so Alertmanager retries', async (t) => {
+  const s = await setup(t);
+  await s.relay.outbox.close();
+  const res = await post(s, fixture('firing-warning.json'));
+  t.equal(res.statusCode, 503);
+  // Not remembered as seen: the retry must be accepted once storage works again.
+});
+
+t.test('channel API: CRUD, masked URLs, persistence, auth', async (t) => {
+  process.env.VIGIL_TEST_API_TOKEN = 'api-token';
+  const s = await setup(t, '  api_auth:\n    bearer_token: "${VIGIL_TEST_API_TOKEN}"\n');
+  const api = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, token = 'api-token') =>
+    s.relay.app.inject({ method, url: `/api/v1${url}`, ...(payload && { payload }), headers: { authorization: `Bearer ${token}` } });
+
+  t.equal((await api('GET', '/channels', undefined, 'wrong')).statusCode, 401);
+  let res = await api('GET', '/channels');
+  t.equal(res.statusCode, 200);
+  t.same(res.json().map((c: { name: string }) => c.name), ['critical', 'warning', 'console']);
+  t.notMatch(res.body, /\/critical/, 'webhook URLs are masked');
+
+  const secretUrl = s.slack.url('/ops/T000/B000/very-secret');
+  res = await api('POST', '/channels', { name: 'ops', webhook_url: secretUrl });
+  t.equal(res.statusCode, 201);
+  t.notMatch(res.body, /very-secret/);
+  t.equal((await api('POST', '/channels', { name: 'ops', webhook_url: secretUrl })).statusCode, 409);
+  res = await api('POST', '/channels', { name: 'x', webhook_url: 'ftp://nope', colour: 'red' });
+  t.equal(res.statusCode, 400);
+  t.match(res.json().message, 'body.colour');
+  res = await api('POST', '/channels', { name: 'x', webhook_url: 'not a url' });
+  t.match(res.json().message, 'body.webhook_url');
+  t.notMatch(res.body, /not a url/, 'the rejected value is not echoed');
+  t.equal((await api('PATCH', '/channels/ops', { enabled: 'yes' })).statusCode, 400);
+
+  res = await api('PATCH', '/channels/warning', { enabled: false });
+  t.equal(res.json().enabled, false);
+  const warn = await post(s, fixture('firing-warning.json'));
+  t.equal(warn.json().outcome, 'suppressed', 'a disabled destination gets nothing');
+  t.equal((await api('DELETE', '/channels/warning')).statusCode, 409, 'config channels are not deleted');
+  t.equal((await api('GET', '/channels/nope')).statusCode, 404);
+  res = await api('PUT', '/channels/critical', { webhook_url: s.slack.url('/critical-2'), enabled: true });
+  t.equal(res.statusCode, 200);
+  t.equal((await post(s, fixture('firing-grouped-critical.json'))).json().outcome, 'accepted');
+  await s.slack.waitForRequests('/critical-2', 1, 5000);
+  t.pass('a changed URL applies at once');
+
+  // A new relay on the same data directory sees the API's changes.
+  await s.relay.close();
+  const again = await createRelay(
+    parseConfig(`relay:\n  data_dir: ${s.dir}/data\n  destinations:\n    - {name: critical, webhook_url: "\${VIGIL_TEST_CRITICAL}"}\n    - {name: warning, webhook_url: "\${VIGIL_TEST_WARNING}"}\n`, 'again.yml'),
+    silentLogger,
+  );
+  t.teardown(() => again.close());
+  const list = (await again.app.inject('/api/v1/channels')).json() as { name: string; enabled: boolean; source: string }[];
+  t.same(
+    list.map((c) => [c.name, c.enabled, c.source]),
+    [
+      ['critical', true, 'config'],
+      ['warning', false, 'config'],
+      ['ops', true, 'api'],
+    ],
+  );
+  t.equal((await again.app.inject({ method: 'DELETE', url: '/api/v1/channels/ops' })).statusCode, 204);
+  const stored = readFileSync(join(s.dir, 'data', 'channels.json'), 'utf8');
+  t.notMatch(stored, /very-secret/, 'deleted channels leave nothing behind');
+});
+
+t.test('dead letters are visible through the API and metrics', async (t) => {
+  const s = await setup(t);
+  s.slack.setMode('/warning', { kind: 'slackError', error: 'channel_is_archived' });
+  await post(s, fixture('firing-warning.json'));
+  const deadline = Date.now() + 5000;
+  let dead: { reason: string; destination: string }[] = [];
+  while (dead.length === 0 && Date.now() < deadline) {
+    dead = (await s.relay.app.inject('/api/v1/dead-letters')).json();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.equal(dead.length, 1);
+  t.equal(dead[0]!.destination, 'warning');
+  t.match(dead[0]!.reason, /channel_is_archived/);
+  const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
+  t.equal(value(metrics, 'vigil_relay_dead_letters'), 1);
+});
+
+t.test('health, readiness, landing page', async (t) => {
+  const s = await setup(t);
+  t.equal((await s.relay.app.inject('/-/healthy')).statusCode, 200);
+  t.equal((await s.relay.app.inject('/-/ready')).statusCode, 200);
+  t.match((await s.relay.app.inject('/')).body, /Vigil relay/);
+});
