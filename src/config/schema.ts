@@ -79,6 +79,31 @@ export const exporterSchema = z.strictObject({
       process: z
         .strictObject({ ...enabled, groups: z.array(processGroup).default([]) })
         .prefault({}),
+      // Docker containers (src/collectors/containers/). Section owned by the container collector.
+      // Off by default: on a host without Docker it could only report failure.
+      containers: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          // unix:///var/run/docker.sock, tcp://host:2376; default: $DOCKER_HOST, else the local socket.
+          docker_host: z
+            .string()
+            .regex(/^((unix|tcp|https?):\/\/|\/)/, 'expected an address such as unix:///var/run/docker.sock or tcp://host:2376')
+            .optional(),
+          tls: z
+            .strictObject({ ca_file: z.string().optional(), cert_file: z.string().optional(), key_file: z.string().optional() })
+            .optional(),
+          // Container labels copied into metric labels (sanitised names); keep this list short.
+          label_allowlist: z
+            .array(z.string())
+            .default([
+              'com.docker.compose.project',
+              'com.docker.compose.service',
+              'io.kubernetes.pod.namespace',
+              'io.kubernetes.pod.name',
+              'io.kubernetes.container.name',
+            ]),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });
