@@ -9,7 +9,7 @@ import { createSelfRegistry } from '../exporter/self-metrics.js';
 import type { RunningServer } from '../exporter/server.js';
 import { buildRelayApp } from './app.js';
 import { ChannelStore, type Channel } from './channels.js';
-import { Deduper } from './dedupe.js';
+import { Deduper, notificationKey } from './dedupe.js';
 import { Dispatcher } from './dispatcher.js';
 import { Intake } from './intake.js';
 import { RelayMetrics } from './metrics.js';
@@ -86,11 +86,16 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     metrics,
     pacing: { minIntervalMs: rc.delivery.min_interval * 1000, digestThreshold: rc.delivery.digest_threshold },
   });
+  // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
+  // retries: remember what is still pending (within the window) so the retry is a duplicate.
+  const deduper = new Deduper(rc.dedupe_window * 1000);
+  const windowStart = Date.now() - rc.dedupe_window * 1000;
+  for (const e of outbox.pending()) if (e.acceptedAt > windowStart) deduper.remember(notificationKey(e.notification));
   const intake = new Intake({
     outbox,
     router: new Router(rc.routes, rc.default_destinations.length ? rc.default_destinations : defaultDestinations(rc.destinations)),
     channels,
-    deduper: new Deduper(rc.dedupe_window * 1000),
+    deduper,
     metrics,
     suppressLabel: rc.suppress_label,
     logger: log,
