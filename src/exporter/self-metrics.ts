@@ -6,6 +6,11 @@ import { VERSION } from '../version.js';
 export function createSelfRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges with a _total suffix, which promtool (rightly) flags and
+  // which makes rate() on them plausible and wrong. Nothing needs them: drop them.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
   new Gauge({
     name: 'vigil_build_info',
     help: 'A metric with a constant 1 value labeled by the version of Vigil and of Node.js it runs on.',

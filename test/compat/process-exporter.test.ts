@@ -1,0 +1,286 @@
+// Vigil's process collector against the real process-exporter (Debian's
+// prometheus-process-exporter 0.7.10) on the same test processes and an equivalent config:
+// same families, TYPE, HELP, label names and label sets, and values that agree.
+// process-exporter is scraped just before and just after Vigil collects, so a value must
+// lie between its two readings, give or take the drift allowed per family.
+//
+// The differences Vigil keeps on purpose, asserted as such below:
+// - A configured fixed-name group that never had a process: process-exporter omits it,
+//   Vigil reports it with num_procs 0 (so "mysqld is not running" is alertable).
+// - A template group whose processes are all gone: process-exporter keeps reporting it
+//   (num_procs 0, its counters), Vigil drops it.
+// - An empty group's oldest_start_time_seconds: process-exporter -62135596800 (Go's zero
+//   time), Vigil 0.
+// - states: process-exporter counts a multi-threaded process's main thread twice (once as
+//   the process, once among its threads); Vigil counts each thread once, so the sum of
+//   states is num_threads.
+// - namedprocess_namegroup_threads_wchan (process-exporter only): not served by Vigil.
+import tap from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createProcessCollector } from '../../src/collectors/process/collector.js';
+import { configSchema } from '../../src/config/schema.js';
+import { collect, silentLogger } from '../helpers/collect.js';
+import { labelKey, parseExposition, select, value, type Exposition, type Sample } from '../helpers/exposition.js';
+import { BUSY, IDLE, startNode, token } from '../fixtures/process/children.js';
+
+const MISSING = 'prometheus-process-exporter not found: apt-get install -y prometheus-process-exporter';
+const STARTUP_MS = 15_000;
+const FETCH_MS = 10_000;
+const MiB = 1024 * 1024;
+const P = 'namedprocess_namegroup_';
+// threads_wchan needs -threads (not implemented); the scrape error counters are served as
+// vigil_process_*_errors_total (process-exporter's names lack the _total suffix promtool wants).
+const PE_ONLY = new Set([`${P}threads_wchan`, 'namedprocess_scrape_errors', 'namedprocess_scrape_procread_errors', 'namedprocess_scrape_partial_errors']);
+
+function findProcessExporter(): string | undefined {
+  for (const dir of ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter)]) {
+    const candidate = join(dir, 'prometheus-process-exporter');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function scrape(url: string): Promise<Exposition> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_MS) });
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+  return parseExposition(await res.text());
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The same groups in both dialects: process-exporter's YAML and Vigil's config. */
+function configs(id: string) {
+  // Single-element matcher lists and literal comm/exe values, where the two agree:
+  // process-exporter ANDs a cmdline list and compares comm and exe as plain strings.
+  const yaml = `process_names:
+  - name: idle
+    exe: [node]
+    cmdline: ['vigil-idle-${id}']
+  - name: busy
+    comm: [node]
+    cmdline: ['vigil-busy-${id}']
+  - name: 'tmpl:{{.Comm}}:{{.ExeBase}}:{{.Matches.kind}}'
+    cmdline: ['vigil-(?P<kind>tmpl)-${id}']
+  - name: catchall
+    cmdline: ['vigil-[a-z]+-${id}']
+  - name: never
+    comm: [vigil-never]
+`;
+  const groups = [
+    { name: 'idle', exe: ['node'], cmdline: [`vigil-idle-${id}`] },
+    { name: 'busy', comm: ['node'], cmdline: [`vigil-busy-${id}`] },
+    { name: 'tmpl:{comm}:{exebase}:{matches.kind}', cmdline: [`vigil-(?<kind>tmpl)-${id}`] },
+    { name: 'catchall', cmdline: [`vigil-[a-z]+-${id}`] },
+    { name: 'never', comm: ['vigil-never'] },
+  ];
+  const vigil = configSchema.parse({ exporter: { collectors: { process: { groups } } } }).exporter.collectors.process;
+  return { yaml, vigil };
+}
+
+/** Starts process-exporter and waits until it serves /metrics; retries if the port was taken meanwhile. */
+async function startProcessExporter(t: Pick<typeof tap, 'teardown'>, bin: string, configPath: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const args = [
+      `-config.path=${configPath}`,
+      `-web.listen-address=127.0.0.1:${port}`,
+      // Vigil has no parent/child grouping, no per-thread series and no smaps (PSS) memory.
+      '-children=false',
+      '-threads=false',
+      '-gather-smaps=false',
+    ];
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    t.teardown(() => stop(child));
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const deadline = Date.now() + STARTUP_MS;
+    while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+      try {
+        await scrape(url);
+        return url;
+      } catch {
+        await sleep(100);
+      }
+    }
+    await stop(child);
+    if (attempt >= 3 || !/address already in use/.test(stderr)) {
+      throw new Error(`process-exporter did not serve ${url} within ${STARTUP_MS} ms:\n${stderr}`);
+    }
+  }
+}
+
+/** How far outside process-exporter's two readings Vigil's value may lie. */
+function tolerance(family: string, labels: Readonly<Record<string, string>>, reference: number): number {
+  const rel = (share: number, floor: number) => Math.max(floor, share * Math.abs(reference));
+  switch (family) {
+    case `${P}memory_bytes`:
+      // Node's heap grows and V8 maps and unmaps between the reads.
+      return labels.memtype === 'virtual' ? rel(0.05, 64 * MiB) : rel(0.1, 8 * MiB);
+    case `${P}cpu_seconds_total`:
+      return 0.1;
+    case `${P}minor_page_faults_total`:
+      return rel(0.05, 500);
+    case `${P}context_switches_total`:
+      return rel(0.1, 100);
+    case `${P}read_bytes_total`:
+    case `${P}write_bytes_total`:
+      return 256 * 1024;
+    case `${P}open_filedesc`:
+      return 2;
+    case `${P}worst_fd_ratio`:
+      return 0.001;
+    default:
+      // num_procs, num_threads, oldest_start_time_seconds, major faults: exact.
+      return 0;
+  }
+}
+
+const labelNamesOf = (samples: readonly Sample[]) =>
+  [...new Set(samples.map((s) => JSON.stringify(Object.keys(s.labels).sort())))].sort();
+const byLabels = (samples: readonly Sample[]) => new Map(samples.map((s) => [labelKey(s.labels), s.value]));
+const samplesOf = (exp: Exposition, family: string, skipGroups: ReadonlySet<string> = new Set()) =>
+  exp.samples.filter((s) => s.name === family && !skipGroups.has(s.labels.groupname ?? ''));
+const groupsOf = (exp: Exposition) => select(exp, `${P}num_procs`).map((s) => s.labels.groupname!).sort();
+const statesSum = (exp: Exposition, groupname: string) =>
+  select(exp, `${P}states`, { groupname }).reduce((a, s) => a + s.value, 0);
+const cpu = (exp: Exposition, groupname: string) =>
+  select(exp, `${P}cpu_seconds_total`, { groupname }).reduce((a, s) => a + s.value, 0);
+
+tap.test('Vigil process collector agrees with prometheus-process-exporter 0.7.10', async (t) => {
+  const bin = findProcessExporter();
+  if (bin === undefined) {
+    t.fail(MISSING);
+    return;
+  }
+  const id = token();
+  const { yaml, vigil: vigilConfig } = configs(id);
+  // The directory name is random, but not the token: process-exporter's own argv must not match.
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-pe-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'process-exporter.yml'), yaml);
+
+  const peUrl = await startProcessExporter(t, bin, join(dir, 'process-exporter.yml'));
+  const collector = createProcessCollector(vigilConfig, {
+    logger: silentLogger,
+    paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' },
+  });
+  // Both count a process's whole usage only if it started after they did; process-exporter
+  // knows start times to the second only (btime is whole seconds), hence the margin.
+  await sleep(1500);
+
+  const idle = await Promise.all([startNode(t, IDLE, `vigil-idle-${id}`), startNode(t, IDLE, `vigil-idle-${id}`)]);
+  const busy = await startNode(t, BUSY, `vigil-busy-${id}`);
+  const tmpl = await startNode(t, IDLE, `vigil-tmpl-${id}`);
+  await startNode(t, IDLE, `vigil-other-${id}`);
+  await sleep(1000);
+
+  // A first round in which both meet the new processes (matching, first reads), so the
+  // compared round is three quick reads of the same state.
+  await scrape(peUrl);
+  await collect([collector]);
+  await sleep(500);
+
+  const before = await scrape(peUrl);
+  const vigil = await collect([collector]);
+  const after = await scrape(peUrl);
+  t.equal(value(vigil, 'vigil_collector_success', { collector: 'process' }), 1, "Vigil's process collector succeeded");
+
+  const tmplName = 'tmpl:node:node:tmpl';
+  t.same(groupsOf(before), ['busy', 'catchall', 'idle', tmplName].sort(), 'process-exporter: the groups with processes');
+  t.same(groupsOf(vigil), ['busy', 'catchall', 'idle', 'never', tmplName].sort(), 'Vigil: the same, and the configured empty one');
+  t.equal(value(vigil, `${P}num_procs`, { groupname: 'never' }), 0);
+  const onlyVigil = new Set(['never']);
+
+  const families = [...vigil.types.keys()].filter((f) => f.startsWith('namedprocess_')).sort();
+  t.equal(families.length, 13, `Vigil serves ${families.length} namedprocess_* families (process-exporter's 3 namedprocess_scrape_* counters are vigil_process_* here)`);
+
+  for (const family of families) {
+    t.test(family, async (t) => {
+      t.equal(vigil.types.get(family), before.types.get(family), 'same TYPE');
+      t.equal(vigil.helps.get(family), before.helps.get(family), 'same HELP');
+      const mine = samplesOf(vigil, family, onlyVigil);
+      const first = samplesOf(before, family);
+      t.same(labelNamesOf(mine), labelNamesOf(first), 'same label names');
+      t.same(mine.map((s) => labelKey(s.labels)).sort(), first.map((s) => labelKey(s.labels)).sort(), 'same label sets');
+      if (family.startsWith('namedprocess_scrape_') || family.startsWith('vigil_')) return; // each exporter's own error counts
+      if (family === `${P}states`) {
+        for (const g of groupsOf(before)) {
+          const n = value(vigil, `${P}num_procs`, { groupname: g }); // all node processes: multi-threaded
+          t.equal(statesSum(before, g), statesSum(vigil, g) + n, `${g}: process-exporter counts each main thread twice`);
+          t.equal(statesSum(vigil, g), value(vigil, `${P}num_threads`, { groupname: g }), `${g}: Vigil counts threads`);
+        }
+        return;
+      }
+      const a = byLabels(first);
+      const b = byLabels(samplesOf(after, family));
+      for (const s of mine) {
+        const key = labelKey(s.labels);
+        const x = a.get(key);
+        const y = b.get(key);
+        if (x === undefined || y === undefined) continue; // reported by the label-set check
+        const lo = Math.min(x, y);
+        const hi = Math.max(x, y);
+        const tol = tolerance(family, s.labels, hi);
+        t.ok(
+          s.value >= lo - tol && s.value <= hi + tol,
+          `${family}{${key}}: Vigil ${s.value}, process-exporter ${x} then ${y} (allowance ${tol})`,
+        );
+      }
+    });
+  }
+
+  t.test('process-exporter serves no other namedprocess_* family', async (t) => {
+    const theirs = [...before.types.keys()].filter((f) => f.startsWith('namedprocess_'));
+    t.same(theirs.filter((f) => !vigil.types.has(f) && !PE_ONLY.has(f)), []);
+  });
+
+  t.test('after the busy and template processes exit', async (t) => {
+    const busyBefore = cpu(vigil, 'busy');
+    await busy.kill();
+    await tmpl.kill();
+    await sleep(200);
+    const pe = await scrape(peUrl);
+    const mine = await collect([collector]);
+    for (const [who, exp] of [['process-exporter', pe], ['Vigil', mine]] as const) {
+      t.equal(value(exp, `${P}num_procs`, { groupname: 'busy' }), 0, `${who}: busy is empty`);
+      t.equal(value(exp, `${P}memory_bytes`, { groupname: 'busy', memtype: 'resident' }), 0, `${who}: no memory`);
+      t.ok(cpu(exp, 'busy') >= busyBefore - 0.1, `${who}: busy cpu kept, ${cpu(exp, 'busy')} s`);
+    }
+    t.ok(cpu(mine, 'busy') >= busyBefore, 'Vigil: the cpu counter did not go down');
+    t.ok(Math.abs(cpu(mine, 'busy') - cpu(pe, 'busy')) <= 0.2, 'both kept about the same cpu');
+    t.equal(value(pe, `${P}oldest_start_time_seconds`, { groupname: 'busy' }), -62135596800, "process-exporter: Go's zero time");
+    t.equal(value(mine, `${P}oldest_start_time_seconds`, { groupname: 'busy' }), 0, 'Vigil: 0');
+    t.equal(value(pe, `${P}num_procs`, { groupname: tmplName }), 0, 'process-exporter keeps the empty template group');
+    t.notOk(groupsOf(mine).includes(tmplName), 'Vigil drops it');
+    t.equal(value(mine, `${P}num_procs`, { groupname: 'idle' }), idle.length, 'the others are untouched');
+  });
+});
