@@ -97,7 +97,7 @@ const SETUPS: Setup[] = [
   },
 ];
 
-async function main() {
+export async function runExporterBench(): Promise<void> {
   const nodeExporter = need('prometheus-node-exporter', 'prometheus-node-exporter');
   const processExporter = need('prometheus-process-exporter', 'prometheus-process-exporter');
   const vigilBin = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
@@ -119,7 +119,7 @@ async function main() {
     const peConfig = join(dir, 'process-exporter.yml');
     writeFileSync(peConfig, `process_names:${setup.processExporterNames}\n`);
 
-    const vigil = start(process.execPath, [vigilBin, 'exporter', `--config.file=${vigilConfig}`, `--web.listen-address=127.0.0.1:${vigilPort}`, '--log.level=warn']);
+    const vigil = start(vigilBin, ['exporter', `--config.file=${vigilConfig}`, `--web.listen-address=127.0.0.1:${vigilPort}`, '--log.level=warn']);
     const node = start(nodeExporter, [`--web.listen-address=127.0.0.1:${nodePort}`]);
     const pe = start(processExporter, ['-web.listen-address', `127.0.0.1:${pePort}`, '-config.path', peConfig, '-children=false']);
     const urls = {
@@ -174,4 +174,3 @@ async function main() {
   killIdle();
 }
 
-await main();

@@ -8,6 +8,7 @@ import { createLogger, type LogLevel } from '../log.js';
 import { parseListenAddress } from '../listen.js';
 import { startExporter, type RunningServer } from '../exporter/server.js';
 import { startRelay } from '../relay/server.js';
+import { startStack } from '../stack/stack.js';
 import { VERSION } from '../version.js';
 import { FLAGS, flagHelp, resolveFlags, type FlagKey, type FlagValues } from './flags.js';
 
@@ -60,6 +61,15 @@ const COMMANDS: Record<string, Command> = {
         await exporter.close();
         throw err;
       }
+    },
+  },
+  stack: {
+    summary: 'The whole chain on one machine: exporter, relay, and Prometheus and Alertmanager as children.',
+    usage: 'vigil stack [flags]',
+    flags: ALL_FLAGS,
+    async run(flags, _positionals, io) {
+      const { config, logger } = await prepare(flags);
+      return startStack(config, logger, { warn: (text) => io.err(`${text}\n`) });
     },
   },
   'check-config': {

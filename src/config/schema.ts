@@ -259,10 +259,24 @@ export const relaySchema = z
     check(r.default_destinations, ['default_destinations']);
   });
 
+// `vigil stack`: the whole chain on one machine (Prometheus and Alertmanager as children).
+export const stackSchema = z.strictObject({
+  data_dir: z.string().default('data/stack'),
+  // Not 9090/9093: Debian's packages start their own Prometheus and Alertmanager there.
+  prometheus_listen_address: z.string().default('127.0.0.1:19090'),
+  alertmanager_listen_address: z.string().default('127.0.0.1:19093'),
+  scrape_interval: duration.default(15),
+  evaluation_interval: duration.default(15),
+  // The shipped files; a copy goes into data_dir with the relay's address filled in.
+  rules: z.string().default('rules'),
+  alertmanager_config: z.string().default('alertmanager/alertmanager.yml'),
+});
+
 export const configSchema = z.strictObject({
   log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
   exporter: exporterSchema.prefault({}),
   relay: relaySchema.prefault({}),
+  stack: stackSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -270,5 +284,6 @@ export type ExporterConfig = Config['exporter'];
 export type CollectorsConfig = ExporterConfig['collectors'];
 export type ProcessGroupConfig = z.infer<typeof processGroup>;
 export type RelayConfig = Config['relay'];
+export type StackConfig = Config['stack'];
 export type DestinationConfig = RelayConfig['destinations'][number];
 export type RouteConfig = RelayConfig['routes'][number];

@@ -10,6 +10,7 @@ export interface VigilProcess {
   readonly child: ChildProcess;
   readonly url: string;
   readonly stderr: () => string;
+  readonly stdout: () => string;
   stop(): Promise<void>;
 }
 
@@ -17,17 +18,29 @@ export function vigilArgs(args: readonly string[]): string[] {
   return ['--import', 'tsx', MAIN, ...args];
 }
 
-export async function startVigil(args: readonly string[], timeoutMs = 20_000): Promise<VigilProcess> {
-  const child = spawn(process.execPath, vigilArgs(args), { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface StartOptions {
+  readonly timeoutMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  /** The log message that means "up" (default: the first ... listening line). */
+  readonly readyMessage?: string;
+}
+
+export async function startVigil(args: readonly string[], options: StartOptions = {}): Promise<VigilProcess> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const child = spawn(process.execPath, vigilArgs(args), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vigil did not start within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       for (const line of stderr.split('\n')) {
-        if (!line.includes('listening')) continue;
+        if (!line.includes(options.readyMessage ?? 'listening')) continue;
         try {
-          const address = (JSON.parse(line) as { address?: string }).address;
+          const parsed = JSON.parse(line) as { address?: string; exporter?: string; msg?: string };
+          if (options.readyMessage !== undefined && parsed.msg !== options.readyMessage) continue;
+          const address = parsed.address ?? parsed.exporter;
           if (address) {
             clearTimeout(timer);
             resolve(address.replace('[::]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1'));
@@ -46,11 +59,12 @@ export async function startVigil(args: readonly string[], timeoutMs = 20_000): P
     child,
     url,
     stderr: () => stderr,
+    stdout: () => stdout,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
     },

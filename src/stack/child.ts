@@ -1,0 +1,62 @@
+// A program Vigil runs as a child (Prometheus, Alertmanager): started with its output in a
+// log file, considered up once its readiness URL answers, stopped with SIGTERM (SIGKILL
+// after a grace period). Children die with Vigil: they are killed on exit as well.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+export interface ChildService {
+  readonly name: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startChild(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { logFile: string; readyUrl: string; timeoutMs?: number },
+): Promise<ChildService> {
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(command, args, { stdio: ['ignore', log, log] });
+  closeSync(log);
+  running.add(child);
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => {
+    running.delete(child);
+    exited = `${name} exited (${signal ?? code}); see ${options.logFile}`;
+  });
+  child.on('error', (err) => {
+    exited = `${name} could not start: ${err.message}`;
+  });
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await done;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    if (exited) throw new Error(exited);
+    try {
+      if ((await fetch(options.readyUrl)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${name} was not ready within ${(options.timeoutMs ?? 30_000) / 1000} s; see ${options.logFile}`);
+    }
+    await sleep(200);
+  }
+  return { name, child, stop };
+}
