@@ -7,10 +7,13 @@ import { createCpuCollector } from './host/cpu.js';
 import { createMeminfoCollector } from './host/meminfo.js';
 import { createLoadavgCollector } from './host/loadavg.js';
 import { createStatCollector } from './host/stat.js';
+import { createVmstatCollector } from './host/vmstat.js';
+import { createPressureCollector } from './host/pressure.js';
 import { createFilesystemCollector } from './host/filesystem.js';
 import { createNetdevCollector } from './host/netdev.js';
 import { createDiskstatsCollector } from './host/diskstats.js';
 import { createProcessCollector } from './process/collector.js';
+import { createContainersCollector } from './containers/collector.js';
 
 type Factories = { [K in keyof CollectorsConfig]: (config: CollectorsConfig[K], deps: CollectorDeps) => Collector };
 
@@ -19,10 +22,13 @@ export const COLLECTORS: Factories = {
   meminfo: createMeminfoCollector,
   loadavg: createLoadavgCollector,
   stat: createStatCollector,
+  vmstat: createVmstatCollector,
+  pressure: createPressureCollector,
   filesystem: createFilesystemCollector,
   netdev: createNetdevCollector,
   diskstats: createDiskstatsCollector,
   process: createProcessCollector,
+  containers: createContainersCollector,
 };
 
 export function createCollectors(config: CollectorsConfig, deps: CollectorDeps): Collector[] {

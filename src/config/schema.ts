@@ -63,6 +63,10 @@ export const exporterSchema = z.strictObject({
       meminfo: simpleCollector,
       loadavg: simpleCollector,
       stat: simpleCollector,
+      vmstat: z
+        .strictObject({ ...enabled, fields: regex.default('^(oom_kill|pgpg|pswp|pg.*fault).*') })
+        .prefault({}),
+      pressure: simpleCollector,
       filesystem: z
         .strictObject({
           ...enabled,

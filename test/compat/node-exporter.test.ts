@@ -24,6 +24,8 @@ import { createLoadavgCollector } from '../../src/collectors/host/loadavg.js';
 import { createMeminfoCollector } from '../../src/collectors/host/meminfo.js';
 import { createNetdevCollector } from '../../src/collectors/host/netdev.js';
 import { createStatCollector } from '../../src/collectors/host/stat.js';
+import { createVmstatCollector } from '../../src/collectors/host/vmstat.js';
+import { createPressureCollector } from '../../src/collectors/host/pressure.js';
 import { collect, silentLogger } from '../helpers/collect.js';
 import { labelKey, parseExposition, type Exposition, type Sample } from '../helpers/exposition.js';
 
@@ -87,6 +89,8 @@ function nodeExporterArgs(port: number): string[] {
     '--collector.meminfo',
     '--collector.loadavg',
     '--collector.stat',
+    '--collector.vmstat',
+    '--collector.pressure',
     '--collector.filesystem',
     '--collector.netdev',
     '--collector.diskstats',
@@ -154,6 +158,8 @@ function hostCollectors(): Collector[] {
     createMeminfoCollector(c.meminfo, deps),
     createLoadavgCollector(c.loadavg, deps),
     createStatCollector(c.stat, deps),
+    createVmstatCollector(c.vmstat, deps),
+    createPressureCollector(c.pressure, deps),
     createFilesystemCollector(c.filesystem, deps),
     createNetdevCollector(c.netdev, deps),
     createDiskstatsCollector(c.diskstats, deps),
@@ -198,7 +204,7 @@ tap.test('Vigil host collectors agree with prometheus-node-exporter 1.5', async 
   const vigil = await collect(collectors);
   const after = await scrape(ne.url);
 
-  for (const name of ['cpu', 'meminfo', 'loadavg', 'stat', 'filesystem', 'netdev', 'diskstats']) {
+  for (const name of ['cpu', 'meminfo', 'loadavg', 'stat', 'vmstat', 'pressure', 'filesystem', 'netdev', 'diskstats']) {
     const ok = vigil.samples.find((s) => s.name === 'vigil_collector_success' && s.labels.collector === name)?.value;
     t.equal(ok, 1, `Vigil's ${name} collector succeeded`);
   }
@@ -208,7 +214,9 @@ tap.test('Vigil host collectors agree with prometheus-node-exporter 1.5', async 
 
   for (const family of families) {
     t.test(family, async (t) => {
-      t.equal(vigil.types.get(family), before.types.get(family), 'same TYPE');
+      // node_exporter serves vmstat untyped; prom-client has no untyped type (see vmstat.ts).
+      const theirType = before.types.get(family) === 'untyped' && family.startsWith('node_vmstat_') ? 'gauge' : before.types.get(family);
+      t.equal(vigil.types.get(family), theirType, 'same TYPE (untyped vmstat served as gauge)');
       t.equal(vigil.helps.get(family), before.helps.get(family), 'same HELP');
       const mine = samplesOf(vigil, family);
       const first = samplesOf(before, family);

@@ -25,6 +25,8 @@ import { createLoadavgCollector } from '../../src/collectors/host/loadavg.js';
 import { createMeminfoCollector } from '../../src/collectors/host/meminfo.js';
 import { createNetdevCollector } from '../../src/collectors/host/netdev.js';
 import { createStatCollector } from '../../src/collectors/host/stat.js';
+import { createVmstatCollector } from '../../src/collectors/host/vmstat.js';
+import { createPressureCollector } from '../../src/collectors/host/pressure.js';
 import { createProcessCollector } from '../../src/collectors/process/collector.js';
 import { configSchema } from '../../src/config/schema.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
@@ -374,8 +376,6 @@ t.test('docs/alerts.md lists every alert with its severity, default threshold an
 /** Names the rules read that Vigil does not serve (yet), and who does. */
 const ELSEWHERE: Readonly<Record<string, string>> = {
   up: 'Prometheus, for every scrape target',
-  node_pressure_memory_waiting_seconds_total: "node_exporter's pressure collector (HostMemoryPressure)",
-  node_vmstat_oom_kill: "node_exporter's vmstat collector (HostOomKillDetected)",
   container_spec_cpu_quota: 'cAdvisor (ContainerCpuNearLimit)',
   container_spec_cpu_period: 'cAdvisor (ContainerCpuNearLimit)',
   probe_success: "blackbox_exporter; Vigil's probes (planned) use the same name",
@@ -398,6 +398,8 @@ async function servedByVigil(): Promise<Sample[]> {
     createMeminfoCollector(c.meminfo, deps),
     createLoadavgCollector(c.loadavg, deps),
     createStatCollector(c.stat, deps),
+    createVmstatCollector(c.vmstat, deps),
+    createPressureCollector(c.pressure, deps),
     createFilesystemCollector(c.filesystem, deps),
     createNetdevCollector(c.netdev, deps),
     createDiskstatsCollector(c.diskstats, deps),
