@@ -6,9 +6,14 @@ import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { parseListenAddress } from '../listen.js';
-import { startExporter, type RunningServer } from '../exporter/server.js';
-import { startRelay } from '../relay/server.js';
-import { startStack } from '../stack/stack.js';
+import type { RunningServer } from '../exporter/server.js';
+// Each command loads only what it runs: an exporter does not carry the relay's modules.
+const startExporter = async (...a: Parameters<typeof import('../exporter/server.js').startExporter>) =>
+  (await import('../exporter/server.js')).startExporter(...a);
+const startRelay = async (...a: Parameters<typeof import('../relay/server.js').startRelay>) =>
+  (await import('../relay/server.js')).startRelay(...a);
+const startStack = async (...a: Parameters<typeof import('../stack/stack.js').startStack>) =>
+  (await import('../stack/stack.js')).startStack(...a);
 import { VERSION } from '../version.js';
 import { FLAGS, flagHelp, resolveFlags, type FlagKey, type FlagValues } from './flags.js';
 

@@ -1,7 +1,7 @@
 // The explicit list of collectors, as in node_exporter's registry: which exist, and how
 // each is built from its config section. Whether one runs is its `enabled` flag
 // (all default to on; see src/config/schema.ts).
-import type { Collector, CollectorDeps } from './collector.js';
+import { lazyCollector, type Collector, type CollectorDeps } from './collector.js';
 import type { CollectorsConfig } from '../config/schema.js';
 import { createCpuCollector } from './host/cpu.js';
 import { createMeminfoCollector } from './host/meminfo.js';
@@ -13,7 +13,6 @@ import { createFilesystemCollector } from './host/filesystem.js';
 import { createNetdevCollector } from './host/netdev.js';
 import { createDiskstatsCollector } from './host/diskstats.js';
 import { createProcessCollector } from './process/collector.js';
-import { createContainersCollector } from './containers/collector.js';
 
 type Factories = { [K in keyof CollectorsConfig]: (config: CollectorsConfig[K], deps: CollectorDeps) => Collector };
 
@@ -28,7 +27,8 @@ export const COLLECTORS: Factories = {
   netdev: createNetdevCollector,
   diskstats: createDiskstatsCollector,
   process: createProcessCollector,
-  containers: createContainersCollector,
+  // Loaded on first use: see lazyCollector.
+  containers: lazyCollector('containers', async () => (await import('./containers/collector.js')).createContainersCollector),
 };
 
 export function createCollectors(config: CollectorsConfig, deps: CollectorDeps): Collector[] {
