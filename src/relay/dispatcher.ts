@@ -1,4 +1,4 @@
-// The delivery worker: takes what the outbox holds (outbox.pending(), so a restart picks up where
+// The delivery worker: takes what the outbox holds (per destination, so a restart picks up where
 // the last process stopped) and hands it to each destination's notifier. It is the shared retry
 // stage: notifiers say *whether* a failure is worth retrying, the dispatcher decides *when*.
 //
@@ -17,7 +17,15 @@
 //   entries dead-lettered as destinationRemoved: keeping them would hold outbox space forever for a
 //   way out that no longer exists, and dead letters stay visible in the API.
 // Every entry ends done or dead, and both are counted (metrics.ts). Attempt counts live in memory:
-// after a restart an entry gets maxAttempts fresh tries.
+// after a restart an entry gets maxAttempts fresh tries. The outbox records when an attempt starts
+// and when the destination refused it (markFailed), so that after a restart only entries whose
+// earlier attempt had an unknown outcome (timeout, network error, shutdown, crash) count as
+// redeliveries.
+//
+// Cost: wake-ups (kick) are coalesced into one pump per event-loop turn, and a pump looks only at
+// destinations with pending entries and reads at most what the next post needs (one entry, or a
+// digest's worth), never the whole backlog: pumping after every request stays cheap however far
+// behind a destination is.
 //
 // Call stop() before outbox.close(): in-flight posts get stopGraceMs to finish, then are aborted
 // (the entry stays pending and is sent again by the next process).
@@ -167,18 +175,13 @@ export class Dispatcher {
   private pump(): void {
     if (!this.running) return;
     const now = this.now();
-    const byDestination = new Map<string, OutboxEntry[]>();
-    for (const e of this.outbox.pending()) {
-      const list = byDestination.get(e.destination);
-      if (list) list.push(e);
-      else byDestination.set(e.destination, [e]);
-    }
     let wake = Infinity;
-    for (const [destination, entries] of byDestination) {
+    for (const destination of this.outbox.destinationsWithPending()) {
       const lane = this.lane(destination);
       if (lane.inFlight) continue;
       const notifier = this.deps.notifierFor(destination);
       if (!notifier) {
+        const entries = this.outbox.pendingFor(destination);
         this.logger.warn({ destination, entries: entries.length }, 'no notifier for destination; dead-lettering its entries');
         for (const e of entries) {
           void this.deadLetter(e, 'destinationRemoved', `no notifier for destination "${destination}"`);
@@ -189,7 +192,7 @@ export class Dispatcher {
         wake = Math.min(wake, lane.nextAt);
         continue;
       }
-      this.send(lane, notifier, entries);
+      this.send(lane, notifier);
     }
     this.arm(wake);
   }
@@ -224,8 +227,9 @@ export class Dispatcher {
 
   // --- one post ---
 
-  private send(lane: Lane, notifier: Notifier, waiting: readonly OutboxEntry[]): void {
-    const batch = this.pickBatch(lane, waiting);
+  /** Posts the next message for a lane with pending entries. */
+  private send(lane: Lane, notifier: Notifier): void {
+    const batch = this.pickBatch(lane);
     let message: SlackMessage;
     try {
       message = this.deps.format(batch);
@@ -265,12 +269,15 @@ export class Dispatcher {
     });
   }
 
-  private pickBatch(lane: Lane, waiting: readonly OutboxEntry[]): OutboxEntry[] {
-    const head = waiting[0]!;
-    if (waiting.length <= this.pacing.digestThreshold || lane.solo.has(head.id)) return [head];
+  /** The oldest entry alone, or a digest when more than digestThreshold wait. Reads no more than it needs. */
+  private pickBatch(lane: Lane): OutboxEntry[] {
+    const { destination, solo } = lane;
+    const head = this.outbox.pendingFor(destination, 1);
+    if (this.outbox.pendingCount(destination) <= this.pacing.digestThreshold || solo.has(head[0]!.id)) return head;
+    // Entries of a refused digest go alone: skipping them, at most solo.size extra entries fill it.
     const digest: OutboxEntry[] = [];
-    for (const e of waiting) {
-      if (lane.solo.has(e.id)) continue;
+    for (const e of this.outbox.pendingFor(destination, this.pacing.maxDigestEntries + solo.size)) {
+      if (solo.has(e.id)) continue;
       digest.push(e);
       if (digest.length >= this.pacing.maxDigestEntries) break;
     }
@@ -299,18 +306,28 @@ export class Dispatcher {
       return;
     }
     if (aborted) {
-      // Stopped while posting: the entries stay pending for the next process.
+      // Stopped while posting: the entries stay pending for the next process, which counts them as
+      // redeliveries (the post may have reached Slack).
       this.logger.info({ destination, entries: batch.length }, 'delivery aborted by shutdown');
       return;
     }
     this.metrics.failed.inc({ destination, reason: result.reason });
     const log = { destination, entries: batch.length, reason: result.reason, detail: result.detail };
+    // Entries that stay pending after a refusal: record it, so a restart does not take them for
+    // possible duplicates. Unknown outcomes are not recorded: the outbox keeps them as such.
+    const refused = (entries: readonly OutboxEntry[]) => {
+      if (outcomeUnknown(result) || entries.length === 0) return;
+      this.outbox
+        .markFailed(entries.map((e) => e.id))
+        .catch((err: unknown) => this.logger.warn({ err }, 'cannot record failed delivery attempt'));
+    };
 
     if (!result.retry) {
       if (batch.length > 1 && result.reason === 'clientError') {
         // Slack refused the digest itself (too big, invalid blocks): do not blame its entries.
         this.logger.warn(log, 'digest refused; sending its entries one by one');
         for (const e of batch) lane.solo.add(e.id);
+        refused(batch);
         return;
       }
       this.logger.warn(log, 'permanent delivery failure');
@@ -324,16 +341,20 @@ export class Dispatcher {
       this.metrics.retries.inc({ destination });
       lane.nextAt = Math.max(lane.nextAt, now + waitMs);
       this.logger.warn({ ...log, retryAfterMs: waitMs }, 'rate limited by Slack; pausing destination');
+      refused(batch);
       return;
     }
 
     lane.failures++;
     const exhausted: { entry: OutboxEntry; attempts: number }[] = [];
+    const retried: OutboxEntry[] = [];
     for (const e of batch) {
       const n = (this.attempts.get(e.id) ?? 0) + 1;
       this.attempts.set(e.id, n);
       if (n >= this.pacing.maxAttempts) exhausted.push({ entry: e, attempts: n });
+      else retried.push(e);
     }
+    refused(retried);
     if (exhausted.length < batch.length) this.metrics.retries.inc({ destination });
     const delay = backoffDelay(lane.failures, { baseMs: this.pacing.baseBackoffMs, maxMs: this.pacing.maxBackoffMs }, this.random);
     lane.nextAt = Math.max(lane.nextAt, now + delay);
@@ -354,6 +375,24 @@ export class Dispatcher {
     await this.outbox
       .markDead(entry.id, `${reason}: ${detail}`)
       .catch((err: unknown) => this.logger.error({ err, id: entry.id }, 'cannot record dead letter'));
+  }
+}
+
+/**
+ * Whether a failed post may nevertheless have reached the channel: no answer (timeout, network
+ * error, a notifier that threw), or a 2xx that is not Slack's `ok` (something in between answered;
+ * slack/webhook.ts classifyResponse reports it as serverError "unexpected answer ..."). An error
+ * answer from Slack itself (4xx, 429, 5xx) means the message was not posted.
+ */
+export function outcomeUnknown(result: Extract<SendResult, { ok: false }>): boolean {
+  switch (result.reason) {
+    case 'timeout':
+    case 'network':
+      return true;
+    case 'serverError':
+      return result.detail.startsWith('unexpected answer');
+    default:
+      return false;
   }
 }
 

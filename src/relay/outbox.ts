@@ -1,12 +1,13 @@
 // The relay's durable outbox: every notification accepted from Alertmanager is here until Slack
 // confirmed it (done) or the relay gave up on it (dead letter). Alertmanager gets its 200 only
 // after append() resolved, i.e. after the data reached the disk, so a crash or restart loses
-// nothing: on open the log is replayed and the dispatcher starts again from pending().
+// nothing: on open the log is replayed and the dispatcher starts again from what is pending.
 //
 // Where the data lives: one append-only file, `<dir>/outbox.log` (dir from the configuration, e.g.
 // /var/lib/vigil/outbox), one JSON record per line:
 //   {"t":"add","entry":{...}}                       accepted (OutboxEntry)
 //   {"t":"try","ids":[...]}                         a delivery attempt started (see wasAttempted)
+//   {"t":"fail","ids":[...]}                        ...and definitely failed (the destination said no)
 //   {"t":"done","ids":[...]}                        confirmed by the destination
 //   {"t":"dead","id":..,"reason":..,"at":..,"entry"?:{...}}   given up on
 // A compaction writes `<dir>/outbox.log.compact` and renames it over outbox.log; a leftover
@@ -16,9 +17,17 @@
 // Durability: records are written in batches, each batch followed by one fdatasync (group commit):
 // appends that arrive while a batch is being written and synced wait and go together into the
 // next batch, so one fsync serves many callers and throughput grows with concurrency. append()
-// resolves after its batch is synced. Done, try and dead marks take the same path (the dispatcher
-// does not wait long for them); a mark lost in a crash only means a resend (counted by the
-// dispatcher as a redelivery) or a dead letter retried once more.
+// resolves after its batch is synced. Done, try, fail and dead marks take the same path (the
+// dispatcher does not wait long for them); a mark lost in a crash only means a resend (counted by
+// the dispatcher as a redelivery) or a dead letter retried once more.
+//
+// Attempt marks: an entry whose delivery started (try) and whose outcome was never recorded may
+// already be in the channel; after a restart, sending it again is counted as a possible duplicate
+// (wasAttempted). An attempt the destination answered with an error (4xx, 429, 5xx) reached
+// nothing, and markFailed() closes its try with a fail record, so it does not count. An attempt
+// that ended any other way (timeout, network error, shutdown, crash) is never closed: once that
+// happened to an entry it stays "maybe delivered": its try stays open, and later attempts on it
+// write neither try nor fail. So an attempt adds at most one try and one fail record.
 //
 // Crash recovery: a crash mid-write leaves a torn last line (no newline, or garbage after the last
 // good record); open() truncates it away. Such a line was never acknowledged (acknowledgement waits
@@ -33,6 +42,10 @@
 // maxBytes (128 MiB by default): an append that would exceed it is rejected with OutboxFullError
 // (the receiver answers 503 and Alertmanager retries later); nothing is dropped. All live data is
 // also held in memory (about 2-3x its size on disk).
+//
+// Cost: pending entries are kept in acceptance order overall and per destination (linked lists
+// with O(1) append and removal), so append, the marks and pendingFor(destination, n) do not depend
+// on how many entries are pending; only pending(), compaction and open walk them all.
 import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -100,9 +113,10 @@ export class OutboxClosedError extends Error {
 
 type AddRecord = { t: 'add'; entry: OutboxEntry };
 type TryRecord = { t: 'try'; ids: string[] };
+type FailRecord = { t: 'fail'; ids: string[] };
 type DoneRecord = { t: 'done'; ids: string[] };
 type DeadRecord = { t: 'dead'; id: string; reason: string; at: number; entry?: OutboxEntry };
-export type OutboxRecord = AddRecord | TryRecord | DoneRecord | DeadRecord;
+export type OutboxRecord = AddRecord | TryRecord | FailRecord | DoneRecord | DeadRecord;
 
 interface AddLine {
   readonly entry: OutboxEntry;
@@ -110,13 +124,26 @@ interface AddLine {
   readonly bytes: number;
 }
 
-interface Live {
-  readonly entry: OutboxEntry;
-  readonly bytes: number;
-  /** A try record was seen on open: an earlier process may have delivered it already. */
-  attemptedBefore: boolean;
-  /** This process started delivering it (kept through compaction as a try record). */
-  attempted: boolean;
+/** A pending entry, linked into the acceptance order overall and within its destination. */
+class Live {
+  readonly inAll: Link<Live>;
+  readonly inDestination: Link<Live>;
+  /** On open, a try record not closed by a fail record: an earlier process may have delivered it. */
+  attemptedBefore = false;
+  /** The log holds a try record for it not closed by a fail record (kept through compaction). */
+  tryLogged = false;
+  /** Some attempt ended with an unknown outcome: it may be in the channel; its try stays open. */
+  uncertain = false;
+
+  constructor(
+    readonly entry: OutboxEntry,
+    readonly bytes: number,
+    all: Chain<Live>,
+    destination: Chain<Live>,
+  ) {
+    this.inAll = all.push(this);
+    this.inDestination = destination.push(this);
+  }
 }
 
 interface Dead extends DeadLetter {
@@ -135,7 +162,12 @@ interface Op {
 const openDirs = new Set<string>();
 
 export class Outbox {
+  /** Pending entries by id. */
   private readonly live = new Map<string, Live>();
+  /** Pending entries in acceptance order. */
+  private readonly order = new Chain<Live>();
+  /** Pending entries per destination, in acceptance order; no empty chains. */
+  private readonly byDestination = new Map<string, Chain<Live>>();
   private dead: Dead[] = [];
   private deadBytes = 0;
   private liveEntryBytes = 0;
@@ -205,6 +237,7 @@ export class Outbox {
     outbox.counters.corruptLines = parsed.badLines.length;
     outbox.counters.truncatedBytes = data.length - parsed.goodBytes;
     for (const r of parsed.records) outbox.replay(r);
+    for (const l of outbox.order) l.attemptedBefore = l.uncertain = l.tryLogged;
     openDirs.add(absDir);
     if (outbox.shouldCompact()) {
       try {
@@ -229,21 +262,48 @@ export class Outbox {
     if (entries.length === 0) return Promise.resolve();
     const adds: AddLine[] = [];
     let text = '';
+    let bytes = 0;
     for (const entry of entries) {
       if (typeof entry?.id !== 'string' || entry.id === '') {
         return Promise.reject(new TypeError('outbox entries need a non-empty string id'));
       }
+      // Serialised once: the same line is written, counted, and (if the batch drops a duplicate)
+      // re-joined without serialising again.
       const line = JSON.stringify({ t: 'add', entry } satisfies AddRecord) + '\n';
-      const bytes = Buffer.byteLength(line);
-      adds.push({ entry, line, bytes });
+      const lineBytes = Buffer.byteLength(line);
+      adds.push({ entry, line, bytes: lineBytes });
       text += line;
+      bytes += lineBytes;
     }
-    return this.enqueue(text, adds);
+    return this.enqueue(text, bytes, adds);
   }
 
-  /** Accepted, not done, not dead, in acceptance order. */
+  /** Accepted, not done, not dead, in acceptance order. A copy: O(pending); see pendingFor(). */
   pending(): OutboxEntry[] {
-    return Array.from(this.live.values(), (l) => l.entry);
+    const out: OutboxEntry[] = [];
+    for (const l of this.order) out.push(l.entry);
+    return out;
+  }
+
+  /** The first `limit` pending entries for `destination`, in acceptance order. O(limit). */
+  pendingFor(destination: string, limit = Infinity): OutboxEntry[] {
+    const out: OutboxEntry[] = [];
+    if (limit <= 0) return out;
+    for (const l of this.byDestination.get(destination) ?? []) {
+      out.push(l.entry);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** How many entries are pending for `destination`. O(1). */
+  pendingCount(destination: string): number {
+    return this.byDestination.get(destination)?.size ?? 0;
+  }
+
+  /** Destinations with at least one pending entry (a copy). O(destinations). */
+  destinationsWithPending(): string[] {
+    return Array.from(this.byDestination.keys());
   }
 
   /** Whether the entry is pending. */
@@ -252,25 +312,50 @@ export class Outbox {
   }
 
   /**
-   * True when an earlier process started delivering this entry and did not record the outcome:
-   * sending it again may duplicate a message.
+   * True when an earlier process started delivering this entry and the outcome of that attempt is
+   * unknown (not confirmed, not answered with an error): sending it again may duplicate a message.
    */
   wasAttempted(id: string): boolean {
     return this.live.get(id)?.attemptedBefore ?? false;
   }
 
-  /** Records that delivery of these entries starts (so a resend after a crash can be counted). */
+  /**
+   * Records that delivery of these entries starts (so a resend after a crash can be counted). An
+   * attempt is over with markDone(), markDead() or markFailed(); one not ended that way (a timeout,
+   * a network error) is taken as possibly delivered when the next one starts.
+   */
   markAttempted(ids: readonly string[]): Promise<void> {
     const known: string[] = [];
     for (const id of ids) {
       const l = this.live.get(id);
-      if (l && !l.attempted) {
-        l.attempted = true;
-        known.push(id);
+      if (!l) continue;
+      if (l.tryLogged) {
+        // The previous attempt's try is still open: it ended with no known outcome.
+        l.uncertain = true;
+        continue;
       }
+      l.tryLogged = true;
+      known.push(id);
     }
     if (known.length === 0) return Promise.resolve();
     return this.enqueue(JSON.stringify({ t: 'try', ids: known } satisfies TryRecord) + '\n');
+  }
+
+  /**
+   * The attempt on these entries definitely failed: the destination answered with an error, so it
+   * did not post them. They stay pending; a restart before the next attempt will not count them as
+   * possible duplicates. Nothing is written for entries with an earlier attempt of unknown outcome.
+   */
+  markFailed(ids: readonly string[]): Promise<void> {
+    const known: string[] = [];
+    for (const id of ids) {
+      const l = this.live.get(id);
+      if (!l || !l.tryLogged || l.uncertain) continue;
+      l.tryLogged = false;
+      known.push(id);
+    }
+    if (known.length === 0) return Promise.resolve();
+    return this.enqueue(JSON.stringify({ t: 'fail', ids: known } satisfies FailRecord) + '\n');
   }
 
   /** Delivered: leaves pending() at once; the mark is written with the next batch. */
@@ -279,8 +364,7 @@ export class Outbox {
     for (const id of ids) {
       const l = this.live.get(id);
       if (!l) continue;
-      this.live.delete(id);
-      this.liveEntryBytes -= l.bytes;
+      this.removeLive(l);
       known.push(id);
     }
     if (known.length === 0) return Promise.resolve();
@@ -291,8 +375,7 @@ export class Outbox {
   markDead(id: string, reason: string): Promise<void> {
     const l = this.live.get(id);
     if (!l) return Promise.resolve();
-    this.live.delete(id);
-    this.liveEntryBytes -= l.bytes;
+    this.removeLive(l);
     const at = Date.now();
     this.addDead(l.entry, reason, at);
     return this.enqueue(JSON.stringify({ t: 'dead', id, reason, at } satisfies DeadRecord) + '\n');
@@ -313,8 +396,7 @@ export class Outbox {
 
   /** acceptedAt of the first pending entry in acceptance order. */
   oldestAcceptedAt(): number | undefined {
-    for (const l of this.live.values()) return l.entry.acceptedAt;
-    return undefined;
+    return this.order.head?.value.entry.acceptedAt;
   }
 
   stats(): OutboxStats {
@@ -330,12 +412,33 @@ export class Outbox {
     openDirs.delete(this.dir);
   }
 
+  // --- the pending set ---
+
+  private addLive(entry: OutboxEntry, bytes: number): void {
+    let chain = this.byDestination.get(entry.destination);
+    if (!chain) {
+      chain = new Chain<Live>();
+      this.byDestination.set(entry.destination, chain);
+    }
+    this.live.set(entry.id, new Live(entry, bytes, this.order, chain));
+    this.liveEntryBytes += bytes;
+  }
+
+  private removeLive(l: Live): void {
+    this.live.delete(l.entry.id);
+    this.liveEntryBytes -= l.bytes;
+    this.order.remove(l.inAll);
+    const chain = this.byDestination.get(l.entry.destination)!;
+    chain.remove(l.inDestination);
+    if (chain.size === 0) this.byDestination.delete(l.entry.destination);
+  }
+
   // --- writing ---
 
-  private enqueue(text: string, adds?: readonly AddLine[]): Promise<void> {
+  private enqueue(text: string, bytes?: number, adds?: readonly AddLine[]): Promise<void> {
     if (this.closed) return Promise.reject(new OutboxClosedError('the outbox is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ text, bytes: Buffer.byteLength(text), ...(adds ? { adds } : {}), resolve, reject });
+      this.queue.push({ text, bytes: bytes ?? Buffer.byteLength(text), ...(adds ? { adds } : {}), resolve, reject });
       if (!this.flushing) {
         // Started on the next microtask so appends made in the same tick share the first batch;
         // later ones gather while that batch is being synced.
@@ -421,9 +524,7 @@ export class Outbox {
     this.counters.records += accepted.length;
     for (const { op, adds } of accepted) {
       for (const a of adds ?? []) {
-        if (this.live.has(a.entry.id)) continue;
-        this.live.set(a.entry.id, { entry: a.entry, bytes: a.bytes, attemptedBefore: false, attempted: false });
-        this.liveEntryBytes += a.bytes;
+        if (!this.live.has(a.entry.id)) this.addLive(a.entry, a.bytes);
       }
       op.resolve();
     }
@@ -466,7 +567,7 @@ export class Outbox {
     const started = Date.now();
     const before = this.fileBytes;
     const tmp = this.file + COMPACT_SUFFIX;
-    const live = Array.from(this.live.values());
+    const live = Array.from(this.order);
     const dead = this.dead.slice();
     const fh = await open(tmp, 'w');
     let written = 0;
@@ -487,7 +588,7 @@ export class Outbox {
       const tried: string[] = [];
       for (const l of live) {
         chunk += JSON.stringify({ t: 'add', entry: l.entry } satisfies AddRecord) + '\n';
-        if (l.attempted || l.attemptedBefore) tried.push(l.entry.id);
+        if (l.tryLogged) tried.push(l.entry.id);
         if (chunk.length >= WRITE_CHUNK_BYTES) await flush();
       }
       if (tried.length > 0) chunk += JSON.stringify({ t: 'try', ids: tried } satisfies TryRecord) + '\n';
@@ -513,32 +614,26 @@ export class Outbox {
     switch (r.t) {
       case 'add': {
         if (this.live.has(r.entry.id)) return;
-        const bytes = Buffer.byteLength(JSON.stringify(r) + '\n');
-        this.live.set(r.entry.id, { entry: r.entry, bytes, attemptedBefore: false, attempted: false });
-        this.liveEntryBytes += bytes;
+        this.addLive(r.entry, Buffer.byteLength(JSON.stringify(r) + '\n'));
         return;
       }
       case 'try':
+      case 'fail':
         for (const id of r.ids) {
           const l = this.live.get(id);
-          if (l) l.attemptedBefore = true;
+          if (l) l.tryLogged = r.t === 'try';
         }
         return;
       case 'done':
         for (const id of r.ids) {
           const l = this.live.get(id);
-          if (!l) continue;
-          this.live.delete(id);
-          this.liveEntryBytes -= l.bytes;
+          if (l) this.removeLive(l);
         }
         return;
       case 'dead': {
         const l = this.live.get(r.id);
         const entry = r.entry ?? l?.entry;
-        if (l) {
-          this.live.delete(r.id);
-          this.liveEntryBytes -= l.bytes;
-        }
+        if (l) this.removeLive(l);
         if (entry) this.addDead(entry, r.reason, r.at);
         return;
       }
@@ -614,8 +709,11 @@ function parseRecord(text: string): OutboxRecord | undefined {
       return e && typeof e.id === 'string' ? (o as AddRecord) : undefined;
     }
     case 'try':
+    case 'fail':
     case 'done':
-      return Array.isArray(o.ids) && o.ids.every((id) => typeof id === 'string') ? (o as TryRecord | DoneRecord) : undefined;
+      return Array.isArray(o.ids) && o.ids.every((id) => typeof id === 'string')
+        ? (o as TryRecord | FailRecord | DoneRecord)
+        : undefined;
     case 'dead':
       return typeof o.id === 'string' && typeof o.reason === 'string' && typeof o.at === 'number'
         ? (o as DeadRecord)
@@ -639,5 +737,41 @@ async function syncDir(dir: string): Promise<void> {
     await d.sync();
   } finally {
     await d.close();
+  }
+}
+
+interface Link<T> {
+  readonly value: T;
+  prev: Link<T> | undefined;
+  next: Link<T> | undefined;
+}
+
+/** A doubly linked list: O(1) push, removal of any link and access to the head. */
+class Chain<T> {
+  head: Link<T> | undefined;
+  private tail: Link<T> | undefined;
+  size = 0;
+
+  push(value: T): Link<T> {
+    const link: Link<T> = { value, prev: this.tail, next: undefined };
+    if (this.tail) this.tail.next = link;
+    else this.head = link;
+    this.tail = link;
+    this.size++;
+    return link;
+  }
+
+  /** `link` must be in this chain. */
+  remove(link: Link<T>): void {
+    if (link.prev) link.prev.next = link.next;
+    else this.head = link.next;
+    if (link.next) link.next.prev = link.prev;
+    else this.tail = link.prev;
+    link.prev = link.next = undefined;
+    this.size--;
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let link = this.head; link; link = link.next) yield link.value;
   }
 }

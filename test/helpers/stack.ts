@@ -1,0 +1,132 @@
+// Starts `vigil stack` (exporter, relay, real Prometheus and Alertmanager) for end-to-end
+// tests, with the fake Slack behind three severity channels. The rules' `for:` windows and
+// Alertmanager's waits are shortened in copies: the windows themselves are covered by the
+// promtool tests in test/rules/.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dump, load } from 'js-yaml';
+import type { Test } from 'tap';
+import { requireBinary } from './bin.js';
+import { FakeSlack } from './fake-slack.js';
+import { startVigil, type VigilProcess } from './vigil-process.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Copies rules/*.yml with every `for:` set to `window`; thresholds stay as shipped. */
+function shortRules(dir: string, window: string): string {
+  const out = join(dir, 'rules');
+  mkdirSync(out);
+  for (const f of readdirSync(join(ROOT, 'rules')).filter((n) => n.endsWith('.yml'))) {
+    const text = readFileSync(join(ROOT, 'rules', f), 'utf8').replace(/^(\s+)for: \S+/gm, `$1for: ${window}`);
+    writeFileSync(join(out, f), text);
+  }
+  return out;
+}
+
+/** The shipped alertmanager.yml with waits of a second, so a notification comes in seconds. */
+function quickAlertmanager(dir: string): string {
+  const config = load(readFileSync(join(ROOT, 'alertmanager', 'alertmanager.yml'), 'utf8')) as {
+    route: { group_wait?: string; group_interval?: string; routes?: { group_wait?: string; group_interval?: string }[] };
+  };
+  for (const r of [config.route, ...(config.route.routes ?? [])]) {
+    r.group_wait = '1s';
+    r.group_interval = '1s';
+  }
+  const file = join(dir, 'alertmanager.yml');
+  writeFileSync(file, dump(config));
+  return file;
+}
+
+export interface Stack {
+  readonly vigil: VigilProcess;
+  readonly slack: FakeSlack;
+  /** http://127.0.0.1:PORT of the stack's Prometheus. */
+  readonly prometheus: string;
+  query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /** Messages that reached a channel (critical, warning, info) and mention `text`. */
+  messages(channel: 'critical' | 'warning' | 'info', text: string): string[];
+}
+
+/** `exporterCollectors` is the YAML of exporter.collectors, indented for that key. */
+export async function startStack(t: Test, exporterCollectors: string, forWindow = '2s'): Promise<Stack> {
+  requireBinary('prometheus', 'prometheus');
+  requireBinary('prometheus-alertmanager', 'prometheus-alertmanager');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
+  const slack = await FakeSlack.start();
+  t.teardown(() => slack.close());
+  const [promPort, amPort] = [await freePort(), await freePort()];
+  const configFile = join(dir, 'vigil.yml');
+  writeFileSync(
+    configFile,
+    `exporter:
+  listen_address: 127.0.0.1:0
+  collectors:
+${exporterCollectors}
+relay:
+  listen_address: 127.0.0.1:0
+  data_dir: ${dir}/relay
+  time_zone: Asia/Seoul
+  delivery: {min_interval: 50ms}
+  destinations:
+    - {name: critical, webhook_url: "\${E2E_CRITICAL}"}
+    - {name: warning, webhook_url: "\${E2E_WARNING}"}
+    - {name: info, webhook_url: "\${E2E_INFO}"}
+  routes:
+    - {matchers: ['severity="critical"'], destinations: [critical], mention: '<!here>'}
+    - {matchers: ['severity="warning"'], destinations: [warning]}
+    - {matchers: ['severity="info"'], destinations: [info]}
+stack:
+  data_dir: ${dir}/stack
+  prometheus_listen_address: 127.0.0.1:${promPort}
+  alertmanager_listen_address: 127.0.0.1:${amPort}
+  scrape_interval: 1s
+  evaluation_interval: 1s
+  rules: ${shortRules(dir, forWindow)}
+  alertmanager_config: ${quickAlertmanager(dir)}
+`,
+  );
+  const vigil = await startVigil(['stack', `--config.file=${configFile}`], {
+    timeoutMs: 60_000,
+    readyMessage: 'stack running: Ctrl-C stops everything',
+    env: { ...process.env, E2E_CRITICAL: slack.url('/critical'), E2E_WARNING: slack.url('/warning'), E2E_INFO: slack.url('/info') },
+  });
+  t.teardown(() => vigil.stop());
+  const prometheus = `http://127.0.0.1:${promPort}`;
+  return {
+    vigil,
+    slack,
+    prometheus,
+    async query(expr) {
+      const res = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      return ((await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+    },
+    messages(channel, text) {
+      return slack
+        .requestsTo(`/${channel}`)
+        .map((r) => JSON.stringify(r.body))
+        .filter((m) => m.includes(text));
+    },
+  };
+}
+
+/** Polls until `probe` returns true (or a value); fails with `what` after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(250);
+  }
+}
