@@ -1,14 +1,14 @@
 // The delivery engine end to end: a real outbox in a temp dir, real webhook notifiers, a fake Slack
 // on a real socket. Intervals are small (tens of ms) so every test ends in a few seconds.
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { Dispatcher, type PacingOptions } from '../../src/relay/dispatcher.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
 import type { Notifier } from '../../src/relay/notifier.js';
-import { Outbox } from '../../src/relay/outbox.js';
+import { Outbox, OUTBOX_FILE } from '../../src/relay/outbox.js';
 import { createWebhookNotifier } from '../../src/relay/slack/webhook.js';
 import type { OutboxEntry, SlackMessage } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
@@ -320,7 +320,7 @@ t.test('entries for a destination that no longer exists are dead-lettered as des
   t.equal(r.slack.requestsTo(PATHS.ops!).length, 1);
 });
 
-t.test('restart: pending entries are sent by the next process; an interrupted post counts as a redelivery', async (t) => {
+t.test('restart: pending entries are sent by the next process; an interrupted post counts as a redelivery, a refused one not', async (t) => {
   const slack = await FakeSlack.start();
   t.teardown(() => slack.close());
   const dir = await mkdtemp(join(tmpdir(), 'vigil-dispatch-'));
@@ -348,7 +348,128 @@ t.test('restart: pending entries are sent by the next process; an interrupted po
   await waitUntil('delivered', () => second.outbox.depth() === 0);
   const okIds = slack.requests.filter((q) => q.status === 200).map(idsOf).flat();
   t.same(okIds.sort(), es.map((e) => e.id).sort(), 'each delivered once');
-  t.equal(await sample(second.registry, 'vigil_relay_redeliveries_total'), 2, 'the two entries whose posts started before the restart');
+  t.equal(await sample(second.registry, 'vigil_relay_redeliveries_total', { destination: 'ops' }), 1, 'the entry whose post was cut by the restart');
+  t.equal(
+    await sample(second.registry, 'vigil_relay_redeliveries_total', { destination: 'db' }),
+    0,
+    'not the one Slack had answered with 500: it cannot be in the channel',
+  );
+});
+
+t.test('restart after Slack answered with an error (500, 429, a refused digest): no redeliveries; after an unclear answer: counted', async (t) => {
+  // A digest is refused (400 invalid_blocks), single messages are not.
+  const slack = await FakeSlack.start({ validate: (m) => ((m as { text: string }).text.startsWith('digest') ? ['too big'] : []) });
+  t.teardown(() => slack.close());
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-dispatch-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const proxyPath = '/services/T1/B4/proxySecret';
+  const withProxy = (r: Rig) => r.notifiers.set('proxy', createWebhookNotifier({ url: slack.url(proxyPath), timeoutMs: 1000 }));
+
+  // First process: one attempt per destination (the next would wait a minute), then a restart.
+  slack.setMode(PATHS.ops!, { kind: 'serverError' });
+  slack.setMode(PATHS.db!, { kind: 'rateLimited', retryAfterSeconds: 60 });
+  // 200 with a body that is not Slack's "ok": something in between answered; was it posted?
+  slack.setMode(proxyPath, { kind: 'okBody', body: '<html>proxy</html>' });
+  const first = await rig(t, { slack, dir, pacing: { minIntervalMs: 60_000, digestThreshold: 3 } });
+  withProxy(first);
+  const web = Array.from({ length: 4 }, () => entry('web'));
+  await first.add(entry('ops'), entry('db'), ...web, entry('proxy'));
+  first.dispatcher.start();
+  await waitUntil('every destination answered once', async () => (await sample(first.registry, 'vigil_relay_messages_failed_total')) === 4);
+  t.same(
+    [PATHS.ops!, PATHS.db!, PATHS.web!, proxyPath].map((p) => slack.requestsTo(p).map((q) => q.status)),
+    [[500], [429], [400], [200]],
+  );
+  await first.shutdown();
+
+  for (const path of [PATHS.ops!, PATHS.db!, proxyPath]) slack.setMode(path, { kind: 'ok' });
+  const second = await rig(t, { slack, dir });
+  withProxy(second);
+  t.equal(second.outbox.depth(), 7);
+  second.dispatcher.start();
+  await waitUntil('delivered', () => second.outbox.depth() === 0);
+  const redeliveries = async (destination: string) => sample(second.registry, 'vigil_relay_redeliveries_total', { destination });
+  t.equal(await redeliveries('ops'), 0, '500: not posted');
+  t.equal(await redeliveries('db'), 0, '429: not posted');
+  t.equal(await redeliveries('web'), 0, 'refused digest: none of its 4 entries posted');
+  t.equal(await redeliveries('proxy'), 1, 'an answer that is not Slack\'s: maybe posted, counted');
+});
+
+t.test('a post cut by a crash, or one that timed out before a retry Slack refused, counts as a redelivery', async (t) => {
+  const slack = await FakeSlack.start();
+  t.teardown(() => slack.close());
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-dispatch-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const crashed = await mkdtemp(join(tmpdir(), 'vigil-dispatch-crashed-'));
+  t.teardown(() => rm(crashed, { recursive: true, force: true }));
+
+  // ops: the post hangs (no timeout in sight) when the process dies.
+  // db: the first post times out, the retry gets a 500: the first may have been posted all the same.
+  slack.setMode(PATHS.ops!, { kind: 'hang' });
+  slack.setMode(PATHS.db!, { kind: 'failThenOk', failures: 1, fail: { kind: 'hang' }, then: { kind: 'serverError' } });
+  const first = await rig(t, { slack, dir, timeoutMs: 150 });
+  first.notifiers.set('ops', createWebhookNotifier({ url: slack.url(PATHS.ops!), timeoutMs: 60_000 }));
+  await first.add(entry('ops'), entry('db'));
+  first.dispatcher.start();
+  await slack.waitForRequests(PATHS.ops!, 1);
+  await waitUntil('db timed out, then got a 500', async () =>
+    (await sample(first.registry, 'vigil_relay_messages_failed_total', { destination: 'db', reason: 'serverError' })) >= 1,
+  );
+  // The disk as a SIGKILL would leave it: take a copy once the try marks are there.
+  await waitUntil('try marks written', async () => ((await readFile(join(dir, OUTBOX_FILE), 'utf8')).match(/"t":"try"/g) ?? []).length >= 2);
+  await cp(dir, crashed, { recursive: true });
+  await first.shutdown();
+
+  slack.setMode(PATHS.ops!, { kind: 'ok' });
+  slack.setMode(PATHS.db!, { kind: 'ok' });
+  const second = await rig(t, { slack, dir: crashed });
+  t.equal(second.outbox.depth(), 2);
+  second.dispatcher.start();
+  await waitUntil('delivered', () => second.outbox.depth() === 0);
+  t.equal(await sample(second.registry, 'vigil_relay_redeliveries_total', { destination: 'ops' }), 1, 'cut mid-flight');
+  t.equal(await sample(second.registry, 'vigil_relay_redeliveries_total', { destination: 'db' }), 1, 'timed out, then refused');
+});
+
+t.test('a wake-up reads only what the next post needs, however long the backlog; kicks in one tick make one pump', async (t) => {
+  const r = await rig(t, { pacing: { minIntervalMs: 60_000, digestThreshold: 10, maxDigestEntries: 20 } });
+  // Count what the dispatcher reads from the outbox.
+  const o = r.outbox;
+  const reads: number[] = [];
+  let pumps = 0;
+  let fullCopies = 0;
+  const pendingFor = o.pendingFor.bind(o);
+  const destinationsWithPending = o.destinationsWithPending.bind(o);
+  const pending = o.pending.bind(o);
+  o.pendingFor = (destination, limit) => {
+    const es = pendingFor(destination, limit);
+    reads.push(es.length);
+    return es;
+  };
+  o.destinationsWithPending = () => {
+    pumps++;
+    return destinationsWithPending();
+  };
+  o.pending = () => {
+    fullCopies++;
+    return pending();
+  };
+
+  await r.add(...Array.from({ length: 3000 }, () => entry('ops')));
+  r.dispatcher.start();
+  await r.slack.waitForRequests(PATHS.ops!, 1);
+  t.equal(idsOf(r.slack.requestsTo(PATHS.ops!)[0]!).length, 20, 'a digest of maxDigestEntries');
+  // The ops lane now waits a minute with a backlog of ~3000; each request still wakes the dispatcher.
+  for (let i = 0; i < 100; i++) await r.add(entry('ops'), entry('db'));
+  await r.slack.waitForRequests(PATHS.db!, 1);
+  t.ok(pumps >= 100, `${pumps} wake-ups`);
+  t.same(reads, [1, 20, 1], 'entries read: the ops head and its digest, the db head; nothing on the other wake-ups');
+  t.equal(fullCopies, 0, 'pending() is never called');
+
+  const before = pumps;
+  for (let i = 0; i < 1000; i++) r.dispatcher.kick();
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(pumps - before, 1, '1000 kicks in one tick: one pump');
 });
 
 t.test('every entry ends done or dead, and the metrics account for all of them', async (t) => {

@@ -376,8 +376,6 @@ t.test('docs/alerts.md lists every alert with its severity, default threshold an
 /** Names the rules read that Vigil does not serve (yet), and who does. */
 const ELSEWHERE: Readonly<Record<string, string>> = {
   up: 'Prometheus, for every scrape target',
-  container_spec_cpu_quota: 'cAdvisor (ContainerCpuNearLimit)',
-  container_spec_cpu_period: 'cAdvisor (ContainerCpuNearLimit)',
   probe_success: "blackbox_exporter; Vigil's probes (planned) use the same name",
   probe_duration_seconds: "blackbox_exporter; Vigil's probes (planned) use the same name",
   probe_http_status_code: "blackbox_exporter; Vigil's probes (planned) use the same name",

@@ -116,6 +116,9 @@ export function writeFamilies(registry: Registry, view: CollectedView, schema: L
   const startTime = g('container_start_time_seconds', 'Start time of the container since unix epoch in seconds.');
   const healthState = g('container_health_state', "The result of the container's health check");
   const memoryLimit = g('container_spec_memory_limit_bytes', 'Memory limit for the container.');
+  // cAdvisor's raw CFS figures (microseconds); present only for containers with a CPU limit.
+  const cpuQuota = g('container_spec_cpu_quota', 'CPU quota of the container.');
+  const cpuPeriod = g('container_spec_cpu_period', 'CPU period of the container.');
   const cpu = c('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.', ['cpu']);
   const memoryUsage = g('container_memory_usage_bytes', 'Current memory usage in bytes, including all memory regardless of when it was accessed');
   const workingSet = g('container_memory_working_set_bytes', 'Current working set in bytes.');
@@ -148,6 +151,10 @@ export function writeFamilies(registry: Registry, view: CollectedView, schema: L
     lastSeen.set(id, view.nowSeconds);
     if (r.startedAt !== undefined) startTime.set(id, r.startedAt);
     memoryLimit.set(id, r.memoryLimitBytes);
+    if (r.cpuLimit) {
+      cpuQuota.set(id, r.cpuLimit.quotaMicros);
+      cpuPeriod.set(id, r.cpuLimit.periodMicros);
+    }
 
     const s = view.resources.get(r.id);
     if (!s) continue;

@@ -36,6 +36,8 @@ export interface ContainerRecord {
   readonly health: { readonly status: HealthStatus; readonly failingStreak: number } | undefined;
   /** HostConfig.Memory in bytes; 0 when unlimited. */
   readonly memoryLimitBytes: number;
+  /** CFS quota and period in microseconds (`--cpus` or `--cpu-quota`); undefined when unlimited. */
+  readonly cpuLimit: { readonly quotaMicros: number; readonly periodMicros: number } | undefined;
   /** HostConfig.NetworkMode: "none", "bridge", "host", "container:<id>", a network name. */
   readonly networkMode: string;
   /** HostConfig.CgroupParent ("" for the engine's default). */
@@ -103,9 +105,20 @@ export function recordFromInspect(json: unknown): ContainerRecord {
       ? { status: healthStatus, failingStreak: num(healthJson.FailingStreak) }
       : undefined,
     memoryLimitBytes: num(host.Memory),
+    cpuLimit: cpuLimit(num(host.NanoCpus), num(host.CpuQuota), num(host.CpuPeriod)),
     networkMode: str(host.NetworkMode),
     cgroupParent: str(host.CgroupParent),
   };
+}
+
+// Docker's CFS period when none is set; `--cpus` always uses it (Docker's daemon does the same).
+const DEFAULT_CPU_PERIOD_MICROS = 100_000;
+
+/** `--cpus N` (NanoCpus) or `--cpu-quota/--cpu-period`, as the kernel's quota and period. */
+export function cpuLimit(nanoCpus: number, quota: number, period: number): ContainerRecord['cpuLimit'] {
+  if (nanoCpus > 0) return { quotaMicros: (nanoCpus / 1e9) * DEFAULT_CPU_PERIOD_MICROS, periodMicros: DEFAULT_CPU_PERIOD_MICROS };
+  if (quota > 0) return { quotaMicros: quota, periodMicros: period > 0 ? period : DEFAULT_CPU_PERIOD_MICROS };
+  return undefined;
 }
 
 /** Whether the container has processes, hence cgroups and resource figures. */

@@ -66,7 +66,7 @@ t.test('containers on a real engine', async (t) => {
     engine.run(['--name', 'unhealthy', '--health-cmd', 'exit 1', '--health-interval', '1s', '--health-retries', '1'], ['sleep', '600']),
     engine.run(['--name', 'healthy', '--health-cmd', 'exit 0', '--health-interval', '1s'], ['sleep', '600']),
     engine.run(['--name', 'starting', '--health-cmd', 'exit 0', '--health-interval', '1h'], ['sleep', '600']),
-    engine.run(['--name', 'busy', '-m', '8m'], ['sh', '-c', 'while :; do :; done']),
+    engine.run(['--name', 'busy', '-m', '8m', '--cpus', '0.5'], ['sh', '-c', 'while :; do :; done']),
   ]);
 
   // Restart counts as scrapes saw them, to see the count grow.
@@ -169,6 +169,9 @@ t.test('containers on a real engine', async (t) => {
     t.equal(value(exp, 'container_spec_memory_limit_bytes', { name: 'busy' }), 8 * MiB);
     t.equal(before.memory_stats.limit, 8 * MiB, 'the engine agrees on the limit');
     t.equal(value(exp, 'container_spec_memory_limit_bytes', { name: 'running' }), 0, 'unlimited is 0, as cAdvisor');
+    t.equal(value(exp, 'container_spec_cpu_quota', { name: 'busy' }), 50_000, '--cpus 0.5: half of each 100 ms period');
+    t.equal(value(exp, 'container_spec_cpu_period', { name: 'busy' }), 100_000);
+    t.equal(select(exp, 'container_spec_cpu_quota', { name: 'running' }).length, 0, 'no CPU limit: no quota series, as cAdvisor');
     const usage = value(exp, 'container_memory_usage_bytes', { name: 'busy' });
     const ws = value(exp, 'container_memory_working_set_bytes', { name: 'busy' });
     t.ok(usage > 0 && usage <= 8 * MiB, `memory usage ${usage} within the limit`);
