@@ -2,8 +2,9 @@
 // free loopback ports, latency percentiles and RSS read from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+export { freePort } from '../test/helpers/net.js';
 
 const children = new Set<ChildProcess>();
 function killAll() {
@@ -24,14 +25,6 @@ export async function stop(child: ChildProcess): Promise<void> {
   const done = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await Promise.race([done, sleep(5000).then(() => child.kill('SIGKILL'))]);
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Polls `url` until it answers 200, for at most `timeoutMs`. */

@@ -2,13 +2,12 @@
 // node_* family Vigil serves, the same TYPE, HELP, label names and label sets, and values
 // that agree. node_exporter is scraped just before and just after Vigil collects, so a
 // counter must lie between its two readings, and a gauge near them.
+import { freePort } from '../helpers/net.js';
+import { findBinary } from '../../src/stack/binaries.js';
 import tap from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Collector, CollectorDeps } from '../../src/collectors/collector.js';
 import {
@@ -53,27 +52,7 @@ const NODE_EXPORTER_ONLY = new Set([
 ]);
 
 function findNodeExporter(): string | undefined {
-  const dirs = ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter)];
-  for (const dir of dirs) {
-    const candidate = join(dir, 'prometheus-node-exporter');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
+  return findBinary(['prometheus-node-exporter'], `/usr/bin:${process.env.PATH ?? ''}`);
 }
 
 /** node_exporter configured like Vigil's defaults (see each flag). */

@@ -15,13 +15,14 @@
 //   the process, once among its threads); Vigil counts each thread once, so the sum of
 //   states is num_threads.
 // - namedprocess_namegroup_threads_wchan (process-exporter only): not served by Vigil.
+import { freePort } from '../helpers/net.js';
+import { findBinary } from '../../src/stack/binaries.js';
 import tap from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createProcessCollector } from '../../src/collectors/process/collector.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -39,26 +40,7 @@ const P = 'namedprocess_namegroup_';
 const PE_ONLY = new Set([`${P}threads_wchan`, 'namedprocess_scrape_errors', 'namedprocess_scrape_procread_errors', 'namedprocess_scrape_partial_errors']);
 
 function findProcessExporter(): string | undefined {
-  for (const dir of ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter)]) {
-    const candidate = join(dir, 'prometheus-process-exporter');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
+  return findBinary(['prometheus-process-exporter'], `/usr/bin:${process.env.PATH ?? ''}`);
 }
 
 async function scrape(url: string): Promise<Exposition> {

@@ -3,7 +3,6 @@
 // Alertmanager's waits are shortened in copies: the windows themselves are covered by the
 // promtool tests in test/rules/.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,19 +10,12 @@ import { dump, load } from 'js-yaml';
 import type { Test } from 'tap';
 import { requireBinary } from './bin.js';
 import { FakeSlack } from './fake-slack.js';
+import { freePort } from './net.js';
 import { startVigil, type VigilProcess } from './vigil-process.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Copies rules/*.yml with every `for:` set to `window`; thresholds stay as shipped. */
+export /** Copies rules/*.yml with every `for:` set to `window`; thresholds stay as shipped. */
 function shortRules(dir: string, window: string): string {
   const out = join(dir, 'rules');
   mkdirSync(out);
