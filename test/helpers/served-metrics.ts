@@ -1,0 +1,93 @@
+// What Vigil serves, for tests that check that dashboards (or rules) read only real series:
+// - the exporter's host and process collectors, run once on the fixture /proc tree
+//   (test/fixtures/proc) through the real scrape engine, plus the scrape's own
+//   vigil_collector_success / vigil_collector_duration_seconds;
+// - the long-lived self registry both servers expose (process_*, nodejs_*, vigil_build_info);
+// - the relay's series, from a RelayMetrics registry with one destination initialised;
+// - the container collector's family names, read from its source (running it needs a Docker
+//   engine): src/collectors/containers/families.ts.
+// The same approach as test/rules/rules.test.ts's servedByVigil().
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
+import type { Collector, CollectorDeps } from '../../src/collectors/collector.js';
+import { COLLECTORS } from '../../src/collectors/index.js';
+import type { CollectorsConfig } from '../../src/config/schema.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createSelfRegistry } from '../../src/exporter/self-metrics.js';
+import { RelayMetrics } from '../../src/relay/metrics.js';
+import { collect, silentLogger } from './collect.js';
+import type { Sample } from './exposition.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const FIXTURE_PROC = join(ROOT, 'test/fixtures/proc');
+
+export interface Served {
+  /** Every sample (exporter on the fixtures, self registry, relay). */
+  readonly samples: readonly Sample[];
+  /** Sample names (histograms as _bucket/_sum/_count) plus the container family names. */
+  readonly names: ReadonlySet<string>;
+  /** The container family names alone (no samples: they need a Docker engine). */
+  readonly containerFamilies: ReadonlySet<string>;
+}
+
+/** Family names of a registry, whether or not they have samples yet (histograms as _bucket, _sum, _count). */
+async function registryNames(registry: Registry): Promise<string[]> {
+  return (await registry.getMetricsAsJSON()).flatMap((m) =>
+    String(m.type) === 'histogram' ? ['_bucket', '_sum', '_count'].map((suffix) => m.name + suffix) : [m.name],
+  );
+}
+
+async function registrySamples(registry: Registry): Promise<Sample[]> {
+  return (await registry.getMetricsAsJSON()).flatMap((m) =>
+    m.values.map((v) => ({
+      name: (v as { metricName?: string }).metricName ?? m.name,
+      labels: Object.fromEntries(Object.entries(v.labels).map(([k, x]) => [k, String(x)])),
+      value: v.value,
+    })),
+  );
+}
+
+/** Runs every collector but `containers` with its default settings (one process group) on the fixture tree. */
+async function exporterSamples(): Promise<Sample[]> {
+  const c = configSchema.parse({
+    exporter: { collectors: { process: { groups: [{ name: 'mysqld', comm: ['^mysqld$'] }] } } },
+  }).exporter.collectors;
+  const deps: CollectorDeps = { logger: silentLogger, paths: { procfs: FIXTURE_PROC, sysfs: '/sys', rootfs: '/' } };
+  const collectors: Collector[] = [];
+  for (const name of Object.keys(COLLECTORS) as (keyof CollectorsConfig)[]) {
+    if (name === 'containers') continue;
+    const factory = COLLECTORS[name] as (config: unknown, deps: CollectorDeps) => Collector;
+    collectors.push(factory(c[name], deps));
+  }
+  return [...(await collect(collectors)).samples];
+}
+
+/** Container family names: every quoted `container_*` / `vigil_container*` name in the collector's families source. */
+export function containerFamilies(): Set<string> {
+  const file = join(ROOT, 'src/collectors/containers/families.ts');
+  const names = new Set<string>();
+  if (!existsSync(file)) return names;
+  for (const m of readFileSync(file, 'utf8').matchAll(/['"`]((?:container_|vigil_container)[a-z0-9_]*[a-z0-9])['"`]/g)) names.add(m[1]!);
+  return names;
+}
+
+export async function servedByVigil(): Promise<Served> {
+  const relayRegistry = new Registry();
+  const relay = new RelayMetrics(relayRegistry);
+  // Some samples for the series that only appear once something happened (their label values
+  // are examples: receivers and destinations come from the configuration).
+  relay.initDestination('alerts-critical');
+  relay.received.inc({ receiver: 'slack-critical', status: 'firing' });
+  relay.rejected.inc({ reason: 'unauthorized' });
+  relay.suppressed.inc({ reason: 'label' });
+  relay.duplicates.inc();
+  relay.deadLettered.inc({ destination: 'alerts-critical', reason: 'clientError' });
+  relay.deliveryLatency.observe({ destination: 'alerts-critical' }, 1);
+  const selfRegistry = createSelfRegistry();
+  const samples = [...(await exporterSamples()), ...(await registrySamples(selfRegistry)), ...(await registrySamples(relayRegistry))];
+  const containers = containerFamilies();
+  const names = new Set([...samples.map((s) => s.name), ...(await registryNames(selfRegistry)), ...(await registryNames(relayRegistry)), ...containers]);
+  return { samples, names, containerFamilies: containers };
+}
