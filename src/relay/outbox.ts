@@ -41,7 +41,8 @@
 // about maxBytes * 17/16). The live data (pending entries plus kept dead letters) is bounded by
 // maxBytes (128 MiB by default): an append that would exceed it is rejected with OutboxFullError
 // (the receiver answers 503 and Alertmanager retries later); nothing is dropped. All live data is
-// also held in memory (about 2-3x its size on disk).
+// also held in memory: pending entries as their log line (about their size on disk), dead letters
+// as objects.
 //
 // Cost: pending entries are kept in acceptance order overall and per destination (linked lists
 // with O(1) append and removal), so append, the marks and pendingFor(destination, n) do not depend
@@ -124,7 +125,11 @@ interface AddLine {
   readonly bytes: number;
 }
 
-/** A pending entry, linked into the acceptance order overall and within its destination. */
+/**
+ * A pending entry, linked into the acceptance order overall and within its destination. It keeps the
+ * add record as written (one flat string) rather than the entry's objects: a backlog of notification
+ * object graphs is what the garbage collector would otherwise copy and mark again and again.
+ */
 class Live {
   readonly inAll: Link<Live>;
   readonly inDestination: Link<Live>;
@@ -136,13 +141,22 @@ class Live {
   uncertain = false;
 
   constructor(
-    readonly entry: OutboxEntry,
+    readonly id: string,
+    readonly destination: string,
+    readonly acceptedAt: number,
+    /** The add record, newline included. */
+    readonly line: string,
     readonly bytes: number,
     all: Chain<Live>,
-    destination: Chain<Live>,
+    inDestination: Chain<Live>,
   ) {
     this.inAll = all.push(this);
-    this.inDestination = destination.push(this);
+    this.inDestination = inDestination.push(this);
+  }
+
+  /** A fresh copy of the entry. */
+  toEntry(): OutboxEntry {
+    return (JSON.parse(this.line) as AddRecord).entry;
   }
 }
 
@@ -281,16 +295,16 @@ export class Outbox {
   /** Accepted, not done, not dead, in acceptance order. A copy: O(pending); see pendingFor(). */
   pending(): OutboxEntry[] {
     const out: OutboxEntry[] = [];
-    for (const l of this.order) out.push(l.entry);
+    for (const l of this.order) out.push(l.toEntry());
     return out;
   }
 
-  /** The first `limit` pending entries for `destination`, in acceptance order. O(limit). */
+  /** The first `limit` pending entries for `destination`, in acceptance order (copies). O(limit). */
   pendingFor(destination: string, limit = Infinity): OutboxEntry[] {
     const out: OutboxEntry[] = [];
     if (limit <= 0) return out;
     for (const l of this.byDestination.get(destination) ?? []) {
-      out.push(l.entry);
+      out.push(l.toEntry());
       if (out.length >= limit) break;
     }
     return out;
@@ -377,7 +391,7 @@ export class Outbox {
     if (!l) return Promise.resolve();
     this.removeLive(l);
     const at = Date.now();
-    this.addDead(l.entry, reason, at);
+    this.addDead(l.toEntry(), reason, at);
     return this.enqueue(JSON.stringify({ t: 'dead', id, reason, at } satisfies DeadRecord) + '\n');
   }
 
@@ -396,7 +410,7 @@ export class Outbox {
 
   /** acceptedAt of the first pending entry in acceptance order. */
   oldestAcceptedAt(): number | undefined {
-    return this.order.head?.value.entry.acceptedAt;
+    return this.order.head?.value.acceptedAt;
   }
 
   stats(): OutboxStats {
@@ -414,23 +428,24 @@ export class Outbox {
 
   // --- the pending set ---
 
-  private addLive(entry: OutboxEntry, bytes: number): void {
+  /** `line` is the entry's add record, newline included; `bytes` its length in UTF-8. */
+  private addLive(entry: OutboxEntry, line: string, bytes: number): void {
     let chain = this.byDestination.get(entry.destination);
     if (!chain) {
       chain = new Chain<Live>();
       this.byDestination.set(entry.destination, chain);
     }
-    this.live.set(entry.id, new Live(entry, bytes, this.order, chain));
+    this.live.set(entry.id, new Live(entry.id, entry.destination, entry.acceptedAt, line, bytes, this.order, chain));
     this.liveEntryBytes += bytes;
   }
 
   private removeLive(l: Live): void {
-    this.live.delete(l.entry.id);
+    this.live.delete(l.id);
     this.liveEntryBytes -= l.bytes;
     this.order.remove(l.inAll);
-    const chain = this.byDestination.get(l.entry.destination)!;
+    const chain = this.byDestination.get(l.destination)!;
     chain.remove(l.inDestination);
-    if (chain.size === 0) this.byDestination.delete(l.entry.destination);
+    if (chain.size === 0) this.byDestination.delete(l.destination);
   }
 
   // --- writing ---
@@ -524,7 +539,7 @@ export class Outbox {
     this.counters.records += accepted.length;
     for (const { op, adds } of accepted) {
       for (const a of adds ?? []) {
-        if (!this.live.has(a.entry.id)) this.addLive(a.entry, a.bytes);
+        if (!this.live.has(a.entry.id)) this.addLive(a.entry, a.line, a.bytes);
       }
       op.resolve();
     }
@@ -587,8 +602,8 @@ export class Outbox {
       }
       const tried: string[] = [];
       for (const l of live) {
-        chunk += JSON.stringify({ t: 'add', entry: l.entry } satisfies AddRecord) + '\n';
-        if (l.tryLogged) tried.push(l.entry.id);
+        chunk += l.line;
+        if (l.tryLogged) tried.push(l.id);
         if (chunk.length >= WRITE_CHUNK_BYTES) await flush();
       }
       if (tried.length > 0) chunk += JSON.stringify({ t: 'try', ids: tried } satisfies TryRecord) + '\n';
@@ -614,7 +629,8 @@ export class Outbox {
     switch (r.t) {
       case 'add': {
         if (this.live.has(r.entry.id)) return;
-        this.addLive(r.entry, Buffer.byteLength(JSON.stringify(r) + '\n'));
+        const line = JSON.stringify(r) + '\n';
+        this.addLive(r.entry, line, Buffer.byteLength(line));
         return;
       }
       case 'try':
@@ -632,7 +648,7 @@ export class Outbox {
         return;
       case 'dead': {
         const l = this.live.get(r.id);
-        const entry = r.entry ?? l?.entry;
+        const entry = r.entry ?? l?.toEntry();
         if (l) this.removeLive(l);
         if (entry) this.addDead(entry, r.reason, r.at);
         return;
