@@ -8,7 +8,7 @@
 //   fingerprint carry an id unique per request (autocannon's idReplacement), so the relay's dedupe
 //   (left at its default window) never short-cuts a request: each 200 means "fsynced to the outbox".
 // - The relay: one Slack destination pointing at a sink (a child process answering `ok` at once),
-//   delivery.min_interval 0 (no pacing) and digest_threshold 1,000,000 (no digests); it logs to a
+//   delivery.min_interval 0 (no pacing) and digests at their default threshold; it logs to a
 //   file, as a deployment would, at --log.level=warn by default: the bare app logs nothing, while at
 //   info (vigil's default) fastify logs every request (two JSON lines, written synchronously), a
 //   cost of its own that would swamp the comparison. `relayLogLevel: 'info'` measures the relay as
@@ -128,7 +128,9 @@ async function startRelay(runner: 'dist' | 'tsx', dir: string, slackUrl: string,
     listen_address: `127.0.0.1:${port}`,
     data_dir: join(dir, 'data'),
     destinations: [{ name: 'bench', type: 'slack', webhook_url: '${VIGIL_BENCH_SLACK}' }],
-    delivery: { min_interval: '0s', timeout: '5s', digest_threshold: 1_000_000 },
+    // Digests at their default: under a flood they are how the relay keeps up with one post in
+    // flight per destination (without them the outbox fills and the relay answers 503s).
+    delivery: { min_interval: '0s', timeout: '5s', digest_threshold: 10 },
   });
   const entry = runner === 'dist' ? [join(ROOT, 'bin', 'vigil.js')] : ['--import', 'tsx', join(ROOT, 'src', 'main.ts')];
   const logFile = join(dir, 'relay.log');

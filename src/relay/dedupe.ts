@@ -15,8 +15,11 @@ export function notificationKey(n: AlertmanagerNotification): string {
 }
 
 export class Deduper {
-  // Map keeps insertion order, so the first keys are the oldest.
   private readonly seen = new Map<string, number>();
+  // Keys in the order they were remembered, evicted from `head`: a queue, because asking a
+  // Map for its oldest key after many deletions walks over every deleted slot first.
+  private order: { readonly key: string; readonly at: number }[] = [];
+  private head = 0;
 
   constructor(
     private readonly windowMs: number,
@@ -32,11 +35,20 @@ export class Deduper {
   /** Records an accepted notification (call only once it is durably stored). */
   remember(key: string): void {
     const now = this.now();
-    this.seen.delete(key);
     this.seen.set(key, now);
-    for (const [k, at] of this.seen) {
-      if (this.seen.size <= MAX_KEYS && now - at < this.windowMs) break;
-      this.seen.delete(k);
+    this.order.push({ key, at: now });
+    while (this.head < this.order.length && (this.seen.size > MAX_KEYS || now - this.order[this.head]!.at >= this.windowMs)) {
+      const oldest = this.order[this.head++]!;
+      // A key remembered again later has a newer entry further back: keep it.
+      if (this.seen.get(oldest.key) === oldest.at) this.seen.delete(oldest.key);
     }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  get size(): number {
+    return this.seen.size;
   }
 }
