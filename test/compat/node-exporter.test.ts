@@ -2,35 +2,15 @@
 // node_* family Vigil serves, the same TYPE, HELP, label names and label sets, and values
 // that agree. node_exporter is scraped just before and just after Vigil collects, so a
 // counter must lie between its two readings, and a gauge near them.
-import { freePort } from '../helpers/net.js';
-import { findBinary } from '../../src/stack/binaries.js';
 import tap from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { cpus } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Collector, CollectorDeps } from '../../src/collectors/collector.js';
-import {
-  DEFAULT_DISKSTATS_DEVICE_EXCLUDE,
-  DEFAULT_FS_TYPES_EXCLUDE,
-  DEFAULT_MOUNT_POINTS_EXCLUDE,
-  configSchema,
-} from '../../src/config/schema.js';
-import { createCpuCollector } from '../../src/collectors/host/cpu.js';
-import { createDiskstatsCollector } from '../../src/collectors/host/diskstats.js';
-import { createFilesystemCollector } from '../../src/collectors/host/filesystem.js';
-import { createLoadavgCollector } from '../../src/collectors/host/loadavg.js';
-import { createMeminfoCollector } from '../../src/collectors/host/meminfo.js';
-import { createNetdevCollector } from '../../src/collectors/host/netdev.js';
-import { createStatCollector } from '../../src/collectors/host/stat.js';
-import { createVmstatCollector } from '../../src/collectors/host/vmstat.js';
-import { createPressureCollector } from '../../src/collectors/host/pressure.js';
-import { collect, silentLogger } from '../helpers/collect.js';
-import { labelKey, parseExposition, type Exposition, type Sample } from '../helpers/exposition.js';
+import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE } from '../../src/config/schema.js';
+import { collect } from '../helpers/collect.js';
+import { byLabels, findExporter, labelNamesOf, scrape, startExporter } from '../helpers/exporter-binary.js';
+import { labelKey, type Exposition, type Sample } from '../helpers/exposition.js';
+import { HOST_COLLECTORS, hostCollectors } from '../helpers/host-collectors.js';
 
 const MISSING = 'prometheus-node-exporter not found: apt-get install -y prometheus-node-exporter';
-const STARTUP_MS = 15_000;
-const FETCH_MS = 10_000;
 const MiB = 1024 * 1024;
 
 // node_exporter families from the enabled collectors that Vigil does not serve: udev-based
@@ -51,10 +31,6 @@ const NODE_EXPORTER_ONLY = new Set([
   'node_exporter_build_info',
 ]);
 
-function findNodeExporter(): string | undefined {
-  return findBinary(['prometheus-node-exporter'], `/usr/bin:${process.env.PATH ?? ''}`);
-}
-
 /** node_exporter configured like Vigil's defaults (see each flag). */
 function nodeExporterArgs(port: number): string[] {
   return [
@@ -63,16 +39,10 @@ function nodeExporterArgs(port: number): string[] {
     '--path.sysfs=/sys',
     '--path.rootfs=/',
     '--collector.disable-defaults',
-    '--collector.cpu',
+    // Each of Vigil's host collectors is named like its node_exporter counterpart (one with no
+    // counterpart would stop node_exporter starting: an unknown flag).
+    ...HOST_COLLECTORS.map((name) => `--collector.${name}`),
     '--collector.cpu.guest',
-    '--collector.meminfo',
-    '--collector.loadavg',
-    '--collector.stat',
-    '--collector.vmstat',
-    '--collector.pressure',
-    '--collector.filesystem',
-    '--collector.netdev',
-    '--collector.diskstats',
     // node_processes_pids comes from here.
     '--collector.processes',
     // Debian's build changes the upstream default (it adds /run, /mnt, /media); Vigil keeps upstream's.
@@ -84,64 +54,6 @@ function nodeExporterArgs(port: number): string[] {
     // 1.5 reads interface statistics over netlink by default (which adds
     // node_network_receive_nohandler_total); Vigil reads /proc/net/dev, node_exporter's other mode.
     '--no-collector.netdev.netlink',
-  ];
-}
-
-async function scrape(url: string): Promise<Exposition> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_MS) });
-  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-  return parseExposition(await res.text());
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Starts node_exporter and waits until it serves /metrics; retries if the port was taken meanwhile. */
-async function startNodeExporter(t: Pick<typeof tap, 'teardown'>, bin: string): Promise<{ url: string; stderr: () => string }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(bin, nodeExporterArgs(port), { stdio: ['ignore', 'ignore', 'pipe'] });
-    t.teardown(() => stop(child));
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const url = `http://127.0.0.1:${port}/metrics`;
-    const deadline = Date.now() + STARTUP_MS;
-    while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-      try {
-        await scrape(url);
-        return { url, stderr: () => stderr };
-      } catch {
-        await sleep(100);
-      }
-    }
-    await stop(child);
-    if (attempt >= 3 || !/address already in use/.test(stderr)) {
-      throw new Error(`node_exporter did not serve ${url} within ${STARTUP_MS} ms:\n${stderr}`);
-    }
-  }
-}
-
-function hostCollectors(): Collector[] {
-  const c = configSchema.parse({}).exporter.collectors;
-  const deps: CollectorDeps = { logger: silentLogger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
-  return [
-    createCpuCollector(c.cpu, deps),
-    createMeminfoCollector(c.meminfo, deps),
-    createLoadavgCollector(c.loadavg, deps),
-    createStatCollector(c.stat, deps),
-    createVmstatCollector(c.vmstat, deps),
-    createPressureCollector(c.pressure, deps),
-    createFilesystemCollector(c.filesystem, deps),
-    createNetdevCollector(c.netdev, deps),
-    createDiskstatsCollector(c.diskstats, deps),
   ];
 }
 
@@ -164,26 +76,23 @@ function tolerance(family: string, reference: number): number {
   return 0;
 }
 
-const labelNamesOf = (samples: readonly Sample[]) =>
-  [...new Set(samples.map((s) => JSON.stringify(Object.keys(s.labels).sort())))].sort();
 const labelSetsOf = (samples: readonly Sample[]) => samples.map((s) => labelKey(s.labels)).sort();
-const byLabels = (samples: readonly Sample[]) => new Map(samples.map((s) => [labelKey(s.labels), s.value]));
 const samplesOf = (exp: Exposition, family: string) => exp.samples.filter((s) => s.name === family);
 
 tap.test('Vigil host collectors agree with prometheus-node-exporter 1.5', async (t) => {
-  const bin = findNodeExporter();
+  const bin = findExporter('prometheus-node-exporter');
   if (bin === undefined) {
     t.fail(MISSING);
     return;
   }
-  const ne = await startNodeExporter(t, bin);
+  const ne = await startExporter(t, 'node_exporter', bin, nodeExporterArgs);
 
   const collectors = hostCollectors();
   const before = await scrape(ne.url);
   const vigil = await collect(collectors);
   const after = await scrape(ne.url);
 
-  for (const name of ['cpu', 'meminfo', 'loadavg', 'stat', 'vmstat', 'pressure', 'filesystem', 'netdev', 'diskstats']) {
+  for (const name of HOST_COLLECTORS) {
     const ok = vigil.samples.find((s) => s.name === 'vigil_collector_success' && s.labels.collector === name)?.value;
     t.equal(ok, 1, `Vigil's ${name} collector succeeded`);
   }

@@ -15,48 +15,24 @@
 //   the process, once among its threads); Vigil counts each thread once, so the sum of
 //   states is num_threads.
 // - namedprocess_namegroup_threads_wchan (process-exporter only): not served by Vigil.
-import { freePort } from '../helpers/net.js';
-import { findBinary } from '../../src/stack/binaries.js';
 import tap from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createProcessCollector } from '../../src/collectors/process/collector.js';
 import { configSchema } from '../../src/config/schema.js';
 import { collect, silentLogger } from '../helpers/collect.js';
-import { labelKey, parseExposition, select, value, type Exposition, type Sample } from '../helpers/exposition.js';
+import { byLabels, findExporter, labelNamesOf, scrape, startExporter } from '../helpers/exporter-binary.js';
+import { labelKey, select, value, type Exposition } from '../helpers/exposition.js';
 import { BUSY, IDLE, startNode, token } from '../fixtures/process/children.js';
 
 const MISSING = 'prometheus-process-exporter not found: apt-get install -y prometheus-process-exporter';
-const STARTUP_MS = 15_000;
-const FETCH_MS = 10_000;
 const MiB = 1024 * 1024;
 const P = 'namedprocess_namegroup_';
 // threads_wchan needs -threads (not implemented); the scrape error counters are served as
 // vigil_process_*_errors_total (process-exporter's names lack the _total suffix promtool wants).
 const PE_ONLY = new Set([`${P}threads_wchan`, 'namedprocess_scrape_errors', 'namedprocess_scrape_procread_errors', 'namedprocess_scrape_partial_errors']);
-
-function findProcessExporter(): string | undefined {
-  return findBinary(['prometheus-process-exporter'], `/usr/bin:${process.env.PATH ?? ''}`);
-}
-
-async function scrape(url: string): Promise<Exposition> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_MS) });
-  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-  return parseExposition(await res.text());
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** The same groups in both dialects: process-exporter's YAML and Vigil's config. */
 function configs(id: string) {
@@ -87,37 +63,16 @@ function configs(id: string) {
   return { yaml, vigil };
 }
 
-/** Starts process-exporter and waits until it serves /metrics; retries if the port was taken meanwhile. */
-async function startProcessExporter(t: Pick<typeof tap, 'teardown'>, bin: string, configPath: string): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const args = [
-      `-config.path=${configPath}`,
-      `-web.listen-address=127.0.0.1:${port}`,
-      // Vigil has no parent/child grouping, no per-thread series and no smaps (PSS) memory.
-      '-children=false',
-      '-threads=false',
-      '-gather-smaps=false',
-    ];
-    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    t.teardown(() => stop(child));
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const url = `http://127.0.0.1:${port}/metrics`;
-    const deadline = Date.now() + STARTUP_MS;
-    while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-      try {
-        await scrape(url);
-        return url;
-      } catch {
-        await sleep(100);
-      }
-    }
-    await stop(child);
-    if (attempt >= 3 || !/address already in use/.test(stderr)) {
-      throw new Error(`process-exporter did not serve ${url} within ${STARTUP_MS} ms:\n${stderr}`);
-    }
-  }
+/** process-exporter's command line. */
+function processExporterArgs(configPath: string, port: number): string[] {
+  return [
+    `-config.path=${configPath}`,
+    `-web.listen-address=127.0.0.1:${port}`,
+    // Vigil has no parent/child grouping, no per-thread series and no smaps (PSS) memory.
+    '-children=false',
+    '-threads=false',
+    '-gather-smaps=false',
+  ];
 }
 
 /** How far outside process-exporter's two readings Vigil's value may lie. */
@@ -146,9 +101,6 @@ function tolerance(family: string, labels: Readonly<Record<string, string>>, ref
   }
 }
 
-const labelNamesOf = (samples: readonly Sample[]) =>
-  [...new Set(samples.map((s) => JSON.stringify(Object.keys(s.labels).sort())))].sort();
-const byLabels = (samples: readonly Sample[]) => new Map(samples.map((s) => [labelKey(s.labels), s.value]));
 const samplesOf = (exp: Exposition, family: string, skipGroups: ReadonlySet<string> = new Set()) =>
   exp.samples.filter((s) => s.name === family && !skipGroups.has(s.labels.groupname ?? ''));
 const groupsOf = (exp: Exposition) => select(exp, `${P}num_procs`).map((s) => s.labels.groupname!).sort();
@@ -158,7 +110,7 @@ const cpu = (exp: Exposition, groupname: string) =>
   select(exp, `${P}cpu_seconds_total`, { groupname }).reduce((a, s) => a + s.value, 0);
 
 tap.test('Vigil process collector agrees with prometheus-process-exporter 0.7.10', async (t) => {
-  const bin = findProcessExporter();
+  const bin = findExporter('prometheus-process-exporter');
   if (bin === undefined) {
     t.fail(MISSING);
     return;
@@ -170,7 +122,7 @@ tap.test('Vigil process collector agrees with prometheus-process-exporter 0.7.10
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'process-exporter.yml'), yaml);
 
-  const peUrl = await startProcessExporter(t, bin, join(dir, 'process-exporter.yml'));
+  const { url: peUrl } = await startExporter(t, 'process-exporter', bin, (port) => processExporterArgs(join(dir, 'process-exporter.yml'), port));
   const collector = createProcessCollector(vigilConfig, {
     logger: silentLogger,
     paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' },

@@ -4,6 +4,7 @@ import t from 'tap';
 import { camelCaseFamilies, promtoolCheckMetrics } from '../helpers/promtool.js';
 import { startVigil } from '../helpers/vigil-process.js';
 import { parseExposition, value } from '../helpers/exposition.js';
+import { HOST_COLLECTORS } from '../helpers/host-collectors.js';
 
 t.test('promtool check metrics is clean on a live /metrics', async (t) => {
   const vigil = await startVigil(['exporter', '--web.listen-address=127.0.0.1:0']);
@@ -15,7 +16,7 @@ t.test('promtool check metrics is clean on a live /metrics', async (t) => {
   const check = promtoolCheckMetrics(body);
   t.same(check.unexpected, [], 'promtool prints nothing but the camelCase lint on node_exporter\'s meminfo names');
   t.same(check.camelCase, camelCaseFamilies(exp.types.keys()));
-  for (const c of ['cpu', 'meminfo', 'loadavg', 'stat', 'vmstat', 'pressure', 'filesystem', 'netdev', 'diskstats', 'process']) {
+  for (const c of [...HOST_COLLECTORS, 'process']) {
     t.equal(value(exp, 'vigil_collector_success', { collector: c }), 1, `collector ${c} succeeded`);
   }
   t.ok(value(exp, 'node_memory_MemTotal_bytes') > 0);

@@ -53,7 +53,8 @@ export interface DockerEngine {
   /** Starts dockerd again on the same directories. */
   start(): Promise<void>;
   /** SIGSTOP / SIGCONT dockerd: an engine that accepts connections and never answers. */
-  freeze(): void;
+  /** Resolves once every thread of dockerd is stopped (a request that slips in before would still be answered). */
+  freeze(): Promise<void>;
   thaw(): void;
 }
 
@@ -170,8 +171,23 @@ class Engine implements DockerEngine {
     await Promise.race([exited, sleep(5_000)]);
   }
 
-  freeze(): void {
+  async freeze(): Promise<void> {
+    const pid = this.child?.pid;
     this.child?.kill('SIGSTOP');
+    if (pid === undefined) return;
+    // SIGSTOP reaches each of dockerd's threads when it next runs: wait until all are stopped.
+    const stopped = () => {
+      try {
+        return readdirSync(`/proc/${pid}/task`).every((tid) => {
+          const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+          return /^[tT]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+        });
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 5_000;
+    while (!stopped() && Date.now() < deadline) await sleep(20);
   }
 
   thaw(): void {

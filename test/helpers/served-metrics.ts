@@ -1,24 +1,22 @@
-// What Vigil serves, for tests that check that dashboards (or rules) read only real series:
-// - the exporter's host and process collectors, run once on the fixture /proc tree
-//   (test/fixtures/proc) through the real scrape engine, plus the scrape's own
+// What Vigil serves, for tests that check that dashboards (test/grafana) and alerting rules
+// (test/rules) read only real series:
+// - the exporter's host and process collectors (test/helpers/host-collectors.ts), run once on
+//   the fixture /proc tree (test/fixtures/proc) through the real scrape engine, plus the scrape's own
 //   vigil_collector_success / vigil_collector_duration_seconds;
 // - the long-lived self registry both servers expose (process_*, nodejs_*, vigil_build_info);
 // - the relay's series, from a RelayMetrics registry with one destination initialised;
 // - the container collector's family names, read from its source (running it needs a Docker
 //   engine): src/collectors/containers/families.ts.
-// The same approach as test/rules/rules.test.ts's servedByVigil().
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import type { Collector, CollectorDeps } from '../../src/collectors/collector.js';
-import { COLLECTORS } from '../../src/collectors/index.js';
-import type { CollectorsConfig } from '../../src/config/schema.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createSelfRegistry } from '../../src/exporter/self-metrics.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
-import { collect, silentLogger } from './collect.js';
+import { collect } from './collect.js';
 import type { Sample } from './exposition.js';
+import { buildCollectors, HOST_COLLECTORS } from './host-collectors.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_PROC = join(ROOT, 'test/fixtures/proc');
@@ -49,19 +47,12 @@ async function registrySamples(registry: Registry): Promise<Sample[]> {
   );
 }
 
-/** Runs every collector but `containers` with its default settings (one process group) on the fixture tree. */
+/** Runs the host collectors and the process collector (one process group) with their default settings on the fixture tree. */
 async function exporterSamples(): Promise<Sample[]> {
-  const c = configSchema.parse({
+  const config = configSchema.parse({
     exporter: { collectors: { process: { groups: [{ name: 'mysqld', comm: ['^mysqld$'] }] } } },
   }).exporter.collectors;
-  const deps: CollectorDeps = { logger: silentLogger, paths: { procfs: FIXTURE_PROC, sysfs: '/sys', rootfs: '/' } };
-  const collectors: Collector[] = [];
-  for (const name of Object.keys(COLLECTORS) as (keyof CollectorsConfig)[]) {
-    if (name === 'containers') continue;
-    const factory = COLLECTORS[name] as (config: unknown, deps: CollectorDeps) => Collector;
-    collectors.push(factory(c[name], deps));
-  }
-  return [...(await collect(collectors)).samples];
+  return [...(await collect(buildCollectors([...HOST_COLLECTORS, 'process'], FIXTURE_PROC, config))).samples];
 }
 
 /** Container family names: every quoted `container_*` / `vigil_container*` name in the collector's families source. */

@@ -1,8 +1,8 @@
 // Starts the real `vigil` CLI as a child process (through tsx, so no build is needed)
 // and waits for its "listening" log line to learn the bound address.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './child.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -60,13 +60,6 @@ export async function startVigil(args: readonly string[], options: StartOptions 
     url,
     stderr: () => stderr,
     stdout: () => stdout,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, 10_000),
   };
 }

@@ -7,33 +7,16 @@
 // - every alert (and every severity of it) has promtool unit tests that show it not firing,
 //   then firing with its annotations, then resolved;
 // - docs/alerts.md lists every alert with its severity, default thresholds and `for:`;
-// - every metric name the rules read is one Vigil's exporter or relay really serves (the
-//   collectors are run on the fixture /proc tree), or one of a short, explained list of
-//   names from other exporters; and the label matchers on Vigil's own series name labels
-//   (and values) those series have.
+// - every metric name the rules read is one Vigil's exporter or relay really serves
+//   (test/helpers/served-metrics.ts: the collectors are run on the fixture /proc tree), or one
+//   of a short, explained list of names from other exporters; and the label matchers on
+//   Vigil's own series name labels (and values) those series have.
 import t from 'tap';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
-import { Registry } from 'prom-client';
-import type { Collector, CollectorDeps } from '../../src/collectors/collector.js';
-import { createCpuCollector } from '../../src/collectors/host/cpu.js';
-import { createDiskstatsCollector } from '../../src/collectors/host/diskstats.js';
-import { createFilesystemCollector } from '../../src/collectors/host/filesystem.js';
-import { createLoadavgCollector } from '../../src/collectors/host/loadavg.js';
-import { createMeminfoCollector } from '../../src/collectors/host/meminfo.js';
-import { createNetdevCollector } from '../../src/collectors/host/netdev.js';
-import { createStatCollector } from '../../src/collectors/host/stat.js';
-import { createVmstatCollector } from '../../src/collectors/host/vmstat.js';
-import { createPressureCollector } from '../../src/collectors/host/pressure.js';
-import { createProcessCollector } from '../../src/collectors/process/collector.js';
-import { configSchema } from '../../src/config/schema.js';
-import { RelayMetrics } from '../../src/relay/metrics.js';
-import { collect, silentLogger } from '../helpers/collect.js';
-import type { Sample } from '../helpers/exposition.js';
+import { ROOT, servedByVigil } from '../helpers/served-metrics.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
 // ---------------------------------------------------------------------------------------------
@@ -383,52 +366,9 @@ const ELSEWHERE: Readonly<Record<string, string>> = {
   vigil_probe_failure_info: "Vigil's probes (planned): {target, reason} = 1 while a target fails",
 };
 
-const FIXTURE_PROC = join(ROOT, 'test/fixtures/proc');
-
-/** What Vigil's exporter serves (collectors run on the fixture tree) and its relay registers. */
-async function servedByVigil(): Promise<Sample[]> {
-  const c = configSchema.parse({
-    exporter: { collectors: { process: { groups: [{ name: 'mysqld', comm: ['^mysqld$'] }] } } },
-  }).exporter.collectors;
-  const deps: CollectorDeps = { logger: silentLogger, paths: { procfs: FIXTURE_PROC, sysfs: '/sys', rootfs: '/' } };
-  const collectors: Collector[] = [
-    createCpuCollector(c.cpu, deps),
-    createMeminfoCollector(c.meminfo, deps),
-    createLoadavgCollector(c.loadavg, deps),
-    createStatCollector(c.stat, deps),
-    createVmstatCollector(c.vmstat, deps),
-    createPressureCollector(c.pressure, deps),
-    createFilesystemCollector(c.filesystem, deps),
-    createNetdevCollector(c.netdev, deps),
-    createDiskstatsCollector(c.diskstats, deps),
-    createProcessCollector(c.process, deps),
-  ];
-  const exporter = await collect(collectors);
-  const relayRegistry = new Registry();
-  const relay = new RelayMetrics(relayRegistry);
-  relay.initDestination('alerts-critical');
-  relay.deadLettered.inc({ destination: 'alerts-critical', reason: 'http404' });
-  const relaySamples = (await relayRegistry.getMetricsAsJSON()).flatMap((m) =>
-    m.values.map((v) => ({ name: (v as { metricName?: string }).metricName ?? m.name, labels: v.labels as Record<string, string>, value: v.value })),
-  );
-  return [...exporter.samples, ...relaySamples];
-}
-
-/** Container family names, read from the container collector's source (it needs a Docker engine to run). */
-function containerFamilies(): Set<string> {
-  const dir = join(ROOT, 'src/collectors/containers');
-  const names = new Set<string>();
-  if (!existsSync(dir)) return names;
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
-    for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/['"`]((?:vigil_container|container)_[a-z0-9_]*[a-z0-9])['"`]/g)) names.add(m[1]!);
-  }
-  return names;
-}
-
 t.test('every metric the rules read is served by Vigil, or by the exporter named here', async (t) => {
-  const samples = await servedByVigil();
+  const { samples, containerFamilies: containers } = await servedByVigil();
   const served = new Set(samples.map((s) => s.name));
-  const containers = containerFamilies();
   const recorded = new Set(RULES.flatMap((r) => (r.record ? [r.record] : [])));
 
   const used = new Map<string, Selector[]>();

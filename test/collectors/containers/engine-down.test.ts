@@ -119,7 +119,7 @@ t.test('engine hung, stopped, started again', async (t) => {
   });
 
   t.test('hung: success 0 within the scrape, then back', async (t) => {
-    engine.freeze();
+    await engine.freeze();
     try {
       for (let i = 0; i < 2; i++) {
         const exp = await scrape();
