@@ -14,29 +14,10 @@ import type { OutboxEntry, SlackMessage } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
 import { FakeSlack, type FakeSlackOptions, type RecordedRequest } from '../helpers/fake-slack.js';
 import { promtoolCheckMetrics } from '../helpers/promtool.js';
-
-type Teardown = { teardown(fn: () => unknown): void };
+import { outboxEntry, type Teardown } from '../helpers/outbox-fixtures.js';
 
 let seq = 0;
-function entry(destination: string, id = `e${++seq}`): OutboxEntry {
-  return {
-    id,
-    acceptedAt: Date.now(),
-    destination,
-    presentation: {},
-    notification: {
-      version: '4',
-      groupKey: `{}:{alertname="${id}"}`,
-      status: 'firing',
-      receiver: 'slack',
-      groupLabels: { alertname: id },
-      commonLabels: { alertname: id },
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager:9093',
-      alerts: [],
-    },
-  };
-}
+const entry = (destination: string, id = `e${++seq}`): OutboxEntry => outboxEntry(id, destination);
 
 /** Stands in for slack/format.ts: one entry -> "one <id>", several -> "digest <id>,<id>,...". */
 function format(entries: readonly OutboxEntry[]): SlackMessage {

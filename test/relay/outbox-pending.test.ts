@@ -2,48 +2,15 @@
 // wake-up) and its attempt marks (what decides whether a resend after a restart is a possible
 // duplicate). Real files in temporary directories.
 import t from 'tap';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Outbox, OUTBOX_FILE, parseLog } from '../../src/relay/outbox.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
+import { ids, openBox, outboxEntry, tempDir as outboxTempDir, type Teardown } from '../helpers/outbox-fixtures.js';
 
-function entry(id: string, destination = 'ops', pad = ''): OutboxEntry {
-  return {
-    id,
-    acceptedAt: Date.now(),
-    destination,
-    presentation: {},
-    notification: {
-      version: '4',
-      groupKey: `{}:{alertname="${id}"}`,
-      status: 'firing',
-      receiver: 'slack',
-      groupLabels: { alertname: id },
-      commonLabels: pad ? { alertname: id, pad } : { alertname: id },
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager:9093',
-      alerts: [],
-    },
-  };
-}
-
-type Teardown = { teardown(fn: () => unknown): void };
-
-async function tempDir(t: Teardown): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-outbox-pending-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function openBox(t: Teardown, dir: string, opts: Parameters<typeof Outbox.open>[1] = {}): Promise<Outbox> {
-  const box = await Outbox.open(dir, { logger: silentLogger, ...opts });
-  t.teardown(() => box.close());
-  return box;
-}
-
-const ids = (es: readonly OutboxEntry[]) => es.map((e) => e.id);
+const entry = (id: string, destination = 'ops', pad = ''): OutboxEntry => outboxEntry(id, destination, pad || undefined);
+const tempDir = (t: Teardown) => outboxTempDir(t, 'vigil-outbox-pending-');
 
 /** The records of the log, by type: how many of each, and the ids in try and fail records. */
 async function records(dir: string) {

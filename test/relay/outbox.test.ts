@@ -1,7 +1,6 @@
 // The outbox against real files in temporary directories: replay, torn writes, compaction, bounds.
 import t from 'tap';
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   Outbox,
@@ -12,42 +11,9 @@ import {
 } from '../../src/relay/outbox.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
+import { ids, openBox, outboxEntry, tempDir } from '../helpers/outbox-fixtures.js';
 
-function entry(id: string, destination = 'ops', extra = ''): OutboxEntry {
-  return {
-    id,
-    acceptedAt: Date.now(),
-    destination,
-    presentation: {},
-    notification: {
-      version: '4',
-      groupKey: `{}:{alertname="${id}"}`,
-      status: 'firing',
-      receiver: 'slack',
-      groupLabels: { alertname: id },
-      commonLabels: { alertname: id, pad: extra },
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager:9093',
-      alerts: [],
-    },
-  };
-}
-
-type Teardown = { teardown(fn: () => unknown): void };
-
-async function tempDir(t: Teardown): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-outbox-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function openBox(t: Teardown, dir: string, opts: Parameters<typeof Outbox.open>[1] = {}): Promise<Outbox> {
-  const box = await Outbox.open(dir, { logger: silentLogger, ...opts });
-  t.teardown(() => box.close());
-  return box;
-}
-
-const ids = (es: readonly OutboxEntry[]) => es.map((e) => e.id);
+const entry = (id: string, destination = 'ops', extra = ''): OutboxEntry => outboxEntry(id, destination, extra);
 
 t.test('append, pending in acceptance order, done and dead marks survive a reopen', async (t) => {
   const dir = await tempDir(t);
