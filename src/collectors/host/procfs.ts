@@ -1,6 +1,10 @@
 // Small helpers shared by the host collectors. Every path is resolved under the
 // configured procfs/sysfs/rootfs, never a literal "/proc", so the same code reads a
 // container's bind-mounted /host/proc or a test fixture tree.
+//
+// The host collectors read /proc and /sys themselves rather than through systeminformation:
+// its currentLoad() blocks the event loop in execSync and fsSize() spawns `df`, both on
+// the scrape path, and reading these few files directly is cheaper than any process.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
