@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopChild } from '../src/stack/child.js';
 
 export { freePort } from '../test/helpers/net.js';
 
@@ -20,12 +21,8 @@ export function start(cmd: string, args: readonly string[]): ChildProcess {
   return child;
 }
 
-export async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const done = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([done, sleep(5000).then(() => child.kill('SIGKILL'))]);
-}
+/** Stops a benchmark child: SIGTERM, SIGKILL after 5 s. */
+export const stop = (child: ChildProcess): Promise<void> => stopChild(child);
 
 /** Polls `url` until it answers 200, for at most `timeoutMs`. */
 export async function waitFor(url: string, timeoutMs = 20_000): Promise<void> {

@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopChild } from '../src/stack/child.js';
 import autocannon from 'autocannon';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
 import { writeRelayConfig } from '../test/helpers/relay-config.js';
@@ -84,15 +85,6 @@ function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const done = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await done;
-  clearTimeout(timer);
 }
 
 /** Newest mtime of any file under dir (recursive). */

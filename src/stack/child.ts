@@ -2,6 +2,7 @@
 // log file, considered up once its readiness URL answers, stopped with SIGTERM (SIGKILL
 // after a grace period). Children die with Vigil: they are killed on exit as well.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { openSync, closeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -9,6 +10,16 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
+
+/** SIGTERM, then SIGKILL if it has not exited after `killAfterMs`; resolves once it has exited. */
+export async function stopChild(child: ChildProcess, killAfterMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  await exited;
+  clearTimeout(timer);
+}
 
 export interface ChildService {
   readonly name: string;
@@ -35,14 +46,7 @@ export async function startChild(
     exited = `${name} could not start: ${err.message}`;
   });
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await done;
-    clearTimeout(timer);
-  };
+  const stop = () => stopChild(child);
 
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {

@@ -17,27 +17,13 @@ function zone(timeZone: string): Zone {
   if (z !== undefined) return z;
   let tz = timeZone;
   let parts: Intl.DateTimeFormat;
+  const format = (timeZone: string) =>
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   try {
-    parts = new Intl.DateTimeFormat('en-CA', {
-      timeZone: tz,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
+    parts = format(tz);
   } catch {
-    tz = 'UTC';
-    parts = new Intl.DateTimeFormat('en-CA', {
-      timeZone: tz,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
+    tz = 'UTC'; // an unknown zone: UTC, named as such, rather than losing the message
+    parts = format(tz);
   }
   // The name as configured, in its proper case: ICU would canonicalise some (Asia/Kolkata -> Asia/Calcutta).
   const resolved = parts.resolvedOptions().timeZone;
