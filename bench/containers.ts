@@ -68,12 +68,12 @@ export async function runContainersBench(count = 50): Promise<void> {
     const median = percentile(collection, 50);
     const statsMedian = percentile(stats, 50);
     const rows: [string, string][] = [
-      [`Vigil container collection, first (connect, list, inspect ${count})`, `${fmt(first!)} ms`],
-      ['Vigil container collection, median of 41', `${fmt(median)} ms`],
-      ['Vigil container collection, max of 41', `${fmt(collection.at(-1)!)} ms`],
-      ['Vigil scrape of the collector (rendered text), median of 21', `${fmt(percentile(scrape, 50))} ms`],
+      [`Tocsin container collection, first (connect, list, inspect ${count})`, `${fmt(first!)} ms`],
+      ['Tocsin container collection, median of 41', `${fmt(median)} ms`],
+      ['Tocsin container collection, max of 41', `${fmt(collection.at(-1)!)} ms`],
+      ['Tocsin scrape of the collector (rendered text), median of 21', `${fmt(percentile(scrape, 50))} ms`],
       [`\`docker stats --no-stream\` on the same ${count}, median of 3`, `${fmt(statsMedian)} ms`],
-      ['ratio docker stats / Vigil collection', `${fmt(statsMedian / median, 0)}x`],
+      ['ratio docker stats / Tocsin collection', `${fmt(statsMedian / median, 0)}x`],
       [`target: full collection of ${count} under ${TARGET_MS} ms`, median < TARGET_MS && collection.at(-1)! < TARGET_MS ? 'met' : 'MISSED'],
     ];
     console.log(`\n### Container collector, ${count} running containers (${process.arch}, Node ${process.version})\n`);

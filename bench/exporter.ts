@@ -1,4 +1,4 @@
-// Exporter benchmark: Vigil's /metrics next to prometheus-node-exporter and
+// Exporter benchmark: Tocsin's /metrics next to prometheus-node-exporter and
 // prometheus-process-exporter, scraped the same way on the same machine, with 1,000
 // extra idle processes running. Prints latency, RSS and process-collection cost as
 // ratios; every figure is measured in this run.
@@ -68,7 +68,7 @@ function statReadMs(): number {
 
 interface Setup {
   readonly title: string;
-  readonly vigilGroups: string;
+  readonly tocsinGroups: string;
   readonly processExporterNames: string;
 }
 
@@ -77,7 +77,7 @@ const SETUPS: Setup[] = [
     // The common case: a few services watched on a busy host. The 1,000 idle processes
     // belong to no group, so each costs one /proc/<pid>/stat read (and, once, its cmdline).
     title: 'typical: three groups (sshd and cron by comm, nginx workers by cmdline); the 1,000 idle processes in none',
-    vigilGroups: `
+    tocsinGroups: `
         - name: sshd
           comm: ['sshd']
         - name: cron
@@ -94,7 +94,7 @@ const SETUPS: Setup[] = [
   },
   {
     title: 'heaviest: every process grouped by command name ({comm}), so all 1,000 idle ones are read in full',
-    vigilGroups: `
+    tocsinGroups: `
         - name: '{comm}'
           comm: ['.+']`,
     processExporterNames: `
@@ -106,8 +106,8 @@ const SETUPS: Setup[] = [
 export async function runExporterBench(): Promise<void> {
   const nodeExporter = need('prometheus-node-exporter', 'prometheus-node-exporter');
   const processExporter = need('prometheus-process-exporter', 'prometheus-process-exporter');
-  const vigilBin = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const tocsinBin = fileURLToPath(new URL('../bin/tocsin.js', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-'));
 
   const killIdle = await spawnIdle(IDLE_PROCESSES);
   const procCount = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).length;
@@ -117,24 +117,24 @@ export async function runExporterBench(): Promise<void> {
   const statP50 = percentile(statTimes, 50);
 
   for (const setup of SETUPS) {
-    const vigilPort = await freePort();
+    const tocsinPort = await freePort();
     const hostOnlyPort = await freePort();
     const nodePort = await freePort();
     const pePort = await freePort();
-    const vigilConfig = join(dir, 'vigil.yml');
-    writeFileSync(vigilConfig, `exporter:\n  collectors:\n    process:\n      groups:${setup.vigilGroups}\n`);
+    const tocsinConfig = join(dir, 'tocsin.yml');
+    writeFileSync(tocsinConfig, `exporter:\n  collectors:\n    process:\n      groups:${setup.tocsinGroups}\n`);
     const peConfig = join(dir, 'process-exporter.yml');
     writeFileSync(peConfig, `process_names:${setup.processExporterNames}\n`);
 
-    const vigil = start(vigilBin, ['exporter', `--config.file=${vigilConfig}`, `--web.listen-address=127.0.0.1:${vigilPort}`, '--log.level=warn']);
-    // The same Vigil without the process collector: the like-for-like match for node_exporter.
-    const hostOnlyConfig = join(dir, 'vigil-host.yml');
+    const tocsin = start(tocsinBin, ['exporter', `--config.file=${tocsinConfig}`, `--web.listen-address=127.0.0.1:${tocsinPort}`, '--log.level=warn']);
+    // The same Tocsin without the process collector: the like-for-like match for node_exporter.
+    const hostOnlyConfig = join(dir, 'tocsin-host.yml');
     writeFileSync(hostOnlyConfig, 'exporter:\n  collectors:\n    process: {enabled: false}\n');
-    const hostOnly = start(vigilBin, ['exporter', `--config.file=${hostOnlyConfig}`, `--web.listen-address=127.0.0.1:${hostOnlyPort}`, '--log.level=warn']);
+    const hostOnly = start(tocsinBin, ['exporter', `--config.file=${hostOnlyConfig}`, `--web.listen-address=127.0.0.1:${hostOnlyPort}`, '--log.level=warn']);
     const node = start(nodeExporter, [`--web.listen-address=127.0.0.1:${nodePort}`]);
     const pe = start(processExporter, ['-web.listen-address', `127.0.0.1:${pePort}`, '-config.path', peConfig, '-children=false']);
     const urls = {
-      vigil: `http://127.0.0.1:${vigilPort}/metrics`,
+      tocsin: `http://127.0.0.1:${tocsinPort}/metrics`,
       host: `http://127.0.0.1:${hostOnlyPort}/metrics`,
       node: `http://127.0.0.1:${nodePort}/metrics`,
       pe: `http://127.0.0.1:${pePort}/metrics`,
@@ -144,15 +144,15 @@ export async function runExporterBench(): Promise<void> {
     // Warm up (JIT, caches, first-seen processes), then interleave rounds so machine noise
     // falls on all three alike.
     for (const u of Object.values(urls)) await scrapeLatency(u, 5);
-    const samples: Record<keyof typeof urls, number[]> = { vigil: [], host: [], node: [], pe: [] };
+    const samples: Record<keyof typeof urls, number[]> = { tocsin: [], host: [], node: [], pe: [] };
     const processCollect: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       for (const key of Object.keys(urls) as (keyof typeof urls)[]) {
         const t0 = performance.now();
         const body = await (await fetch(urls[key])).text();
         samples[key].push(performance.now() - t0);
-        if (key === 'vigil') {
-          const m = /^vigil_collector_duration_seconds\{collector="process"\} (\S+)$/m.exec(body);
+        if (key === 'tocsin') {
+          const m = /^tocsin_collector_duration_seconds\{collector="process"\} (\S+)$/m.exec(body);
           if (m) processCollect.push(Number(m[1]) * 1000);
         }
       }
@@ -161,30 +161,30 @@ export async function runExporterBench(): Promise<void> {
       const s = [...xs].sort((a, b) => a - b);
       return { p50: percentile(s, 50), p99: percentile(s, 99), count: s.length };
     };
-    const v = lat(samples.vigil);
+    const v = lat(samples.tocsin);
     const h = lat(samples.host);
     const n = lat(samples.node);
     const p = lat(samples.pe);
     const pc = percentile([...processCollect].sort((a, b) => a - b), 50);
-    const rss = { vigil: rssBytes(vigil.pid!), host: rssBytes(hostOnly.pid!), node: rssBytes(node.pid!), pe: rssBytes(pe.pid!) };
+    const rss = { tocsin: rssBytes(tocsin.pid!), host: rssBytes(hostOnly.pid!), node: rssBytes(node.pid!), pe: rssBytes(pe.pid!) };
     const mb = (b: number) => fmt(b / 2 ** 20);
 
     console.log(`\n## ${setup.title}`);
     console.log('| exporter | scrape p50 ms | scrape p99 ms | RSS MB |');
     console.log('|---|---|---|---|');
-    console.log(`| vigil (host + process) | ${fmt(v.p50)} | ${fmt(v.p99)} | ${mb(rss.vigil)} |`);
-    console.log(`| vigil (host only, process collector off) | ${fmt(h.p50)} | ${fmt(h.p99)} | ${mb(rss.host)} |`);
+    console.log(`| tocsin (host + process) | ${fmt(v.p50)} | ${fmt(v.p99)} | ${mb(rss.tocsin)} |`);
+    console.log(`| tocsin (host only, process collector off) | ${fmt(h.p50)} | ${fmt(h.p99)} | ${mb(rss.host)} |`);
     console.log(`| prometheus-node-exporter | ${fmt(n.p50)} | ${fmt(n.p99)} | ${mb(rss.node)} |`);
     console.log(`| prometheus-process-exporter | ${fmt(p.p50)} | ${fmt(p.p99)} | ${mb(rss.pe)} |`);
     console.log('');
-    console.log(`vigil / node_exporter scrape p50: ${fmt(v.p50 / n.p50, 2)}x (target <= 1), p99: ${fmt(v.p99 / n.p99, 2)}x`);
-    console.log(`vigil host only / node_exporter scrape p50: ${fmt(h.p50 / n.p50, 2)}x, p99: ${fmt(h.p99 / n.p99, 2)}x`);
-    console.log(`vigil / process-exporter scrape p50: ${fmt(v.p50 / p.p50, 2)}x, p99: ${fmt(v.p99 / p.p99, 2)}x`);
-    console.log(`vigil / (node_exporter + process-exporter) p50: ${fmt(v.p50 / (n.p50 + p.p50), 2)}x`);
-    console.log(`vigil process collection p50: ${fmt(pc)} ms (target < 30 ms); reading every /proc/<pid>/stat alone: ${fmt(statP50)} ms; ratio ${fmt(pc / statP50, 2)}x (target <= 2)`);
-    console.log(`vigil RSS: ${mb(rss.vigil)} MB (target < 70 MB); vs node_exporter ${fmt(rss.vigil / rss.node, 2)}x, vs process-exporter ${fmt(rss.vigil / rss.pe, 2)}x`);
+    console.log(`tocsin / node_exporter scrape p50: ${fmt(v.p50 / n.p50, 2)}x (target <= 1), p99: ${fmt(v.p99 / n.p99, 2)}x`);
+    console.log(`tocsin host only / node_exporter scrape p50: ${fmt(h.p50 / n.p50, 2)}x, p99: ${fmt(h.p99 / n.p99, 2)}x`);
+    console.log(`tocsin / process-exporter scrape p50: ${fmt(v.p50 / p.p50, 2)}x, p99: ${fmt(v.p99 / p.p99, 2)}x`);
+    console.log(`tocsin / (node_exporter + process-exporter) p50: ${fmt(v.p50 / (n.p50 + p.p50), 2)}x`);
+    console.log(`tocsin process collection p50: ${fmt(pc)} ms (target < 30 ms); reading every /proc/<pid>/stat alone: ${fmt(statP50)} ms; ratio ${fmt(pc / statP50, 2)}x (target <= 2)`);
+    console.log(`tocsin RSS: ${mb(rss.tocsin)} MB (target < 70 MB); vs node_exporter ${fmt(rss.tocsin / rss.node, 2)}x, vs process-exporter ${fmt(rss.tocsin / rss.pe, 2)}x`);
 
-    await Promise.all([stop(vigil), stop(hostOnly), stop(node), stop(pe)]);
+    await Promise.all([stop(tocsin), stop(hostOnly), stop(node), stop(pe)]);
   }
   killIdle();
 }

@@ -104,7 +104,7 @@ async function readAllStatsAsync(): Promise<number> {
 const TYPICAL: ProcessGroupConfig[] = [
   { name: 'mysqld', comm: ['mysqld'] },
   { name: 'node', exe: ['node'] },
-  { name: '{matches.job}', cmdline: ['vigil-bench-(?<job>\\w+)'] },
+  { name: '{matches.job}', cmdline: ['tocsin-bench-(?<job>\\w+)'] },
 ];
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-// Relay benchmark: how fast `vigil relay` acknowledges Alertmanager webhooks next to a bare fastify
+// Relay benchmark: how fast `tocsin relay` acknowledges Alertmanager webhooks next to a bare fastify
 // app that only parses the same JSON and answers 200, and how long an acknowledged notification
 // takes to reach Slack when no pacing applies. Every figure is measured in this run, on loopback.
 //
@@ -10,14 +10,14 @@
 // - The relay: one Slack destination pointing at a sink (a child process answering `ok` at once),
 //   delivery.min_interval 0 (no pacing) and digests at their default threshold; it logs to a
 //   file, as a deployment would, at --log.level=warn by default: the bare app logs nothing, while at
-//   info (vigil's default) fastify logs every request (two JSON lines, written synchronously), a
+//   info (tocsin's default) fastify logs every request (two JSON lines, written synchronously), a
 //   cost of its own that would swamp the comparison. `relayLogLevel: 'info'` measures the relay as
 //   deployed with the default level; the table says which level ran.
 // - Delivery latency: a fresh relay and an in-process fake Slack; DELIVERIES posts one after the
 //   other, each waiting until the fake Slack received it: from the 200 to the fake Slack having the
 //   whole request, and from the start of the post.
 //
-// The relay runs from dist/ (bin/vigil.js, what `npm run bench` builds) when dist/ is at least as
+// The relay runs from dist/ (bin/tocsin.js, what `npm run bench` builds) when dist/ is at least as
 // new as src/, else through tsx; the table says which.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
@@ -43,7 +43,7 @@ export interface RelayBenchOptions {
   readonly connections?: number;
   readonly durationSeconds?: number;
   readonly deliveries?: number;
-  /** 'dist': node bin/vigil.js (needs `npm run build`); 'tsx': src through tsx; default: dist when fresh. */
+  /** 'dist': node bin/tocsin.js (needs `npm run build`); 'tsx': src through tsx; default: dist when fresh. */
   readonly runner?: 'dist' | 'tsx';
   /** The relay's --log.level (default warn: no per-request log lines, like the bare app). */
   readonly relayLogLevel?: 'info' | 'warn';
@@ -113,25 +113,25 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** `vigil relay` with its logs in a file (a pipe would need reading, which costs this process CPU). */
+/** `tocsin relay` with its logs in a file (a pipe would need reading, which costs this process CPU). */
 async function startRelay(runner: 'dist' | 'tsx', dir: string, slackUrl: string, logLevel: 'info' | 'warn'): Promise<Server> {
   const port = await freePort();
   const configFile = writeRelayConfig(dir, {
     listen_address: `127.0.0.1:${port}`,
     data_dir: join(dir, 'data'),
-    destinations: [{ name: 'bench', type: 'slack', webhook_url: '${VIGIL_BENCH_SLACK}' }],
+    destinations: [{ name: 'bench', type: 'slack', webhook_url: '${TOCSIN_BENCH_SLACK}' }],
     // Digests at their default: under a flood they are how the relay keeps up with one post in
     // flight per destination (without them the outbox fills and the relay answers 503s).
     delivery: { min_interval: '0s', timeout: '5s', digest_threshold: 10 },
   });
-  const entry = runner === 'dist' ? [join(ROOT, 'bin', 'vigil.js')] : ['--import', 'tsx', join(ROOT, 'src', 'main.ts')];
+  const entry = runner === 'dist' ? [join(ROOT, 'bin', 'tocsin.js')] : ['--import', 'tsx', join(ROOT, 'src', 'main.ts')];
   const logFile = join(dir, 'relay.log');
   const fd = openSync(logFile, 'a');
   const child = track(
     spawn(process.execPath, [...entry, 'relay', `--config.file=${configFile}`, `--log.level=${logLevel}`], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', fd],
-      env: { ...process.env, VIGIL_BENCH_SLACK: slackUrl },
+      env: { ...process.env, TOCSIN_BENCH_SLACK: slackUrl },
     }),
   );
   closeSync(fd);
@@ -278,7 +278,7 @@ async function metricSum(url: string, name: string): Promise<number> {
 // --- delivery latency ---
 
 async function deliveryLatency(runner: 'dist' | 'tsx', count: number, logLevel: 'info' | 'warn'): Promise<RelayBenchResult['delivery']> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-delivery-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-delivery-'));
   const fake = await FakeSlack.start();
   const path = '/services/T0BENCH/B0BENCH/bench-secret';
   let relay: Server | undefined;
@@ -341,7 +341,7 @@ export async function runRelayBench(opts: RelayBenchOptions = {}): Promise<Relay
   }
 
   // The relay, delivering to the sink while it takes the load.
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-relay-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-relay-'));
   const sink = await startSink();
   let relay: LoadFigures;
   let relayDuplicates: number;
@@ -349,7 +349,7 @@ export async function runRelayBench(opts: RelayBenchOptions = {}): Promise<Relay
     const relayServer = await startRelay(runner, dir, `${sink.url}/services/T0BENCH/B0SINK/sink-secret`, relayLogLevel);
     try {
       relay = await loadWithWarmup(relayServer.url, connections, duration);
-      relayDuplicates = await metricSum(relayServer.url, 'vigil_relay_duplicates_total');
+      relayDuplicates = await metricSum(relayServer.url, 'tocsin_relay_duplicates_total');
     } finally {
       await relayServer.stop();
     }
@@ -371,7 +371,7 @@ function print(r: RelayBenchResult, connections: number, duration: number): void
     `| ${name} | ${fmt(f.acceptedPerSecond, 0)} | ${fmt(f.firstSecondsPerSecond, 0)} / ${fmt(f.lastSecondsPerSecond, 0)} | ${fmt(f.p50Ms, 2)} | ${fmt(f.p99Ms, 2)} | ${f.requests} | ${f.non2xx} | ${f.errors} |`;
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
   const lines = [
-    `## Relay: webhook intake vs bare fastify (${connections} connections, ${duration} s each, after ${WARMUP_S} s warm-up; relay from ${r.runner === 'dist' ? 'dist/ (node bin/vigil.js)' : 'src/ through tsx'}, --log.level=${r.relayLogLevel})`,
+    `## Relay: webhook intake vs bare fastify (${connections} connections, ${duration} s each, after ${WARMUP_S} s warm-up; relay from ${r.runner === 'dist' ? 'dist/ (node bin/tocsin.js)' : 'src/ through tsx'}, --log.level=${r.relayLogLevel})`,
     '',
     r.relayLogLevel === 'info'
       ? 'The relay logs at info (its default): two request log lines per webhook, which the bare app (no logger) does not write.'
@@ -380,7 +380,7 @@ function print(r: RelayBenchResult, connections: number, duration: number): void
     '| server | accepted req/s | req/s first 2 s / last 2 s | p50 ms | p99 ms | requests | non-2xx | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     row('bare fastify (parse JSON, 200)', r.bare),
-    row(`vigil relay (fsync to outbox, then 200; log ${r.relayLogLevel})`, r.relay),
+    row(`tocsin relay (fsync to outbox, then 200; log ${r.relayLogLevel})`, r.relay),
     '',
     `The relay saw ${r.relayDuplicates} duplicates (each request carried a unique id, so each 200 was a durable store).`,
     '',

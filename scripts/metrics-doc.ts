@@ -43,8 +43,8 @@ export async function metricsTable(): Promise<string> {
       rows.push(`| ${collector.name} | \`${f.name}\` | ${f.type} | ${(f.labelNames ?? []).join(', ')} | ${escape(f.help)} |`);
     }
   }
-  rows.push('| (every scrape) | `vigil_collector_success` | gauge | collector | Whether a collector succeeded in this scrape (1) or failed or timed out (0). |');
-  rows.push('| (every scrape) | `vigil_collector_duration_seconds` | gauge | collector | Time a collector took in this scrape. |');
+  rows.push('| (every scrape) | `tocsin_collector_success` | gauge | collector | Whether a collector succeeded in this scrape (1) or failed or timed out (0). |');
+  rows.push('| (every scrape) | `tocsin_collector_duration_seconds` | gauge | collector | Time a collector took in this scrape. |');
   return rows.join('\n');
 }
 

@@ -5,5 +5,5 @@ import pino, { type Logger } from 'pino';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export function createLogger(level: LogLevel): Logger {
-  return pino({ level, base: { app: 'vigil' } }, pino.destination(2));
+  return pino({ level, base: { app: 'tocsin' } }, pino.destination(2));
 }

@@ -14,7 +14,7 @@ if (typeof result === 'number') {
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1); // a second Ctrl-C means "now"
     stopping = true;
-    process.stderr.write(`vigil: ${signal} received, shutting down\n`);
+    process.stderr.write(`tocsin: ${signal} received, shutting down\n`);
     await Promise.allSettled(result.map((s) => s.close()));
     process.exit(0);
   };

@@ -1,4 +1,4 @@
-// `vigil <command> [flags]`: parses arguments, loads the config, starts what was asked.
+// `tocsin <command> [flags]`: parses arguments, loads the config, starts what was asked.
 // Returns an exit code for one-shot commands; servers run until SIGINT or SIGTERM.
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
@@ -37,7 +37,7 @@ const ALL_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetry
 const COMMANDS: Record<string, Command> = {
   exporter: {
     summary: 'Serve host, process, container and probe metrics on /metrics.',
-    usage: 'vigil exporter [flags]',
+    usage: 'tocsin exporter [flags]',
     flags: EXPORTER_FLAGS,
     async run(flags) {
       const { config, logger } = await prepare(flags);
@@ -46,7 +46,7 @@ const COMMANDS: Record<string, Command> = {
   },
   relay: {
     summary: 'Receive Alertmanager webhooks and post them to Slack, durably.',
-    usage: 'vigil relay [flags]',
+    usage: 'tocsin relay [flags]',
     flags: RELAY_FLAGS,
     async run(flags) {
       const { config, logger } = await prepare(flags);
@@ -55,7 +55,7 @@ const COMMANDS: Record<string, Command> = {
   },
   all: {
     summary: 'Run the exporter and the relay in one process.',
-    usage: 'vigil all [flags]',
+    usage: 'tocsin all [flags]',
     flags: ALL_FLAGS,
     async run(flags) {
       const { config, logger } = await prepare(flags);
@@ -70,7 +70,7 @@ const COMMANDS: Record<string, Command> = {
   },
   stack: {
     summary: 'The whole chain on one machine: exporter, relay, and Prometheus and Alertmanager as children.',
-    usage: 'vigil stack [flags]',
+    usage: 'tocsin stack [flags]',
     flags: ALL_FLAGS,
     async run(flags, _positionals, io) {
       const { config, logger } = await prepare(flags);
@@ -79,12 +79,12 @@ const COMMANDS: Record<string, Command> = {
   },
   'check-config': {
     summary: 'Validate a configuration file; print what is wrong and exit 1, or exit 0.',
-    usage: 'vigil check-config FILE',
+    usage: 'tocsin check-config FILE',
     flags: [],
     async run(_flags, positionals, io) {
       const file = positionals[0];
       if (!file || positionals.length > 1) {
-        io.err('usage: vigil check-config FILE\n');
+        io.err('usage: tocsin check-config FILE\n');
         return 2;
       }
       await loadConfig(file);
@@ -135,15 +135,15 @@ function mainHelp(): string {
   const cmds = Object.entries(COMMANDS)
     .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
     .join('\n');
-  return `usage: vigil <command> [flags]
+  return `usage: tocsin <command> [flags]
 
-Vigil ${VERSION}: Prometheus metrics for hosts, processes, containers and probes,
+Tocsin ${VERSION}: Prometheus metrics for hosts, processes, containers and probes,
 and a Slack relay for Alertmanager.
 
 Commands:
 ${cmds}
 
-Run "vigil <command> --help" for a command's flags.
+Run "tocsin <command> --help" for a command's flags.
 `;
 }
 
@@ -160,12 +160,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
-    io.out(`vigil ${VERSION} (node ${process.version})\n`);
+    io.out(`tocsin ${VERSION} (node ${process.version})\n`);
     return 0;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    io.err(`vigil: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}`);
+    io.err(`tocsin: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}`);
     return 2;
   }
   let values: Record<string, string | boolean | undefined>;
@@ -175,7 +175,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
     for (const key of cmd.flags) options[FLAGS[key].name] = { type: 'string' };
     ({ values, positionals } = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true }));
   } catch (err) {
-    io.err(`vigil ${name}: ${(err as Error).message}\n\n${commandHelp(name, cmd)}`);
+    io.err(`tocsin ${name}: ${(err as Error).message}\n\n${commandHelp(name, cmd)}`);
     return 2;
   }
   if (values.help) {
@@ -190,12 +190,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
       return 1;
     }
     if (err instanceof UsageError) {
-      io.err(`vigil ${name}: ${err.message}\n`);
+      io.err(`tocsin ${name}: ${err.message}\n`);
       return 2;
     }
     // Startup failures such as EADDRINUSE: one line, no stack trace for the operator.
     const code = (err as NodeJS.ErrnoException).code;
-    io.err(`vigil ${name}: ${code ? `${code}: ` : ''}${(err as Error).message}\n`);
+    io.err(`tocsin ${name}: ${code ? `${code}: ` : ''}${(err as Error).message}\n`);
     return 1;
   }
 }

@@ -11,31 +11,31 @@ export interface Flag {
 export const FLAGS = {
   configFile: {
     name: 'config.file',
-    env: 'VIGIL_CONFIG_FILE',
-    help: 'Vigil configuration file (default: the built-in examples/vigil.yml).',
+    env: 'TOCSIN_CONFIG_FILE',
+    help: 'Tocsin configuration file (default: the built-in examples/tocsin.yml).',
     placeholder: 'FILE',
   },
   listenAddress: {
     name: 'web.listen-address',
-    env: 'VIGIL_WEB_LISTEN_ADDRESS',
+    env: 'TOCSIN_WEB_LISTEN_ADDRESS',
     help: 'Address to listen on for the exporter\'s web interface and telemetry (default ":9469", or exporter.listen_address).',
     placeholder: 'ADDR',
   },
   relayListenAddress: {
     name: 'relay.listen-address',
-    env: 'VIGIL_RELAY_LISTEN_ADDRESS',
+    env: 'TOCSIN_RELAY_LISTEN_ADDRESS',
     help: 'Address the relay listens on for Alertmanager webhooks and its API (default ":9470", or relay.listen_address).',
     placeholder: 'ADDR',
   },
   telemetryPath: {
     name: 'web.telemetry-path',
-    env: 'VIGIL_WEB_TELEMETRY_PATH',
+    env: 'TOCSIN_WEB_TELEMETRY_PATH',
     help: 'Path under which to expose metrics (default "/metrics", or exporter.telemetry_path).',
     placeholder: 'PATH',
   },
   logLevel: {
     name: 'log.level',
-    env: 'VIGIL_LOG_LEVEL',
+    env: 'TOCSIN_LOG_LEVEL',
     help: 'Only log messages with the given severity or above: debug, info, warn, error (default info, or log.level).',
     placeholder: 'LEVEL',
   },

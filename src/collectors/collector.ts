@@ -14,7 +14,7 @@ export interface CollectContext {
 }
 
 export interface Collector {
-  /** The `collector` label value of vigil_collector_success and _duration_seconds. */
+  /** The `collector` label value of tocsin_collector_success and _duration_seconds. */
   readonly name: string;
   collect(ctx: CollectContext): Promise<void>;
   /** Releases timers, sockets or watchers the collector holds (optional). */
@@ -51,7 +51,7 @@ export function counter<L extends string>(
 /**
  * A collector whose module is loaded on first use. For collectors with heavy dependencies
  * that are off by default: dockerode and its dependency tree cost ~27 MB of RSS just by
- * being imported, which every Vigil without the containers collector should not pay.
+ * being imported, which every Tocsin without the containers collector should not pay.
  */
 export function lazyCollector<C>(
   name: string,

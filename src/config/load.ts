@@ -1,4 +1,4 @@
-// Reads, parses and validates vigil.yml. Every failure becomes a ConfigError whose
+// Reads, parses and validates tocsin.yml. Every failure becomes a ConfigError whose
 // message names the file and the dotted path of the bad field, which is what the CLI
 // prints before exiting 1.
 import { readFile } from 'node:fs/promises';
@@ -17,8 +17,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** The example config shipped with Vigil, used when no --config.file is given. */
-export const EXAMPLE_CONFIG_FILE = fileURLToPath(new URL('../../examples/vigil.yml', import.meta.url));
+/** The example config shipped with Tocsin, used when no --config.file is given. */
+export const EXAMPLE_CONFIG_FILE = fileURLToPath(new URL('../../examples/tocsin.yml', import.meta.url));
 
 /** `exporter.collectors.process.groups[2].cmdline`, the way a user would point at it. */
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -1,6 +1,6 @@
-// The schema of vigil.yml: one file for the whole of Vigil. Unknown keys are errors
+// The schema of tocsin.yml: one file for the whole of Tocsin. Unknown keys are errors
 // (a misspelt `mount_points_exlude` silently doing nothing is worse than a refusal),
-// and every default lives here so `vigil check-config` can show the effective config.
+// and every default lives here so `tocsin check-config` can show the effective config.
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
@@ -26,7 +26,7 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 const enabled = { enabled: z.boolean().default(true) };
 const simpleCollector = z.strictObject(enabled).prefault({});
 
-// node_exporter 1.5's defaults, so Vigil and node_exporter report the same mounts and devices.
+// node_exporter 1.5's defaults, so Tocsin and node_exporter report the same mounts and devices.
 export const DEFAULT_MOUNT_POINTS_EXCLUDE =
   '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)';
 export const DEFAULT_FS_TYPES_EXCLUDE =
@@ -266,7 +266,7 @@ export const relaySchema = z
     check(r.default_destinations, ['default_destinations']);
   });
 
-// `vigil stack`: the whole chain on one machine (Prometheus and Alertmanager as children).
+// `tocsin stack`: the whole chain on one machine (Prometheus and Alertmanager as children).
 export const stackSchema = z.strictObject({
   data_dir: z.string().default('data/stack'),
   // Not 9090/9093: Debian's packages start their own Prometheus and Alertmanager there.

@@ -54,7 +54,7 @@ export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
   app.get('/-/ready', async (_request, reply) => reply.type('text/plain').send('Ready.\n'));
   app.get('/', async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(
-      landingPage('Vigil exporter', VERSION, [
+      landingPage('Tocsin exporter', VERSION, [
         { href: options.telemetryPath.replace(/^\//, ''), text: 'Metrics' },
         { href: '-/healthy', text: 'Health' },
         { href: '-/ready', text: 'Readiness' },

@@ -29,7 +29,7 @@ interface Outcome {
 
 export interface ScrapeOptions {
   readonly collectors: readonly Collector[];
-  /** Long-lived metrics of the exporter itself (process_*, nodejs_*, vigil_build_info). */
+  /** Long-lived metrics of the exporter itself (process_*, nodejs_*, tocsin_build_info). */
   readonly selfRegistry?: Registry;
   readonly logger: Logger;
 }
@@ -110,13 +110,13 @@ export class Scraper {
   private async render(outcomes: readonly Outcome[], contentType: ContentType): Promise<string> {
     const scrapeRegistry = new RegistryWithType(contentType);
     const duration = new Gauge({
-      name: 'vigil_collector_duration_seconds',
+      name: 'tocsin_collector_duration_seconds',
       help: 'Time a collector took in this scrape.',
       labelNames: ['collector'] as const,
       registers: [scrapeRegistry],
     });
     const success = new Gauge({
-      name: 'vigil_collector_success',
+      name: 'tocsin_collector_success',
       help: 'Whether a collector succeeded in this scrape (1) or failed or timed out (0).',
       labelNames: ['collector'] as const,
       registers: [scrapeRegistry],

@@ -1,5 +1,5 @@
 // The exporter's own long-lived series: prom-client's process_* and nodejs_* defaults
-// (node_exporter exposes process_* and go_* for itself the same way) and vigil_build_info.
+// (node_exporter exposes process_* and go_* for itself the same way) and tocsin_build_info.
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { VERSION } from '../version.js';
 
@@ -12,8 +12,8 @@ export function createSelfRegistry(): Registry {
     registry.removeSingleMetric(name);
   }
   new Gauge({
-    name: 'vigil_build_info',
-    help: 'A metric with a constant 1 value labeled by the version of Vigil and of Node.js it runs on.',
+    name: 'tocsin_build_info',
+    help: 'A metric with a constant 1 value labeled by the version of Tocsin and of Node.js it runs on.',
     labelNames: ['version', 'nodejs_version'] as const,
     registers: [registry],
   }).set({ version: VERSION, nodejs_version: process.version }, 1);

@@ -71,7 +71,7 @@ function guard(credentials: Credentials) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!authorized(credentials, request.headers.authorization)) {
       const scheme = credentials.bearerToken ? 'Bearer' : 'Basic';
-      reply.header('www-authenticate', `${scheme} realm="vigil"`);
+      reply.header('www-authenticate', `${scheme} realm="tocsin"`);
       throw new HttpError(401, 'missing or wrong credentials');
     }
   };
@@ -174,7 +174,7 @@ export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
   app.get('/-/ready', async (_request, reply) => reply.type('text/plain').send('Ready.\n'));
   app.get('/', async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(
-      landingPage('Vigil relay', VERSION, [
+      landingPage('Tocsin relay', VERSION, [
         { href: 'metrics', text: 'Metrics' },
         { href: 'api/v1/channels', text: 'Channels' },
         { href: 'api/v1/dead-letters', text: 'Dead letters' },

@@ -51,72 +51,72 @@ export class RelayMetrics {
     const now = opts.now ?? Date.now;
     const registers = [registry];
     this.received = new Counter({
-      name: 'vigil_relay_notifications_received_total',
+      name: 'tocsin_relay_notifications_received_total',
       help: 'Alertmanager notifications received, by receiver and group status.',
       labelNames: ['receiver', 'status'] as const,
       registers,
     });
     this.rejected = new Counter({
-      name: 'vigil_relay_notifications_rejected_total',
+      name: 'tocsin_relay_notifications_rejected_total',
       help: 'Alertmanager notifications answered with an error status, by reason.',
       labelNames: ['reason'] as const,
       registers,
     });
     this.suppressed = new Counter({
-      name: 'vigil_relay_notifications_suppressed_total',
+      name: 'tocsin_relay_notifications_suppressed_total',
       help: 'Alertmanager notifications accepted but deliberately not forwarded, by reason.',
       labelNames: ['reason'] as const,
       registers,
     });
     this.duplicates = new Counter({
-      name: 'vigil_relay_duplicates_total',
+      name: 'tocsin_relay_duplicates_total',
       help: 'Alertmanager notifications recognised as duplicates of one already accepted.',
       registers,
     });
     this.delivered = new Counter({
-      name: 'vigil_relay_messages_delivered_total',
+      name: 'tocsin_relay_messages_delivered_total',
       help: 'Messages confirmed by the destination (a digest counts once), by destination.',
       labelNames: ['destination'] as const,
       registers,
     });
     this.failed = new Counter({
-      name: 'vigil_relay_messages_failed_total',
+      name: 'tocsin_relay_messages_failed_total',
       help: 'Failed delivery attempts, by destination and reason.',
       labelNames: ['destination', 'reason'] as const,
       registers,
     });
     this.retries = new Counter({
-      name: 'vigil_relay_retries_total',
+      name: 'tocsin_relay_retries_total',
       help: 'Delivery attempts scheduled again after a failure, by destination.',
       labelNames: ['destination'] as const,
       registers,
     });
     this.deadLettered = new Counter({
-      name: 'vigil_relay_dead_letters_total',
+      name: 'tocsin_relay_dead_letters_total',
       help: 'Notifications given up on and moved to the dead letters, by destination and reason.',
       labelNames: ['destination', 'reason'] as const,
       registers,
     });
     this.rateLimited = new Counter({
-      name: 'vigil_relay_slack_rate_limited_total',
+      name: 'tocsin_relay_slack_rate_limited_total',
       help: 'HTTP 429 answers from Slack, by destination.',
       labelNames: ['destination'] as const,
       registers,
     });
     this.digests = new Counter({
-      name: 'vigil_relay_digests_total',
+      name: 'tocsin_relay_digests_total',
       help: 'Digest messages (several notifications merged into one) delivered, by destination.',
       labelNames: ['destination'] as const,
       registers,
     });
     this.redeliveries = new Counter({
-      name: 'vigil_relay_redeliveries_total',
+      name: 'tocsin_relay_redeliveries_total',
       help: 'Notifications sent again after a restart although an earlier attempt may have reached the destination.',
       labelNames: ['destination'] as const,
       registers,
     });
     this.deliveryLatency = new Histogram({
-      name: 'vigil_relay_delivery_latency_seconds',
+      name: 'tocsin_relay_delivery_latency_seconds',
       help: 'Time from accepting a notification to its confirmation by the destination, by destination.',
       labelNames: ['destination'] as const,
       buckets: DELIVERY_LATENCY_BUCKETS,
@@ -125,7 +125,7 @@ export class RelayMetrics {
     // Gauges read the outbox on collect; collect must never throw (it would fail the whole scrape).
     const self = this;
     this.deadLetters = new Gauge({
-      name: 'vigil_relay_dead_letters',
+      name: 'tocsin_relay_dead_letters',
       help: 'Dead letters currently kept by the outbox.',
       registers,
       collect() {
@@ -133,7 +133,7 @@ export class RelayMetrics {
       },
     });
     this.outboxDepth = new Gauge({
-      name: 'vigil_relay_outbox_depth',
+      name: 'tocsin_relay_outbox_depth',
       help: 'Notifications accepted and not yet delivered or dead-lettered.',
       registers,
       collect() {
@@ -141,7 +141,7 @@ export class RelayMetrics {
       },
     });
     this.outboxOldestAge = new Gauge({
-      name: 'vigil_relay_outbox_oldest_age_seconds',
+      name: 'tocsin_relay_outbox_oldest_age_seconds',
       help: 'Age of the oldest notification waiting in the outbox; 0 when it is empty.',
       registers,
       collect() {

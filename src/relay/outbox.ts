@@ -4,7 +4,7 @@
 // nothing: on open the log is replayed and the dispatcher starts again from what is pending.
 //
 // Where the data lives: one append-only file, `<dir>/outbox.log` (dir from the configuration, e.g.
-// /var/lib/vigil/outbox), one JSON record per line:
+// /var/lib/tocsin/outbox), one JSON record per line:
 //   {"t":"add","entry":{...}}                       accepted (OutboxEntry)
 //   {"t":"try","ids":[...]}                         a delivery attempt started (see wasAttempted)
 //   {"t":"fail","ids":[...]}                        ...and definitely failed (the destination said no)

@@ -1,5 +1,5 @@
 // Wire types of the relay: what Alertmanager posts (webhook payload version 4, as sent by
-// Alertmanager 0.25; see ../shared/fixtures/alertmanager) and what the outbox stores.
+// Alertmanager 0.25; see test/fixtures/alertmanager) and what the outbox stores.
 
 export type AlertStatus = 'firing' | 'resolved';
 

@@ -1,6 +1,6 @@
-// A program Vigil runs as a child (Prometheus, Alertmanager): started with its output in a
+// A program Tocsin runs as a child (Prometheus, Alertmanager): started with its output in a
 // log file, considered up once its readiness URL answers, stopped with SIGTERM (SIGKILL
-// after a grace period). Children die with Vigil: they are killed on exit as well.
+// after a grace period). Children die with Tocsin: they are killed on exit as well.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, closeSync } from 'node:fs';

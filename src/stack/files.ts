@@ -1,4 +1,4 @@
-// The configuration files `vigil stack` gives Prometheus and Alertmanager: generated for
+// The configuration files `tocsin stack` gives Prometheus and Alertmanager: generated for
 // Prometheus, and for Alertmanager the shipped alertmanager.yml with the relay's real
 // address and token file filled in. Pure functions of their inputs, so tests can read them.
 import { dump, load } from 'js-yaml';
@@ -25,7 +25,7 @@ export function prometheusConfig(o: PrometheusFileOptions): string {
     },
     rule_files: [...o.ruleFiles],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [o.alertmanager] }] }] },
-    scrape_configs: [job('vigil', o.exporter), job('vigil-relay', o.relay), job('prometheus', o.prometheus), job('alertmanager', o.alertmanager)],
+    scrape_configs: [job('tocsin', o.exporter), job('tocsin-relay', o.relay), job('prometheus', o.prometheus), job('alertmanager', o.alertmanager)],
   });
 }
 

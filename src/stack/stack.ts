@@ -1,4 +1,4 @@
-// `vigil stack`: the whole chain on one machine. The exporter and the relay run in this
+// `tocsin stack`: the whole chain on one machine. The exporter and the relay run in this
 // process; Prometheus (with the shipped rules) and Alertmanager (with the shipped config,
 // pointed at the relay) run as children with a data directory of their own. With no Slack
 // destination configured, the relay's console destination prints what it would post.
@@ -58,7 +58,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     const alertmanagerBin = findBinary(['prometheus-alertmanager', 'alertmanager']);
     if (!prometheusBin || !alertmanagerBin) {
       const missing = [!prometheusBin && 'prometheus', !alertmanagerBin && 'alertmanager'].filter(Boolean).join(' and ');
-      const text = `vigil stack: ${missing} not found on PATH, so only the exporter and the relay run. Install with: ${INSTALL_HINT}`;
+      const text = `tocsin stack: ${missing} not found on PATH, so only the exporter and the relay run. Install with: ${INSTALL_HINT}`;
       (options.warn ?? ((t: string) => process.stderr.write(`${t}\n`)))(text);
       log.warn({ missing }, 'prometheus/alertmanager missing: running exporter and relay only');
       return servers;

@@ -20,7 +20,7 @@ import { startAlertmanager, type PostableAlert } from '../helpers/alertmanager.j
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHIPPED = readFileSync(join(ROOT, 'alertmanager/alertmanager.yml'), 'utf8');
 const RELAY_URL = 'http://localhost:9470/hooks/alertmanager';
-const TOKEN_FILE = '/etc/vigil/relay-token';
+const TOKEN_FILE = '/etc/tocsin/relay-token';
 
 interface Received {
   readonly path: string;
@@ -72,7 +72,7 @@ t.test('inhibition and delivery in a real Alertmanager', async (t) => {
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as { port: number };
 
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-am-token-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-am-token-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const token = randomBytes(16).toString('hex');
   const tokenFile = join(dir, 'relay-token');
@@ -94,19 +94,19 @@ t.test('inhibition and delivery in a real Alertmanager', async (t) => {
   });
   const alerts: { labels: Record<string, string>; inhibited: boolean }[] = [
     // web-1 does not answer: everything else about web-1 is held back.
-    { labels: { alertname: 'HostDown', instance: 'web-1:9469', job: 'vigil', severity: 'critical' }, inhibited: false },
-    { labels: { alertname: 'HostCpuHigh', instance: 'web-1:9469', job: 'vigil', severity: 'warning' }, inhibited: true },
-    { labels: { alertname: 'TargetDown', instance: 'web-1:9469', job: 'vigil', severity: 'warning' }, inhibited: true },
-    { labels: { alertname: 'HostRebooted', instance: 'web-1:9469', job: 'vigil', severity: 'info' }, inhibited: true },
+    { labels: { alertname: 'HostDown', instance: 'web-1:9469', job: 'tocsin', severity: 'critical' }, inhibited: false },
+    { labels: { alertname: 'HostCpuHigh', instance: 'web-1:9469', job: 'tocsin', severity: 'warning' }, inhibited: true },
+    { labels: { alertname: 'TargetDown', instance: 'web-1:9469', job: 'tocsin', severity: 'warning' }, inhibited: true },
+    { labels: { alertname: 'HostRebooted', instance: 'web-1:9469', job: 'tocsin', severity: 'info' }, inhibited: true },
     // web-2's / is critical: its warning is held back; /home's warning and another alert are not.
     { labels: { alertname: 'HostFilesystemAlmostFull', instance: 'web-2:9469', mountpoint: '/', severity: 'critical' }, inhibited: false },
     { labels: { alertname: 'HostFilesystemAlmostFull', instance: 'web-2:9469', mountpoint: '/', severity: 'warning' }, inhibited: true },
     { labels: { alertname: 'HostFilesystemAlmostFull', instance: 'web-2:9469', mountpoint: '/home', severity: 'warning' }, inhibited: false },
-    { labels: { alertname: 'HostCpuHigh', instance: 'web-2:9469', job: 'vigil', severity: 'warning' }, inhibited: false },
+    { labels: { alertname: 'HostCpuHigh', instance: 'web-2:9469', job: 'tocsin', severity: 'warning' }, inhibited: false },
     // Two probe targets of one exporter: only the same target's warning is held back.
-    { labels: { alertname: 'ProbeTlsCertificateExpiring', instance: 'vigil-1:9469', target: 'https://a.example.com/', severity: 'critical' }, inhibited: false },
-    { labels: { alertname: 'ProbeTlsCertificateExpiring', instance: 'vigil-1:9469', target: 'https://a.example.com/', severity: 'warning' }, inhibited: true },
-    { labels: { alertname: 'ProbeTlsCertificateExpiring', instance: 'vigil-1:9469', target: 'https://b.example.com/', severity: 'warning' }, inhibited: false },
+    { labels: { alertname: 'ProbeTlsCertificateExpiring', instance: 'tocsin-1:9469', target: 'https://a.example.com/', severity: 'critical' }, inhibited: false },
+    { labels: { alertname: 'ProbeTlsCertificateExpiring', instance: 'tocsin-1:9469', target: 'https://a.example.com/', severity: 'warning' }, inhibited: true },
+    { labels: { alertname: 'ProbeTlsCertificateExpiring', instance: 'tocsin-1:9469', target: 'https://b.example.com/', severity: 'warning' }, inhibited: false },
   ];
   await am.postAlerts(alerts.map((a) => alert(a.labels)));
 
@@ -153,14 +153,14 @@ t.test('inhibition and delivery in a real Alertmanager', async (t) => {
     const what = `${r.body.groupLabels.alertname} ${r.body.groupLabels.instance}`;
     t.equal(r.path, '/hooks/alertmanager', `${what}: the relay's webhook path`);
     t.equal(r.headers.authorization, `Bearer ${token}`, `${what}: the bearer token from the credentials file`);
-    t.equal(r.body.receiver, 'vigil-relay', `${what}: receiver`);
+    t.equal(r.body.receiver, 'tocsin-relay', `${what}: receiver`);
     t.equal(r.body.status, 'firing', `${what}: firing`);
     t.same(Object.keys(r.body.groupLabels).sort(), ['alertname', 'instance'], `${what}: grouped by alertname and instance`);
     t.equal(r.body.alerts.length, 1, `${what}: one alert (its warning was held back, or is in the warning route)`);
   }
   t.same(
     critical.map((r) => `${r.body.groupLabels.alertname} ${r.body.groupLabels.instance}`).sort(),
-    ['HostDown web-1:9469', 'HostFilesystemAlmostFull web-2:9469', 'ProbeTlsCertificateExpiring vigil-1:9469'],
+    ['HostDown web-1:9469', 'HostFilesystemAlmostFull web-2:9469', 'ProbeTlsCertificateExpiring tocsin-1:9469'],
     'one message per critical group',
   );
   t.notOk(

@@ -1,6 +1,6 @@
 // alertmanager/alertmanager.yml, checked with Alertmanager's own tool:
 // - `amtool check-config` accepts it (credentials_file is only read when sending, so the
-//   shipped path /etc/vigil/relay-token need not exist here);
+//   shipped path /etc/tocsin/relay-token need not exist here);
 // - `amtool config routes test --tree` sends each case of alertmanager/tests/routes.yml, and
 //   every shipped alert of rules/*.yml, through the route of its severity to the relay, and
 //   the route's timings are those of the table;
@@ -111,7 +111,7 @@ t.test('the receiver is the relay: its webhook path and port, resolved notices, 
   t.equal(url.pathname, '/hooks/alertmanager', "the relay's webhook path");
   t.equal(url.port, relaySchema.parse({}).listen_address.replace(/^.*:/, ''), "the relay's default port");
   t.equal(hook.send_resolved, true, 'send_resolved: the relay posts "resolved" messages');
-  t.same(hook.http_config?.authorization, { type: 'Bearer', credentials_file: '/etc/vigil/relay-token' }, 'bearer token read from a file');
+  t.same(hook.http_config?.authorization, { type: 'Bearer', credentials_file: '/etc/tocsin/relay-token' }, 'bearer token read from a file');
   for (const r of config.route.routes ?? []) t.equal(r.receiver, undefined, `${r.matchers}: inherits the receiver`);
 });
 
@@ -169,8 +169,8 @@ t.test('the relay routes of docs/alerts.md: one Slack channel per severity, the 
     "the relay reads the token file Alertmanager's credentials_file names",
   );
 
-  // Parse it as Vigil's configuration does: the token file and the webhook variables must exist.
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-routes-'));
+  // Parse it as Tocsin's configuration does: the token file and the webhook variables must exist.
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-routes-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const token = join(dir, 'relay-token');
   writeFileSync(token, 'not-a-real-token\n');

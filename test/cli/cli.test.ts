@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runCli, type Io } from '../../src/cli/cli.js';
 import { EXAMPLE_CONFIG_FILE } from '../../src/config/load.js';
-import { vigilArgs } from '../helpers/vigil-process.js';
+import { tocsinArgs } from '../helpers/tocsin-process.js';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -14,7 +14,7 @@ function io(env: NodeJS.ProcessEnv = {}) {
   return { io: value, out: () => out.join(''), err: () => err.join('') };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+const dir = mkdtempSync(join(tmpdir(), 'tocsin-cli-'));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
@@ -68,7 +68,7 @@ t.test('help and usage errors', async (t) => {
   r = io();
   t.equal(await runCli(['exporter', '--help'], r.io), 0);
   t.match(r.out(), /--web\.listen-address/);
-  t.match(r.out(), /VIGIL_WEB_LISTEN_ADDRESS/);
+  t.match(r.out(), /TOCSIN_WEB_LISTEN_ADDRESS/);
   r = io();
   t.equal(await runCli(['exporter', '--no-such-flag'], r.io), 2);
   t.match(r.err(), /no-such-flag/);
@@ -79,7 +79,7 @@ t.test('help and usage errors', async (t) => {
 
 t.test('a bad config stops the real process with exit code 1 naming the file', async (t) => {
   const bad = file('bad-timeout.yml', 'exporter:\n  scrape_timeout: soon\n');
-  const res = spawnSync(process.execPath, vigilArgs(['exporter', `--config.file=${bad}`]), { encoding: 'utf8', timeout: 20_000 });
+  const res = spawnSync(process.execPath, tocsinArgs(['exporter', `--config.file=${bad}`]), { encoding: 'utf8', timeout: 20_000 });
   t.equal(res.status, 1);
   t.match(res.stderr, bad);
   t.match(res.stderr, 'exporter.scrape_timeout');
@@ -87,14 +87,14 @@ t.test('a bad config stops the real process with exit code 1 naming the file', a
 
 t.test('flags come from the environment when not given', async (t) => {
   const bad = file('env-bad.yml', 'log:\n  level: loud\n');
-  const res = spawnSync(process.execPath, vigilArgs(['exporter']), {
+  const res = spawnSync(process.execPath, tocsinArgs(['exporter']), {
     encoding: 'utf8',
     timeout: 20_000,
-    env: { ...process.env, VIGIL_CONFIG_FILE: bad },
+    env: { ...process.env, TOCSIN_CONFIG_FILE: bad },
   });
   t.equal(res.status, 1);
   t.match(res.stderr, 'log.level');
-  const r = io({ VIGIL_LOG_LEVEL: 'verbose' });
+  const r = io({ TOCSIN_LOG_LEVEL: 'verbose' });
   t.equal(await runCli(['exporter'], r.io), 2);
   t.match(r.err(), /--log\.level must be one of/);
 });

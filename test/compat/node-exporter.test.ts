@@ -1,6 +1,6 @@
-// Vigil's host collectors against the real node_exporter 1.5 on the same machine: for every
-// node_* family Vigil serves, the same TYPE, HELP, label names and label sets, and values
-// that agree. node_exporter is scraped just before and just after Vigil collects, so a
+// Tocsin's host collectors against the real node_exporter 1.5 on the same machine: for every
+// node_* family Tocsin serves, the same TYPE, HELP, label names and label sets, and values
+// that agree. node_exporter is scraped just before and just after Tocsin collects, so a
 // counter must lie between its two readings, and a gauge near them.
 import tap from 'tap';
 import { cpus } from 'node:os';
@@ -13,7 +13,7 @@ import { HOST_COLLECTORS, hostCollectors } from '../helpers/host-collectors.js';
 const MISSING = 'prometheus-node-exporter not found: apt-get install -y prometheus-node-exporter';
 const MiB = 1024 * 1024;
 
-// node_exporter families from the enabled collectors that Vigil does not serve: udev-based
+// node_exporter families from the enabled collectors that Tocsin does not serve: udev-based
 // disk info, the per-state part of the processes collector (it reads every /proc/<pid>/stat),
 // thermal throttle counters (sysfs, physical hardware only), and node_exporter's own scrape
 // and build series.
@@ -31,7 +31,7 @@ const NODE_EXPORTER_ONLY = new Set([
   'node_exporter_build_info',
 ]);
 
-/** node_exporter configured like Vigil's defaults (see each flag). */
+/** node_exporter configured like Tocsin's defaults (see each flag). */
 function nodeExporterArgs(port: number): string[] {
   return [
     `--web.listen-address=127.0.0.1:${port}`,
@@ -39,25 +39,25 @@ function nodeExporterArgs(port: number): string[] {
     '--path.sysfs=/sys',
     '--path.rootfs=/',
     '--collector.disable-defaults',
-    // Each of Vigil's host collectors is named like its node_exporter counterpart (one with no
+    // Each of Tocsin's host collectors is named like its node_exporter counterpart (one with no
     // counterpart would stop node_exporter starting: an unknown flag).
     ...HOST_COLLECTORS.map((name) => `--collector.${name}`),
     '--collector.cpu.guest',
     // node_processes_pids comes from here.
     '--collector.processes',
-    // Debian's build changes the upstream default (it adds /run, /mnt, /media); Vigil keeps upstream's.
+    // Debian's build changes the upstream default (it adds /run, /mnt, /media); Tocsin keeps upstream's.
     `--collector.filesystem.mount-points-exclude=${DEFAULT_MOUNT_POINTS_EXCLUDE}`,
     `--collector.filesystem.fs-types-exclude=${DEFAULT_FS_TYPES_EXCLUDE}`,
     `--collector.diskstats.device-exclude=${DEFAULT_DISKSTATS_DEVICE_EXCLUDE}`,
-    // Debian's build excludes lo by default; upstream and Vigil exclude nothing.
+    // Debian's build excludes lo by default; upstream and Tocsin exclude nothing.
     '--collector.netdev.device-exclude=',
     // 1.5 reads interface statistics over netlink by default (which adds
-    // node_network_receive_nohandler_total); Vigil reads /proc/net/dev, node_exporter's other mode.
+    // node_network_receive_nohandler_total); Tocsin reads /proc/net/dev, node_exporter's other mode.
     '--no-collector.netdev.netlink',
   ];
 }
 
-/** How far outside node_exporter's two readings Vigil's value may lie. */
+/** How far outside node_exporter's two readings Tocsin's value may lie. */
 function tolerance(family: string, reference: number): number {
   const n = cpus().length;
   const rel = (share: number, floor: number) => Math.max(floor, share * Math.abs(reference));
@@ -79,7 +79,7 @@ function tolerance(family: string, reference: number): number {
 const labelSetsOf = (samples: readonly Sample[]) => samples.map((s) => labelKey(s.labels)).sort();
 const samplesOf = (exp: Exposition, family: string) => exp.samples.filter((s) => s.name === family);
 
-tap.test('Vigil host collectors agree with prometheus-node-exporter 1.5', async (t) => {
+tap.test('Tocsin host collectors agree with prometheus-node-exporter 1.5', async (t) => {
   const bin = findExporter('prometheus-node-exporter');
   if (bin === undefined) {
     t.fail(MISSING);
@@ -89,24 +89,24 @@ tap.test('Vigil host collectors agree with prometheus-node-exporter 1.5', async 
 
   const collectors = hostCollectors();
   const before = await scrape(ne.url);
-  const vigil = await collect(collectors);
+  const tocsin = await collect(collectors);
   const after = await scrape(ne.url);
 
   for (const name of HOST_COLLECTORS) {
-    const ok = vigil.samples.find((s) => s.name === 'vigil_collector_success' && s.labels.collector === name)?.value;
-    t.equal(ok, 1, `Vigil's ${name} collector succeeded`);
+    const ok = tocsin.samples.find((s) => s.name === 'tocsin_collector_success' && s.labels.collector === name)?.value;
+    t.equal(ok, 1, `Tocsin's ${name} collector succeeded`);
   }
 
-  const families = [...vigil.types.keys()].filter((f) => f.startsWith('node_')).sort();
-  t.ok(families.length >= 60, `Vigil serves ${families.length} node_* families`);
+  const families = [...tocsin.types.keys()].filter((f) => f.startsWith('node_')).sort();
+  t.ok(families.length >= 60, `Tocsin serves ${families.length} node_* families`);
 
   for (const family of families) {
     t.test(family, async (t) => {
       // node_exporter serves vmstat untyped; prom-client has no untyped type (see vmstat.ts).
       const theirType = before.types.get(family) === 'untyped' && family.startsWith('node_vmstat_') ? 'gauge' : before.types.get(family);
-      t.equal(vigil.types.get(family), theirType, 'same TYPE (untyped vmstat served as gauge)');
-      t.equal(vigil.helps.get(family), before.helps.get(family), 'same HELP');
-      const mine = samplesOf(vigil, family);
+      t.equal(tocsin.types.get(family), theirType, 'same TYPE (untyped vmstat served as gauge)');
+      t.equal(tocsin.helps.get(family), before.helps.get(family), 'same HELP');
+      const mine = samplesOf(tocsin, family);
       const first = samplesOf(before, family);
       const second = samplesOf(after, family);
       t.same(labelNamesOf(mine), labelNamesOf(first), 'same label names');
@@ -127,7 +127,7 @@ tap.test('Vigil host collectors agree with prometheus-node-exporter 1.5', async 
         const tol = tolerance(family, hi);
         t.ok(
           s.value >= lo - tol && s.value <= hi + tol,
-          `${family}{${key}}: Vigil ${s.value}, node_exporter ${x} then ${y} (allowance ${tol})`,
+          `${family}{${key}}: Tocsin ${s.value}, node_exporter ${x} then ${y} (allowance ${tol})`,
         );
       }
     });
@@ -135,7 +135,7 @@ tap.test('Vigil host collectors agree with prometheus-node-exporter 1.5', async 
 
   t.test('node_exporter serves no other node_* family from these collectors', async (t) => {
     const theirs = [...before.types.keys()].filter((f) => f.startsWith('node_'));
-    const missing = theirs.filter((f) => !vigil.types.has(f) && !NODE_EXPORTER_ONLY.has(f)).sort();
-    t.same(missing, [], 'every other family node_exporter serves, Vigil serves too');
+    const missing = theirs.filter((f) => !tocsin.types.has(f) && !NODE_EXPORTER_ONLY.has(f)).sort();
+    t.same(missing, [], 'every other family node_exporter serves, Tocsin serves too');
   });
 });

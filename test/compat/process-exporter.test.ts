@@ -1,20 +1,20 @@
-// Vigil's process collector against the real process-exporter (Debian's
+// Tocsin's process collector against the real process-exporter (Debian's
 // prometheus-process-exporter 0.7.10) on the same test processes and an equivalent config:
 // same families, TYPE, HELP, label names and label sets, and values that agree.
-// process-exporter is scraped just before and just after Vigil collects, so a value must
+// process-exporter is scraped just before and just after Tocsin collects, so a value must
 // lie between its two readings, give or take the drift allowed per family.
 //
-// The differences Vigil keeps on purpose, asserted as such below:
+// The differences Tocsin keeps on purpose, asserted as such below:
 // - A configured fixed-name group that never had a process: process-exporter omits it,
-//   Vigil reports it with num_procs 0 (so "mysqld is not running" is alertable).
+//   Tocsin reports it with num_procs 0 (so "mysqld is not running" is alertable).
 // - A template group whose processes are all gone: process-exporter keeps reporting it
-//   (num_procs 0, its counters), Vigil drops it.
+//   (num_procs 0, its counters), Tocsin drops it.
 // - An empty group's oldest_start_time_seconds: process-exporter -62135596800 (Go's zero
-//   time), Vigil 0.
+//   time), Tocsin 0.
 // - states: process-exporter counts a multi-threaded process's main thread twice (once as
-//   the process, once among its threads); Vigil counts each thread once, so the sum of
+//   the process, once among its threads); Tocsin counts each thread once, so the sum of
 //   states is num_threads.
-// - namedprocess_namegroup_threads_wchan (process-exporter only): not served by Vigil.
+// - namedprocess_namegroup_threads_wchan (process-exporter only): not served by Tocsin.
 import tap from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,36 +31,36 @@ const MISSING = 'prometheus-process-exporter not found: apt-get install -y prome
 const MiB = 1024 * 1024;
 const P = 'namedprocess_namegroup_';
 // threads_wchan needs -threads (not implemented); the scrape error counters are served as
-// vigil_process_*_errors_total (process-exporter's names lack the _total suffix promtool wants).
+// tocsin_process_*_errors_total (process-exporter's names lack the _total suffix promtool wants).
 const PE_ONLY = new Set([`${P}threads_wchan`, 'namedprocess_scrape_errors', 'namedprocess_scrape_procread_errors', 'namedprocess_scrape_partial_errors']);
 
-/** The same groups in both dialects: process-exporter's YAML and Vigil's config. */
+/** The same groups in both dialects: process-exporter's YAML and Tocsin's config. */
 function configs(id: string) {
   // Single-element matcher lists and literal comm/exe values, where the two agree:
   // process-exporter ANDs a cmdline list and compares comm and exe as plain strings.
   const yaml = `process_names:
   - name: idle
     exe: [node]
-    cmdline: ['vigil-idle-${id}']
+    cmdline: ['tocsin-idle-${id}']
   - name: busy
     comm: [node]
-    cmdline: ['vigil-busy-${id}']
+    cmdline: ['tocsin-busy-${id}']
   - name: 'tmpl:{{.Comm}}:{{.ExeBase}}:{{.Matches.kind}}'
-    cmdline: ['vigil-(?P<kind>tmpl)-${id}']
+    cmdline: ['tocsin-(?P<kind>tmpl)-${id}']
   - name: catchall
-    cmdline: ['vigil-[a-z]+-${id}']
+    cmdline: ['tocsin-[a-z]+-${id}']
   - name: never
-    comm: [vigil-never]
+    comm: [tocsin-never]
 `;
   const groups = [
-    { name: 'idle', exe: ['node'], cmdline: [`vigil-idle-${id}`] },
-    { name: 'busy', comm: ['node'], cmdline: [`vigil-busy-${id}`] },
-    { name: 'tmpl:{comm}:{exebase}:{matches.kind}', cmdline: [`vigil-(?<kind>tmpl)-${id}`] },
-    { name: 'catchall', cmdline: [`vigil-[a-z]+-${id}`] },
-    { name: 'never', comm: ['vigil-never'] },
+    { name: 'idle', exe: ['node'], cmdline: [`tocsin-idle-${id}`] },
+    { name: 'busy', comm: ['node'], cmdline: [`tocsin-busy-${id}`] },
+    { name: 'tmpl:{comm}:{exebase}:{matches.kind}', cmdline: [`tocsin-(?<kind>tmpl)-${id}`] },
+    { name: 'catchall', cmdline: [`tocsin-[a-z]+-${id}`] },
+    { name: 'never', comm: ['tocsin-never'] },
   ];
-  const vigil = configSchema.parse({ exporter: { collectors: { process: { groups } } } }).exporter.collectors.process;
-  return { yaml, vigil };
+  const tocsin = configSchema.parse({ exporter: { collectors: { process: { groups } } } }).exporter.collectors.process;
+  return { yaml, tocsin };
 }
 
 /** process-exporter's command line. */
@@ -68,14 +68,14 @@ function processExporterArgs(configPath: string, port: number): string[] {
   return [
     `-config.path=${configPath}`,
     `-web.listen-address=127.0.0.1:${port}`,
-    // Vigil has no parent/child grouping, no per-thread series and no smaps (PSS) memory.
+    // Tocsin has no parent/child grouping, no per-thread series and no smaps (PSS) memory.
     '-children=false',
     '-threads=false',
     '-gather-smaps=false',
   ];
 }
 
-/** How far outside process-exporter's two readings Vigil's value may lie. */
+/** How far outside process-exporter's two readings Tocsin's value may lie. */
 function tolerance(family: string, labels: Readonly<Record<string, string>>, reference: number): number {
   const rel = (share: number, floor: number) => Math.max(floor, share * Math.abs(reference));
   switch (family) {
@@ -109,21 +109,21 @@ const statesSum = (exp: Exposition, groupname: string) =>
 const cpu = (exp: Exposition, groupname: string) =>
   select(exp, `${P}cpu_seconds_total`, { groupname }).reduce((a, s) => a + s.value, 0);
 
-tap.test('Vigil process collector agrees with prometheus-process-exporter 0.7.10', async (t) => {
+tap.test('Tocsin process collector agrees with prometheus-process-exporter 0.7.10', async (t) => {
   const bin = findExporter('prometheus-process-exporter');
   if (bin === undefined) {
     t.fail(MISSING);
     return;
   }
   const id = token();
-  const { yaml, vigil: vigilConfig } = configs(id);
+  const { yaml, tocsin: tocsinConfig } = configs(id);
   // The directory name is random, but not the token: process-exporter's own argv must not match.
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-pe-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-pe-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'process-exporter.yml'), yaml);
 
   const { url: peUrl } = await startExporter(t, 'process-exporter', bin, (port) => processExporterArgs(join(dir, 'process-exporter.yml'), port));
-  const collector = createProcessCollector(vigilConfig, {
+  const collector = createProcessCollector(tocsinConfig, {
     logger: silentLogger,
     paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' },
   });
@@ -131,10 +131,10 @@ tap.test('Vigil process collector agrees with prometheus-process-exporter 0.7.10
   // knows start times to the second only (btime is whole seconds), hence the margin.
   await sleep(1500);
 
-  const idle = await Promise.all([startNode(t, IDLE, `vigil-idle-${id}`), startNode(t, IDLE, `vigil-idle-${id}`)]);
-  const busy = await startNode(t, BUSY, `vigil-busy-${id}`);
-  const tmpl = await startNode(t, IDLE, `vigil-tmpl-${id}`);
-  await startNode(t, IDLE, `vigil-other-${id}`);
+  const idle = await Promise.all([startNode(t, IDLE, `tocsin-idle-${id}`), startNode(t, IDLE, `tocsin-idle-${id}`)]);
+  const busy = await startNode(t, BUSY, `tocsin-busy-${id}`);
+  const tmpl = await startNode(t, IDLE, `tocsin-tmpl-${id}`);
+  await startNode(t, IDLE, `tocsin-other-${id}`);
   await sleep(1000);
 
   // A first round in which both meet the new processes (matching, first reads), so the
@@ -144,33 +144,33 @@ tap.test('Vigil process collector agrees with prometheus-process-exporter 0.7.10
   await sleep(500);
 
   const before = await scrape(peUrl);
-  const vigil = await collect([collector]);
+  const tocsin = await collect([collector]);
   const after = await scrape(peUrl);
-  t.equal(value(vigil, 'vigil_collector_success', { collector: 'process' }), 1, "Vigil's process collector succeeded");
+  t.equal(value(tocsin, 'tocsin_collector_success', { collector: 'process' }), 1, "Tocsin's process collector succeeded");
 
   const tmplName = 'tmpl:node:node:tmpl';
   t.same(groupsOf(before), ['busy', 'catchall', 'idle', tmplName].sort(), 'process-exporter: the groups with processes');
-  t.same(groupsOf(vigil), ['busy', 'catchall', 'idle', 'never', tmplName].sort(), 'Vigil: the same, and the configured empty one');
-  t.equal(value(vigil, `${P}num_procs`, { groupname: 'never' }), 0);
-  const onlyVigil = new Set(['never']);
+  t.same(groupsOf(tocsin), ['busy', 'catchall', 'idle', 'never', tmplName].sort(), 'Tocsin: the same, and the configured empty one');
+  t.equal(value(tocsin, `${P}num_procs`, { groupname: 'never' }), 0);
+  const onlyTocsin = new Set(['never']);
 
-  const families = [...vigil.types.keys()].filter((f) => f.startsWith('namedprocess_')).sort();
-  t.equal(families.length, 13, `Vigil serves ${families.length} namedprocess_* families (process-exporter's 3 namedprocess_scrape_* counters are vigil_process_* here)`);
+  const families = [...tocsin.types.keys()].filter((f) => f.startsWith('namedprocess_')).sort();
+  t.equal(families.length, 13, `Tocsin serves ${families.length} namedprocess_* families (process-exporter's 3 namedprocess_scrape_* counters are tocsin_process_* here)`);
 
   for (const family of families) {
     t.test(family, async (t) => {
-      t.equal(vigil.types.get(family), before.types.get(family), 'same TYPE');
-      t.equal(vigil.helps.get(family), before.helps.get(family), 'same HELP');
-      const mine = samplesOf(vigil, family, onlyVigil);
+      t.equal(tocsin.types.get(family), before.types.get(family), 'same TYPE');
+      t.equal(tocsin.helps.get(family), before.helps.get(family), 'same HELP');
+      const mine = samplesOf(tocsin, family, onlyTocsin);
       const first = samplesOf(before, family);
       t.same(labelNamesOf(mine), labelNamesOf(first), 'same label names');
       t.same(mine.map((s) => labelKey(s.labels)).sort(), first.map((s) => labelKey(s.labels)).sort(), 'same label sets');
-      if (family.startsWith('namedprocess_scrape_') || family.startsWith('vigil_')) return; // each exporter's own error counts
+      if (family.startsWith('namedprocess_scrape_') || family.startsWith('tocsin_')) return; // each exporter's own error counts
       if (family === `${P}states`) {
         for (const g of groupsOf(before)) {
-          const n = value(vigil, `${P}num_procs`, { groupname: g }); // all node processes: multi-threaded
-          t.equal(statesSum(before, g), statesSum(vigil, g) + n, `${g}: process-exporter counts each main thread twice`);
-          t.equal(statesSum(vigil, g), value(vigil, `${P}num_threads`, { groupname: g }), `${g}: Vigil counts threads`);
+          const n = value(tocsin, `${P}num_procs`, { groupname: g }); // all node processes: multi-threaded
+          t.equal(statesSum(before, g), statesSum(tocsin, g) + n, `${g}: process-exporter counts each main thread twice`);
+          t.equal(statesSum(tocsin, g), value(tocsin, `${P}num_threads`, { groupname: g }), `${g}: Tocsin counts threads`);
         }
         return;
       }
@@ -186,7 +186,7 @@ tap.test('Vigil process collector agrees with prometheus-process-exporter 0.7.10
         const tol = tolerance(family, s.labels, hi);
         t.ok(
           s.value >= lo - tol && s.value <= hi + tol,
-          `${family}{${key}}: Vigil ${s.value}, process-exporter ${x} then ${y} (allowance ${tol})`,
+          `${family}{${key}}: Tocsin ${s.value}, process-exporter ${x} then ${y} (allowance ${tol})`,
         );
       }
     });
@@ -194,27 +194,27 @@ tap.test('Vigil process collector agrees with prometheus-process-exporter 0.7.10
 
   t.test('process-exporter serves no other namedprocess_* family', async (t) => {
     const theirs = [...before.types.keys()].filter((f) => f.startsWith('namedprocess_'));
-    t.same(theirs.filter((f) => !vigil.types.has(f) && !PE_ONLY.has(f)), []);
+    t.same(theirs.filter((f) => !tocsin.types.has(f) && !PE_ONLY.has(f)), []);
   });
 
   t.test('after the busy and template processes exit', async (t) => {
-    const busyBefore = cpu(vigil, 'busy');
+    const busyBefore = cpu(tocsin, 'busy');
     await busy.kill();
     await tmpl.kill();
     await sleep(200);
     const pe = await scrape(peUrl);
     const mine = await collect([collector]);
-    for (const [who, exp] of [['process-exporter', pe], ['Vigil', mine]] as const) {
+    for (const [who, exp] of [['process-exporter', pe], ['Tocsin', mine]] as const) {
       t.equal(value(exp, `${P}num_procs`, { groupname: 'busy' }), 0, `${who}: busy is empty`);
       t.equal(value(exp, `${P}memory_bytes`, { groupname: 'busy', memtype: 'resident' }), 0, `${who}: no memory`);
       t.ok(cpu(exp, 'busy') >= busyBefore - 0.1, `${who}: busy cpu kept, ${cpu(exp, 'busy')} s`);
     }
-    t.ok(cpu(mine, 'busy') >= busyBefore, 'Vigil: the cpu counter did not go down');
+    t.ok(cpu(mine, 'busy') >= busyBefore, 'Tocsin: the cpu counter did not go down');
     t.ok(Math.abs(cpu(mine, 'busy') - cpu(pe, 'busy')) <= 0.2, 'both kept about the same cpu');
     t.equal(value(pe, `${P}oldest_start_time_seconds`, { groupname: 'busy' }), -62135596800, "process-exporter: Go's zero time");
-    t.equal(value(mine, `${P}oldest_start_time_seconds`, { groupname: 'busy' }), 0, 'Vigil: 0');
+    t.equal(value(mine, `${P}oldest_start_time_seconds`, { groupname: 'busy' }), 0, 'Tocsin: 0');
     t.equal(value(pe, `${P}num_procs`, { groupname: tmplName }), 0, 'process-exporter keeps the empty template group');
-    t.notOk(groupsOf(mine).includes(tmplName), 'Vigil drops it');
+    t.notOk(groupsOf(mine).includes(tmplName), 'Tocsin drops it');
     t.equal(value(mine, `${P}num_procs`, { groupname: 'idle' }), idle.length, 'the others are untouched');
   });
 });

@@ -21,7 +21,7 @@ t.test('container stopped (137) and unhealthy, through Prometheus and Alertmanag
   );
 
   await until('the container to have exited', 30_000, async () => {
-    const r = await stack.query('vigil_container_exit_code{name="e2e-api"}');
+    const r = await stack.query('tocsin_container_exit_code{name="e2e-api"}');
     return r[0] !== undefined && Number(r[0].value[1]) === 137;
   });
   t.pass('Prometheus sees exit code 137');

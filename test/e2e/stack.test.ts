@@ -9,7 +9,7 @@ function workers(tag: string, n: number): ChildProcess[] {
 }
 
 t.test('process group down fires in the critical channel and resolves, through Prometheus and Alertmanager', async (t) => {
-  const tag = `vigil-e2e-worker-${process.pid}`;
+  const tag = `tocsin-e2e-worker-${process.pid}`;
   let running = workers(tag, 3);
   const killWorkers = () => running.forEach((c) => c.kill('SIGKILL'));
   t.teardown(killWorkers);

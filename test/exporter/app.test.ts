@@ -19,7 +19,7 @@ function counting(name: string, delayMs = 0): Collector & { calls: number } {
     async collect({ registry }: Parameters<Collector['collect']>[0]) {
       c.calls++;
       if (delayMs) await sleep(delayMs);
-      gauge(registry, `vigil_test_${name}`, 'A test value.').set(c.calls);
+      gauge(registry, `tocsin_test_${name}`, 'A test value.').set(c.calls);
     },
   };
   return c;
@@ -32,10 +32,10 @@ t.test('/metrics serves the text format with collector status and build info', a
   t.equal(res.statusCode, 200);
   t.equal(res.headers['content-type'], PROMETHEUS_TEXT);
   const exp = parseExposition(res.body);
-  t.equal(value(exp, 'vigil_test_a'), 1);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'a' }), 1);
-  t.ok(value(exp, 'vigil_collector_duration_seconds', { collector: 'a' }) >= 0);
-  t.equal(exp.samples.filter((s) => s.name === 'vigil_build_info').length, 1);
+  t.equal(value(exp, 'tocsin_test_a'), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'a' }), 1);
+  t.ok(value(exp, 'tocsin_collector_duration_seconds', { collector: 'a' }) >= 0);
+  t.equal(exp.samples.filter((s) => s.name === 'tocsin_build_info').length, 1);
   t.ok(exp.samples.some((s) => s.name === 'process_resident_memory_bytes'), 'process_* self metrics');
 });
 
@@ -63,13 +63,13 @@ t.test('the scrape timeout header bounds collection; slow collectors report 0', 
   const took = Date.now() - started;
   t.equal(res.statusCode, 200);
   const exp = parseExposition(res.body);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'slow' }), 0);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'fast' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'slow' }), 0);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'fast' }), 1);
   t.ok(took < 2900, `answered before the slow collector finished (${took} ms)`);
 
   // The slow collector is still running: the next scrape must not start it a second time.
   const again = parseExposition((await app.inject({ url: '/metrics', headers: { 'x-prometheus-scrape-timeout-seconds': '1' } })).body);
-  t.equal(value(again, 'vigil_collector_success', { collector: 'slow' }), 0);
+  t.equal(value(again, 'tocsin_collector_success', { collector: 'slow' }), 0);
   t.equal(slow.calls, 1, 'a hanging collector is not stacked');
 });
 

@@ -2,14 +2,14 @@
 // must pass `promtool check metrics` (but for the lint in test/helpers/promtool.ts), and the example's process group must be there.
 import t from 'tap';
 import { camelCaseFamilies, promtoolCheckMetrics } from '../helpers/promtool.js';
-import { startVigil } from '../helpers/vigil-process.js';
+import { startTocsin } from '../helpers/tocsin-process.js';
 import { parseExposition, value } from '../helpers/exposition.js';
 import { HOST_COLLECTORS } from '../helpers/host-collectors.js';
 
 t.test('promtool check metrics is clean on a live /metrics', async (t) => {
-  const vigil = await startVigil(['exporter', '--web.listen-address=127.0.0.1:0']);
-  t.teardown(() => vigil.stop());
-  const res = await fetch(`${vigil.url}/metrics`);
+  const tocsin = await startTocsin(['exporter', '--web.listen-address=127.0.0.1:0']);
+  t.teardown(() => tocsin.stop());
+  const res = await fetch(`${tocsin.url}/metrics`);
   t.equal(res.status, 200);
   const body = await res.text();
   const exp = parseExposition(body);
@@ -17,9 +17,9 @@ t.test('promtool check metrics is clean on a live /metrics', async (t) => {
   t.same(check.unexpected, [], 'promtool prints nothing but the camelCase lint on node_exporter\'s meminfo names');
   t.same(check.camelCase, camelCaseFamilies(exp.types.keys()));
   for (const c of [...HOST_COLLECTORS, 'process']) {
-    t.equal(value(exp, 'vigil_collector_success', { collector: c }), 1, `collector ${c} succeeded`);
+    t.equal(value(exp, 'tocsin_collector_success', { collector: c }), 1, `collector ${c} succeeded`);
   }
   t.ok(value(exp, 'node_memory_MemTotal_bytes') > 0);
-  t.ok(value(exp, 'namedprocess_namegroup_num_procs', { groupname: 'vigil' }) >= 1, 'Vigil sees itself');
+  t.ok(value(exp, 'namedprocess_namegroup_num_procs', { groupname: 'tocsin' }) >= 1, 'Tocsin sees itself');
   t.equal(value(exp, 'namedprocess_namegroup_num_procs', { groupname: 'demo-worker' }), 0, 'an empty group reports 0');
 });

@@ -6,11 +6,11 @@
 // - every PromQL expression (panel queries, and the selector inside each variable's
 //   label_values()) parses: with the template variables filled in, they are written as
 //   recording rules to a temporary file and `promtool check rules` reads it;
-// - every metric name they read is one Vigil serves (test/helpers/served-metrics.ts: the
+// - every metric name they read is one Tocsin serves (test/helpers/served-metrics.ts: the
 //   collectors run on the fixture /proc tree, the relay's registry, the containers
 //   collector's families), a recording rule of rules/*.yml, or in the short list below;
-//   label matchers with fixed values on Vigil's own series name labels and values those
-//   series have; and every vigil:threshold a panel draws exists in rules/thresholds.yml.
+//   label matchers with fixed values on Tocsin's own series name labels and values those
+//   series have; and every tocsin:threshold a panel draws exists in rules/thresholds.yml.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { dump, load } from 'js-yaml';
 import { COLLECTORS } from '../../src/collectors/index.js';
 import { requireBinary } from '../helpers/bin.js';
 import type { Sample } from '../helpers/exposition.js';
-import { ROOT, servedByVigil } from '../helpers/served-metrics.js';
+import { ROOT, servedByTocsin } from '../helpers/served-metrics.js';
 
 // ---------------------------------------------------------------------------------------------
 // The dashboards
@@ -180,11 +180,11 @@ t.test('the metric name tokenizer', async (t) => {
   const cases: [string, string[]][] = [
     ['node_load1', ['node_load1']],
     [
-      'sum by (instance, mode) (rate(node_cpu_seconds_total{mode!="idle", cpu=~"1|2"}[5m])) / on(instance) group_left() vigil_host_cpus',
-      ['node_cpu_seconds_total', 'vigil_host_cpus'],
+      'sum by (instance, mode) (rate(node_cpu_seconds_total{mode!="idle", cpu=~"1|2"}[5m])) / on(instance) group_left() tocsin_host_cpus',
+      ['node_cpu_seconds_total', 'tocsin_host_cpus'],
     ],
     ['histogram_quantile(0.99, sum by (le) (rate(x_bucket{job="$job"}[$__rate_interval])))', ['x_bucket']],
-    ['vigil:threshold{alert="HostCpuHigh"} offset 5m > bool 0.5', ['vigil:threshold']],
+    ['tocsin:threshold{alert="HostCpuHigh"} offset 5m > bool 0.5', ['tocsin:threshold']],
     ['count(ALERTS{alertstate="firing"}) or vector(0)', ['ALERTS']],
     ['time() - max(node_boot_time_seconds)', ['node_boot_time_seconds']],
     ['{__name__="up", job="x"}', ['up']],
@@ -193,7 +193,7 @@ t.test('the metric name tokenizer', async (t) => {
     ['sum without (cpu, mode) (a) unless ignoring (mode) b', ['a', 'b']],
     ['max_over_time(rate(c_total[5m])[1h:1m]) and d @ 1609746000', ['c_total', 'd']],
     ['sum(e) by (instance) * on (instance) group_left (nodename) f', ['e', 'f']],
-    ['g > on() group_left vigil:threshold', ['g', 'vigil:threshold']],
+    ['g > on() group_left tocsin:threshold', ['g', 'tocsin:threshold']],
     ['sum (h)\n  # a comment naming not_a_metric\n  / i', ['h', 'i']],
   ];
   for (const [expr, want] of cases) t.same(metricNames(expr).sort(), want.sort(), expr);
@@ -214,14 +214,14 @@ t.test('the metric name tokenizer', async (t) => {
 // ---------------------------------------------------------------------------------------------
 
 t.test('the dashboard files', async (t) => {
-  t.same(FILES, ['vigil-containers.json', 'vigil-host.json', 'vigil-processes.json', 'vigil-relay.json'], 'one file per dashboard');
+  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-processes.json', 'tocsin-relay.json'], 'one file per dashboard');
   for (const { file, dash, error } of DASHBOARDS) {
     t.notOk(error, `${file} parses as JSON`);
     t.equal(dash.uid, file.replace(/\.json$/, ''), `${file}: uid is the file name, so links and imports stay stable`);
-    t.match(dash.title ?? '', /^Vigil \/ \S/, `${file}: title "Vigil / ..."`);
+    t.match(dash.title ?? '', /^Tocsin \/ \S/, `${file}: title "Tocsin / ..."`);
     t.ok(typeof dash.schemaVersion === 'number' && dash.schemaVersion >= 36, `${file}: schemaVersion ${dash.schemaVersion} (Grafana 9+ JSON model)`);
     t.equal(dash.id ?? null, null, `${file}: no instance-specific id, so it imports anywhere`);
-    t.ok(dash.tags?.includes('vigil'), `${file}: tagged vigil (the dashboards link to each other by tag)`);
+    t.ok(dash.tags?.includes('tocsin'), `${file}: tagged tocsin (the dashboards link to each other by tag)`);
     t.ok(queryPanels(dash).length >= 8, `${file}: ${queryPanels(dash).length} panels`);
     t.comment(`${file}: ${queryPanels(dash).length} panels in ${allPanels(dash).length - queryPanels(dash).length} rows, ${expressions(dash).length} expressions`);
   }
@@ -343,7 +343,7 @@ t.test('every expression parses: promtool check rules', async (t) => {
   }));
   const count = groups.reduce((n, g) => n + g.rules.length, 0);
   t.ok(count > 100, `${count} expressions`);
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-grafana-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-grafana-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'dashboards.rules.yml');
   writeFileSync(file, dump({ groups }, { lineWidth: -1 }));
@@ -365,7 +365,7 @@ t.test('every expression parses: promtool check rules', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // Metric names
 
-/** Names the dashboards read that Vigil does not serve, and who does. Keep it short. */
+/** Names the dashboards read that Tocsin does not serve, and who does. Keep it short. */
 const ELSEWHERE: Readonly<Record<string, string>> = {
   ALERTS: "Prometheus itself: one series per pending or firing alert of its rules (the relay dashboard's alert list)",
 };
@@ -376,16 +376,16 @@ interface RuleFile {
 const RULES = readdirSync(join(ROOT, 'rules'))
   .filter((f) => f.endsWith('.yml'))
   .flatMap((f) => (load(readFileSync(join(ROOT, 'rules', f), 'utf8')) as RuleFile).groups.flatMap((g) => g.rules));
-/** Series recorded by the shipped rules (vigil:threshold, ...). */
+/** Series recorded by the shipped rules (tocsin:threshold, ...). */
 const RECORDED = new Set(RULES.flatMap((r) => (r.record ? [r.record] : [])));
-const THRESHOLDS = RULES.filter((r) => r.record === 'vigil:threshold').map((r) => r.labels ?? {});
+const THRESHOLDS = RULES.filter((r) => r.record === 'tocsin:threshold').map((r) => r.labels ?? {});
 
-/** What Vigil serves, collected once for the tests below. */
-const SERVED = servedByVigil();
+/** What Tocsin serves, collected once for the tests below. */
+const SERVED = servedByTocsin();
 
-t.test('every metric the dashboards read is served by Vigil, recorded by its rules, or listed', async (t) => {
+t.test('every metric the dashboards read is served by Tocsin, recorded by its rules, or listed', async (t) => {
   const served = await SERVED;
-  t.ok(served.containerFamilies.has('vigil_container_state') && served.containerFamilies.has('container_cpu_usage_seconds_total'), 'container family names found');
+  t.ok(served.containerFamilies.has('tocsin_container_state') && served.containerFamilies.has('container_cpu_usage_seconds_total'), 'container family names found');
   const used = new Map<string, Set<string>>();
   for (const { file, dash } of DASHBOARDS) {
     for (const { where, expr } of expressions(dash)) {
@@ -395,13 +395,13 @@ t.test('every metric the dashboards read is served by Vigil, recorded by its rul
   t.ok(used.size > 60, `${used.size} metric names read`);
   for (const [name, where] of [...used].sort(([a], [b]) => a.localeCompare(b))) {
     const known = served.names.has(name) || RECORDED.has(name) || name in ELSEWHERE;
-    t.ok(known, `${name} (${[...where][0]}) is served by Vigil, recorded by rules/*.yml or listed with its source`);
+    t.ok(known, `${name} (${[...where][0]}) is served by Tocsin, recorded by rules/*.yml or listed with its source`);
   }
   for (const [name, source] of Object.entries(ELSEWHERE)) {
-    t.notOk(served.names.has(name), `${name} (${source}) is not Vigil's: once it is, take it off the list`);
+    t.notOk(served.names.has(name), `${name} (${source}) is not Tocsin's: once it is, take it off the list`);
     t.ok(used.has(name), `${name} is still read by a dashboard`);
   }
-  const family = (n: string) => (served.containerFamilies.has(n) ? 'containers' : n.startsWith('vigil_relay_') ? 'relay' : served.names.has(n) ? 'exporter' : 'other');
+  const family = (n: string) => (served.containerFamilies.has(n) ? 'containers' : n.startsWith('tocsin_relay_') ? 'relay' : served.names.has(n) ? 'exporter' : 'other');
   for (const kind of ['exporter', 'containers', 'relay', 'other']) {
     t.comment(`${kind}: ${[...used.keys()].filter((n) => family(n) === kind).sort().join(', ')}`);
   }
@@ -410,7 +410,7 @@ t.test('every metric the dashboards read is served by Vigil, recorded by its rul
 /** Values a label takes that the fixture run cannot show: every collector's name, containers included. */
 const EXTRA_VALUES: Readonly<Record<string, readonly string[]>> = { collector: Object.keys(COLLECTORS) };
 
-t.test("label matchers on Vigil's series name labels and values they have", async (t) => {
+t.test("label matchers on Tocsin's series name labels and values they have", async (t) => {
   const served = await SERVED;
   const byName = new Map<string, Sample[]>();
   for (const s of served.samples) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
@@ -432,7 +432,7 @@ t.test("label matchers on Vigil's series name labels and values they have", asyn
           if (m.value.includes('$') || (m.op !== '=' && m.op !== '=~') || m.value === '') continue;
           const values = [...have.map((s) => s.labels[m.name] ?? ''), ...(EXTRA_VALUES[m.name] ?? [])];
           const ok = m.op === '=' ? values.includes(m.value) : values.some((v) => anchored(m.value).test(v));
-          t.ok(ok, `${what}: Vigil serves such a series`);
+          t.ok(ok, `${what}: Tocsin serves such a series`);
         }
       }
     }
@@ -445,10 +445,10 @@ t.test('every threshold a panel draws is one of rules/thresholds.yml', async (t)
   let drawn = 0;
   for (const { file, dash } of DASHBOARDS) {
     for (const { where, expr } of expressions(dash)) {
-      for (const sel of selectors(expr).filter((s) => s.metric === 'vigil:threshold')) {
+      for (const sel of selectors(expr).filter((s) => s.metric === 'tocsin:threshold')) {
         drawn++;
         const alert = sel.matchers.find((m) => m.name === 'alert' && m.op === '=');
-        if (!t.ok(alert && alerts.has(alert.value), `${file} ${where}: vigil:threshold{alert="${alert?.value}"} is an alert's threshold`)) continue;
+        if (!t.ok(alert && alerts.has(alert.value), `${file} ${where}: tocsin:threshold{alert="${alert?.value}"} is an alert's threshold`)) continue;
         const fixed = sel.matchers.filter((m) => m.op === '=' && !m.value.includes('$'));
         t.ok(
           THRESHOLDS.some((l) => fixed.every((m) => (l[m.name] ?? '') === m.value)),

@@ -62,7 +62,7 @@ async function freePort(): Promise<number> {
  */
 export async function startAlertmanager(o: StartAlertmanagerOptions): Promise<Alertmanager> {
   const bin = requireBinary('prometheus-alertmanager', ALERTMANAGER_PACKAGE);
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-am-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-am-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   const configFile = join(dir, 'alertmanager.yml');
   writeFileSync(configFile, typeof o.config === 'string' ? o.config : dump(o.config, { lineWidth: -1 }));

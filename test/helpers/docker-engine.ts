@@ -4,7 +4,7 @@
 // in a temporary directory of its own (so several test files can each run one, and the
 // host's Docker, if any, is never touched), with a busybox image built once per engine from
 // busybox-static (no registry is reachable): /bin/busybox copied into a directory with a few
-// symlinks, then `tar -C DIR -c . | docker import - vigil-busybox:test`.
+// symlinks, then `tar -C DIR -c . | docker import - tocsin-busybox:test`.
 //
 // A missing binary or an engine that does not come up FAILS the test with an install hint;
 // it never skips. Teardown removes the containers, stops the engine (and the containerd and
@@ -22,7 +22,7 @@ export const DOCKERD = '/usr/sbin/dockerd';
 export const DOCKER = '/usr/bin/docker';
 export const BUSYBOX = '/bin/busybox';
 export const INSTALL_HINT = 'apt-get install -y docker.io busybox-static';
-export const TEST_IMAGE = 'vigil-busybox:test';
+export const TEST_IMAGE = 'tocsin-busybox:test';
 const TOOLS = ['sh', 'sleep', 'yes', 'cat'];
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const START_TIMEOUT_MS = 40_000;
@@ -42,7 +42,7 @@ export interface DockerEngine {
   /** The docker CLI against this engine; resolves with its trimmed stdout, rejects with its stderr. */
   docker(...args: string[]): Promise<string>;
   /**
-   * `docker run -d --network none --stop-timeout 1 <options> vigil-busybox:test <command>`;
+   * `docker run -d --network none --stop-timeout 1 <options> tocsin-busybox:test <command>`;
    * resolves with the full id.
    */
   run(options: readonly string[], command: readonly string[]): Promise<string>;
@@ -325,7 +325,7 @@ export async function startDockerEngine(t: Teardown): Promise<DockerEngine> {
   if (process.getuid?.() !== 0) {
     throw new EngineSetupError('the container tests start a private dockerd, which needs root (CI runs as root)');
   }
-  const engine = new Engine(mkdtempSync(join(tmpdir(), 'vigil-dockerd-')));
+  const engine = new Engine(mkdtempSync(join(tmpdir(), 'tocsin-dockerd-')));
   t.teardown(() => engine.cleanup());
   await engine.start();
   await engine.buildImage();

@@ -1,5 +1,5 @@
 // A third-party exporter (Debian's prometheus-node-exporter, prometheus-process-exporter) run
-// next to Vigil by the compatibility tests (test/compat): found in /usr/bin or on PATH, started
+// next to Tocsin by the compatibility tests (test/compat): found in /usr/bin or on PATH, started
 // on a free loopback port, scraped and parsed.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';

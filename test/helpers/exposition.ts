@@ -1,4 +1,4 @@
-// A small parser for the Prometheus text format, for tests that compare Vigil's output
+// A small parser for the Prometheus text format, for tests that compare Tocsin's output
 // with an anchor exporter's, sample by sample.
 export interface Sample {
   readonly name: string;

@@ -1,4 +1,4 @@
-// Vigil's collectors as its exporter builds them (src/collectors/index.ts: COLLECTORS and
+// Tocsin's collectors as its exporter builds them (src/collectors/index.ts: COLLECTORS and
 // createCollectors), for tests that run many at once:
 // - HOST_COLLECTORS: every collector but process (it wants process groups) and containers
 //   (it needs a Docker engine), in COLLECTORS order; each is named like its node_exporter

@@ -29,7 +29,7 @@ export function outboxEntry(id: string, destination = 'ops', pad?: string): Outb
   };
 }
 
-export async function tempDir(t: Teardown, prefix = 'vigil-outbox-'): Promise<string> {
+export async function tempDir(t: Teardown, prefix = 'tocsin-outbox-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;

@@ -1,6 +1,6 @@
-// End-to-end relay tests: write a vigil.yml for the relay into a temp directory and run the real
-// CLI (`vigil relay`, through tsx) as a child process with its own environment, so `${ENV}`
-// webhook URLs resolve in the child only. Unlike startVigil() (vigil-process.ts) the child can be
+// End-to-end relay tests: write a tocsin.yml for the relay into a temp directory and run the real
+// CLI (`tocsin relay`, through tsx) as a child process with its own environment, so `${ENV}`
+// webhook URLs resolve in the child only. Unlike startTocsin() (tocsin-process.ts) the child can be
 // SIGKILLed (a crash) and its stderr is kept whole for failure messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,17 +8,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
-import { vigilArgs } from './vigil-process.js';
+import { tocsinArgs } from './tocsin-process.js';
 
 /** A temp directory removed by the returned cleanup (best effort). */
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `vigil-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `tocsin-${prefix}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Writes `{relay: relaySection}` as YAML to dir/vigil.yml; returns the path. */
+/** Writes `{relay: relaySection}` as YAML to dir/tocsin.yml; returns the path. */
 export function writeRelayConfig(dir: string, relaySection: Record<string, unknown>, logLevel = 'info'): string {
-  const file = join(dir, 'vigil.yml');
+  const file = join(dir, 'tocsin.yml');
   writeFileSync(file, dump({ log: { level: logLevel }, relay: relaySection }, { lineWidth: -1 }));
   return file;
 }
@@ -42,13 +42,13 @@ export interface StartRelayOptions {
   readonly timeoutMs?: number;
 }
 
-/** Starts `vigil relay` and waits for its "relay listening" log line. */
+/** Starts `tocsin relay` and waits for its "relay listening" log line. */
 export async function startRelayProcess(o: StartRelayOptions): Promise<RelayProcess> {
   const timeoutMs = o.timeoutMs ?? 20_000;
   const env: NodeJS.ProcessEnv = { ...process.env, ...(o.env ?? {}) };
-  // Flags given here must win; a stray VIGIL_* variable in the test environment must not.
-  for (const k of Object.keys(env)) if (k.startsWith('VIGIL_') && !(o.env && k in o.env)) delete env[k];
-  const args = vigilArgs(['relay', `--config.file=${o.configFile}`, `--relay.listen-address=${o.listenAddress ?? '127.0.0.1:0'}`]);
+  // Flags given here must win; a stray TOCSIN_* variable in the test environment must not.
+  for (const k of Object.keys(env)) if (k.startsWith('TOCSIN_') && !(o.env && k in o.env)) delete env[k];
+  const args = tocsinArgs(['relay', `--config.file=${o.configFile}`, `--relay.listen-address=${o.listenAddress ?? '127.0.0.1:0'}`]);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   let scanned = 0;
@@ -59,7 +59,7 @@ export async function startRelayProcess(o: StartRelayOptions): Promise<RelayProc
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`vigil relay did not start within ${timeoutMs} ms:\n${stderr}`));
+      reject(new Error(`tocsin relay did not start within ${timeoutMs} ms:\n${stderr}`));
     }, timeoutMs);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -83,7 +83,7 @@ export async function startRelayProcess(o: StartRelayOptions): Promise<RelayProc
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`vigil relay exited (${signal ?? code}) before listening:\n${stderr}`));
+      reject(new Error(`tocsin relay exited (${signal ?? code}) before listening:\n${stderr}`));
     });
   });
   const exited = () => child.exitCode !== null || child.signalCode !== null;

@@ -1,9 +1,9 @@
-// What Vigil serves, for tests that check that dashboards (test/grafana) and alerting rules
+// What Tocsin serves, for tests that check that dashboards (test/grafana) and alerting rules
 // (test/rules) read only real series:
 // - the exporter's host and process collectors (test/helpers/host-collectors.ts), run once on
 //   the fixture /proc tree (test/fixtures/proc) through the real scrape engine, plus the scrape's own
-//   vigil_collector_success / vigil_collector_duration_seconds;
-// - the long-lived self registry both servers expose (process_*, nodejs_*, vigil_build_info);
+//   tocsin_collector_success / tocsin_collector_duration_seconds;
+// - the long-lived self registry both servers expose (process_*, nodejs_*, tocsin_build_info);
 // - the relay's series, from a RelayMetrics registry with one destination initialised;
 // - the container collector's family names, read from its source (running it needs a Docker
 //   engine): src/collectors/containers/families.ts.
@@ -55,16 +55,16 @@ async function exporterSamples(): Promise<Sample[]> {
   return [...(await collect(buildCollectors([...HOST_COLLECTORS, 'process'], FIXTURE_PROC, config))).samples];
 }
 
-/** Container family names: every quoted `container_*` / `vigil_container*` name in the collector's families source. */
+/** Container family names: every quoted `container_*` / `tocsin_container*` name in the collector's families source. */
 export function containerFamilies(): Set<string> {
   const file = join(ROOT, 'src/collectors/containers/families.ts');
   const names = new Set<string>();
   if (!existsSync(file)) return names;
-  for (const m of readFileSync(file, 'utf8').matchAll(/['"`]((?:container_|vigil_container)[a-z0-9_]*[a-z0-9])['"`]/g)) names.add(m[1]!);
+  for (const m of readFileSync(file, 'utf8').matchAll(/['"`]((?:container_|tocsin_container)[a-z0-9_]*[a-z0-9])['"`]/g)) names.add(m[1]!);
   return names;
 }
 
-export async function servedByVigil(): Promise<Served> {
+export async function servedByTocsin(): Promise<Served> {
   const relayRegistry = new Registry();
   const relay = new RelayMetrics(relayRegistry);
   // Some samples for the series that only appear once something happened (their label values

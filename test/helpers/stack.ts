@@ -1,4 +1,4 @@
-// Starts `vigil stack` (exporter, relay, real Prometheus and Alertmanager) for end-to-end
+// Starts `tocsin stack` (exporter, relay, real Prometheus and Alertmanager) for end-to-end
 // tests, with the fake Slack behind three severity channels. The rules' `for:` windows and
 // Alertmanager's waits are shortened in copies: the windows themselves are covered by the
 // promtool tests in test/rules/.
@@ -11,7 +11,7 @@ import type { Test } from 'tap';
 import { requireBinary } from './bin.js';
 import { FakeSlack } from './fake-slack.js';
 import { freePort } from './net.js';
-import { startVigil, type VigilProcess } from './vigil-process.js';
+import { startTocsin, type TocsinProcess } from './tocsin-process.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -41,7 +41,7 @@ function quickAlertmanager(dir: string): string {
 }
 
 export interface Stack {
-  readonly vigil: VigilProcess;
+  readonly tocsin: TocsinProcess;
   readonly slack: FakeSlack;
   /** http://127.0.0.1:PORT of the stack's Prometheus. */
   readonly prometheus: string;
@@ -54,11 +54,11 @@ export interface Stack {
 export async function startStack(t: Test, exporterCollectors: string, forWindow = '2s'): Promise<Stack> {
   requireBinary('prometheus', 'prometheus');
   requireBinary('prometheus-alertmanager', 'prometheus-alertmanager');
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-e2e-'));
   const slack = await FakeSlack.start();
   t.teardown(() => slack.close());
   const [promPort, amPort] = [await freePort(), await freePort()];
-  const configFile = join(dir, 'vigil.yml');
+  const configFile = join(dir, 'tocsin.yml');
   writeFileSync(
     configFile,
     `exporter:
@@ -88,15 +88,15 @@ stack:
   alertmanager_config: ${quickAlertmanager(dir)}
 `,
   );
-  const vigil = await startVigil(['stack', `--config.file=${configFile}`], {
+  const tocsin = await startTocsin(['stack', `--config.file=${configFile}`], {
     timeoutMs: 60_000,
     readyMessage: 'stack running: Ctrl-C stops everything',
     env: { ...process.env, E2E_CRITICAL: slack.url('/critical'), E2E_WARNING: slack.url('/warning'), E2E_INFO: slack.url('/info') },
   });
-  t.teardown(() => vigil.stop());
+  t.teardown(() => tocsin.stop());
   const prometheus = `http://127.0.0.1:${promPort}`;
   return {
-    vigil,
+    tocsin,
     slack,
     prometheus,
     async query(expr) {

@@ -1,5 +1,5 @@
 // End to end with the real thing: a real Alertmanager (0.25, Debian) posts to the relay, which
-// runs as its own process (`vigil relay`, temp data_dir) and posts to a fake Slack over HTTP.
+// runs as its own process (`tocsin relay`, temp data_dir) and posts to a fake Slack over HTTP.
 // Three Slack destinations (critical, warning, info) whose webhook URLs come from ${ENV} variables,
 // routes by severity with <!here> on critical, and bearer auth on the webhook with the token read
 // from a file on both sides (Alertmanager: http_config.authorization.credentials_file).
@@ -15,9 +15,9 @@ import { pollUntil, startRelayProcess, tempDir, writeRelayConfig } from '../help
 
 const WAIT_MS = 20_000;
 const PATHS = {
-  critical: '/services/T0VIGIL/B0CRIT/critical-secret',
-  warning: '/services/T0VIGIL/B0WARN/warning-secret',
-  info: '/services/T0VIGIL/B0INFO/info-secret',
+  critical: '/services/T0TOCSIN/B0CRIT/critical-secret',
+  warning: '/services/T0TOCSIN/B0WARN/warning-secret',
+  info: '/services/T0TOCSIN/B0INFO/info-secret',
 } as const;
 
 interface SlackBody {
@@ -45,9 +45,9 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
     data_dir: join(tmp.dir, 'data'),
     auth: { bearer_token_file: tokenFile },
     destinations: [
-      { name: 'critical', type: 'slack', webhook_url: '${VIGIL_E2E_SLACK_CRITICAL}' },
-      { name: 'warning', type: 'slack', webhook_url: '${VIGIL_E2E_SLACK_WARNING}' },
-      { name: 'info', type: 'slack', webhook_url: '${VIGIL_E2E_SLACK_INFO}' },
+      { name: 'critical', type: 'slack', webhook_url: '${TOCSIN_E2E_SLACK_CRITICAL}' },
+      { name: 'warning', type: 'slack', webhook_url: '${TOCSIN_E2E_SLACK_WARNING}' },
+      { name: 'info', type: 'slack', webhook_url: '${TOCSIN_E2E_SLACK_INFO}' },
     ],
     routes: [
       { matchers: ['severity="critical"'], destinations: ['critical'], mention: '<!here>' },
@@ -59,9 +59,9 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
   const relay = await startRelayProcess({
     configFile,
     env: {
-      VIGIL_E2E_SLACK_CRITICAL: fake.url(PATHS.critical),
-      VIGIL_E2E_SLACK_WARNING: fake.url(PATHS.warning),
-      VIGIL_E2E_SLACK_INFO: fake.url(PATHS.info),
+      TOCSIN_E2E_SLACK_CRITICAL: fake.url(PATHS.critical),
+      TOCSIN_E2E_SLACK_WARNING: fake.url(PATHS.warning),
+      TOCSIN_E2E_SLACK_INFO: fake.url(PATHS.info),
     },
   });
   t.teardown(() => relay.stop());
@@ -87,8 +87,8 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
     t.equal(basic.status, 401, 'the right secret under the wrong scheme');
     await basic.text();
     const exp = parseExposition(await (await fetch(`${relay.url}/metrics`)).text());
-    t.equal(select(exp, 'vigil_relay_notifications_rejected_total', { reason: 'unauthorized' })[0]?.value, 3, 'rejections counted');
-    t.equal(select(exp, 'vigil_relay_outbox_depth')[0]?.value, 0, 'nothing stored');
+    t.equal(select(exp, 'tocsin_relay_notifications_rejected_total', { reason: 'unauthorized' })[0]?.value, 3, 'rejections counted');
+    t.equal(select(exp, 'tocsin_relay_outbox_depth')[0]?.value, 0, 'nothing stored');
   });
 
   const am = await startAlertmanager({
@@ -120,7 +120,7 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
   const startsAt = new Date(Date.now() - 60_000).toISOString();
   const alerts: PostableAlert[] = [
     {
-      labels: { alertname: 'VigilE2EDiskFull', severity: 'critical', instance: 'db-1:9100', job: 'node' },
+      labels: { alertname: 'TocsinE2EDiskFull', severity: 'critical', instance: 'db-1:9100', job: 'node' },
       annotations: {
         summary: 'Disk almost full on db-1',
         description: 'Only 2% left on /var/lib/postgresql.',
@@ -130,7 +130,7 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
       generatorURL: 'http://prometheus.example:9090/graph?g0.expr=disk_free',
     },
     {
-      labels: { alertname: 'VigilE2EHighLoad', severity: 'warning', instance: 'web-1:9100', job: 'node' },
+      labels: { alertname: 'TocsinE2EHighLoad', severity: 'warning', instance: 'web-1:9100', job: 'node' },
       annotations: {
         summary: 'Load high on web-1',
         description: 'Load average 12 for 10 minutes.',
@@ -149,13 +149,13 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
   await t.test('firing: each alert in its severity channel, Block Kit, mention on critical only', async (t) => {
     await pollUntil(
       () =>
-        delivered(fake, PATHS.critical, 'FIRING', 'VigilE2EDiskFull').length > 0 &&
-        delivered(fake, PATHS.warning, 'FIRING', 'VigilE2EHighLoad').length > 0,
+        delivered(fake, PATHS.critical, 'FIRING', 'TocsinE2EDiskFull').length > 0 &&
+        delivered(fake, PATHS.warning, 'FIRING', 'TocsinE2EHighLoad').length > 0,
       WAIT_MS,
       describe,
     );
-    const crit = delivered(fake, PATHS.critical, 'FIRING', 'VigilE2EDiskFull')[0]!;
-    const warn = delivered(fake, PATHS.warning, 'FIRING', 'VigilE2EHighLoad')[0]!;
+    const crit = delivered(fake, PATHS.critical, 'FIRING', 'TocsinE2EDiskFull')[0]!;
+    const warn = delivered(fake, PATHS.warning, 'FIRING', 'TocsinE2EHighLoad')[0]!;
     for (const [name, r, color] of [
       ['critical', crit, SEVERITY_COLORS.critical],
       ['warning', warn, SEVERITY_COLORS.warning],
@@ -170,18 +170,18 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
       t.match(b.text, /FIRING/, `${name}: fallback text says FIRING`);
     }
     const critJson = crit.rawBody;
-    t.match(headerOf(crit), /\[FIRING:1\] VigilE2EDiskFull/);
+    t.match(headerOf(crit), /\[FIRING:1\] TocsinE2EDiskFull/);
     t.match(bodyOf(crit).text, /^<!here> /, 'critical: <!here> leads the fallback text');
     t.match(critJson, 'Disk almost full on db-1', 'summary shown');
     t.match(critJson, 'Only 2% left', 'description shown');
     t.match(critJson, 'https://runbooks.example/disk-full', 'runbook link');
     t.match(critJson, 'prometheus.example:9090/graph', 'generatorURL link');
-    t.notMatch(critJson, 'VigilE2EHighLoad', 'the warning is not in the critical channel');
+    t.notMatch(critJson, 'TocsinE2EHighLoad', 'the warning is not in the critical channel');
 
-    t.match(headerOf(warn), /\[FIRING:1\] VigilE2EHighLoad/);
+    t.match(headerOf(warn), /\[FIRING:1\] TocsinE2EHighLoad/);
     t.notMatch(warn.rawBody, '<!here>', 'warning: no mention');
     t.match(warn.rawBody, 'https://runbooks.example/high-load');
-    t.notMatch(warn.rawBody, 'VigilE2EDiskFull', 'the critical is not in the warning channel');
+    t.notMatch(warn.rawBody, 'TocsinE2EDiskFull', 'the critical is not in the warning channel');
     t.equal(fake.requestsTo(PATHS.info).length, 0, 'nothing in the info channel');
   });
 
@@ -190,14 +190,14 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
     await am.postAlerts(alerts.map((a) => ({ ...a, endsAt })));
     await pollUntil(
       () =>
-        delivered(fake, PATHS.critical, 'RESOLVED', 'VigilE2EDiskFull').length > 0 &&
-        delivered(fake, PATHS.warning, 'RESOLVED', 'VigilE2EHighLoad').length > 0,
+        delivered(fake, PATHS.critical, 'RESOLVED', 'TocsinE2EDiskFull').length > 0 &&
+        delivered(fake, PATHS.warning, 'RESOLVED', 'TocsinE2EHighLoad').length > 0,
       WAIT_MS,
       describe,
     );
     for (const [name, path, alertname] of [
-      ['critical', PATHS.critical, 'VigilE2EDiskFull'],
-      ['warning', PATHS.warning, 'VigilE2EHighLoad'],
+      ['critical', PATHS.critical, 'TocsinE2EDiskFull'],
+      ['warning', PATHS.warning, 'TocsinE2EHighLoad'],
     ] as const) {
       const r = delivered(fake, path, 'RESOLVED', alertname)[0]!;
       const b = bodyOf(r);
@@ -222,14 +222,14 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
     t.equal(failed, 0, 'Alertmanager: no failed webhook notifications (its bearer token was accepted)');
     t.ok(sent >= 4, `Alertmanager sent ${sent} webhook notifications (2 firing, 2 resolved)`);
     await pollUntil(
-      async () => select(parseExposition(await (await fetch(`${relay.url}/metrics`)).text()), 'vigil_relay_outbox_depth')[0]?.value === 0,
+      async () => select(parseExposition(await (await fetch(`${relay.url}/metrics`)).text()), 'tocsin_relay_outbox_depth')[0]?.value === 0,
       WAIT_MS,
       describe,
     );
     const exp = parseExposition(await (await fetch(`${relay.url}/metrics`)).text());
-    t.equal(select(exp, 'vigil_relay_dead_letters')[0]?.value, 0, 'no dead letters');
-    t.equal(select(exp, 'vigil_relay_messages_delivered_total', { destination: 'critical' })[0]?.value, 2);
-    t.equal(select(exp, 'vigil_relay_messages_delivered_total', { destination: 'warning' })[0]?.value, 2);
-    t.equal(select(exp, 'vigil_relay_messages_delivered_total', { destination: 'info' })[0]?.value, 0);
+    t.equal(select(exp, 'tocsin_relay_dead_letters')[0]?.value, 0, 'no dead letters');
+    t.equal(select(exp, 'tocsin_relay_messages_delivered_total', { destination: 'critical' })[0]?.value, 2);
+    t.equal(select(exp, 'tocsin_relay_messages_delivered_total', { destination: 'warning' })[0]?.value, 2);
+    t.equal(select(exp, 'tocsin_relay_messages_delivered_total', { destination: 'info' })[0]?.value, 0);
   });
 });

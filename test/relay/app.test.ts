@@ -9,9 +9,8 @@ import { createRelay, type Relay } from '../../src/relay/server.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { silentLogger } from '../helpers/collect.js';
 import { parseExposition, value } from '../helpers/exposition.js';
+import { amFixtureJson as fixture } from '../helpers/am-fixtures.js';
 
-const FIXTURES = '../shared/fixtures/alertmanager';
-const fixture = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')).body;
 
 interface Setup {
   relay: Relay;
@@ -22,9 +21,9 @@ interface Setup {
 
 async function setup(t: Test, extra = ''): Promise<Setup> {
   const slack = await FakeSlack.start();
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-relay-app-'));
-  process.env.VIGIL_TEST_CRITICAL = slack.url('/critical');
-  process.env.VIGIL_TEST_WARNING = slack.url('/warning');
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-relay-app-'));
+  process.env.TOCSIN_TEST_CRITICAL = slack.url('/critical');
+  process.env.TOCSIN_TEST_WARNING = slack.url('/warning');
   writeFileSync(join(dir, 'token'), 's3cret-token\n');
   const config = parseConfig(
     `relay:
@@ -35,8 +34,8 @@ async function setup(t: Test, extra = ''): Promise<Setup> {
     min_interval: 10ms
     timeout: 2s
   destinations:
-    - {name: critical, webhook_url: "\${VIGIL_TEST_CRITICAL}"}
-    - {name: warning, webhook_url: "\${VIGIL_TEST_WARNING}"}
+    - {name: critical, webhook_url: "\${TOCSIN_TEST_CRITICAL}"}
+    - {name: warning, webhook_url: "\${TOCSIN_TEST_WARNING}"}
     - {name: console, type: console}
   routes:
     - {matchers: ['severity="critical"'], destinations: [critical], mention: '<!here>'}
@@ -94,7 +93,7 @@ t.test('authentication: 401 without or with wrong credentials, never logged', as
 });
 
 t.test('basic auth as Alertmanager sends it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-basic-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-basic-'));
   writeFileSync(join(dir, 'pw'), 'hunter2');
   const config = parseConfig(
     `relay:\n  data_dir: ${dir}/data\n  auth:\n    basic_auth: {username: am, password_file: ${dir}/pw}\n  destinations: [{name: console, type: console}]\n`,
@@ -132,7 +131,7 @@ t.test('body size limit gives 413', async (t) => {
   body.alerts[0].annotations.description = 'x'.repeat(4096);
   t.equal((await post(s, body)).statusCode, 413);
   const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
-  t.equal(value(metrics, 'vigil_relay_notifications_rejected_total', { reason: 'too_large' }), 1);
+  t.equal(value(metrics, 'tocsin_relay_notifications_rejected_total', { reason: 'too_large' }), 1);
 });
 
 t.test('an identical notification within the window is a duplicate and counted', async (t) => {
@@ -143,7 +142,7 @@ t.test('an identical notification within the window is a duplicate and counted',
   t.equal((await post(s, body)).json().outcome, 'duplicate');
   t.equal((await post(s, fixture('resolved-warning.json'))).json().outcome, 'accepted', 'the resolved one is new');
   const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
-  t.equal(value(metrics, 'vigil_relay_duplicates_total'), 2);
+  t.equal(value(metrics, 'tocsin_relay_duplicates_total'), 2);
 });
 
 t.test('notify="false" alerts are suppressed and counted', async (t) => {
@@ -159,7 +158,7 @@ t.test('notify="false" alerts are suppressed and counted', async (t) => {
   body.groupKey = 'other';
   t.equal((await post(s, body)).json().outcome, 'suppressed');
   const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
-  t.equal(value(metrics, 'vigil_relay_notifications_suppressed_total', { reason: 'label' }), 1);
+  t.equal(value(metrics, 'tocsin_relay_notifications_suppressed_total', { reason: 'label' }), 1);
 });
 
 t.test('the outbox cannot store: 503, so Alertmanager retries', async (t) => {
@@ -171,8 +170,8 @@ t.test('the outbox cannot store: 503, so Alertmanager retries', async (t) => {
 });
 
 t.test('channel API: CRUD, masked URLs, persistence, auth', async (t) => {
-  process.env.VIGIL_TEST_API_TOKEN = 'api-token';
-  const s = await setup(t, '  api_auth:\n    bearer_token: "${VIGIL_TEST_API_TOKEN}"\n');
+  process.env.TOCSIN_TEST_API_TOKEN = 'api-token';
+  const s = await setup(t, '  api_auth:\n    bearer_token: "${TOCSIN_TEST_API_TOKEN}"\n');
   const api = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, token = 'api-token') =>
     s.relay.app.inject({ method, url: `/api/v1${url}`, ...(payload && { payload }), headers: { authorization: `Bearer ${token}` } });
 
@@ -210,7 +209,7 @@ t.test('channel API: CRUD, masked URLs, persistence, auth', async (t) => {
   // A new relay on the same data directory sees the API's changes.
   await s.relay.close();
   const again = await createRelay(
-    parseConfig(`relay:\n  data_dir: ${s.dir}/data\n  destinations:\n    - {name: critical, webhook_url: "\${VIGIL_TEST_CRITICAL}"}\n    - {name: warning, webhook_url: "\${VIGIL_TEST_WARNING}"}\n`, 'again.yml'),
+    parseConfig(`relay:\n  data_dir: ${s.dir}/data\n  destinations:\n    - {name: critical, webhook_url: "\${TOCSIN_TEST_CRITICAL}"}\n    - {name: warning, webhook_url: "\${TOCSIN_TEST_WARNING}"}\n`, 'again.yml'),
     silentLogger,
   );
   t.teardown(() => again.close());
@@ -242,12 +241,12 @@ t.test('dead letters are visible through the API and metrics', async (t) => {
   t.equal(dead[0]!.destination, 'warning');
   t.match(dead[0]!.reason, /channel_is_archived/);
   const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
-  t.equal(value(metrics, 'vigil_relay_dead_letters'), 1);
+  t.equal(value(metrics, 'tocsin_relay_dead_letters'), 1);
 });
 
 t.test('health, readiness, landing page', async (t) => {
   const s = await setup(t);
   t.equal((await s.relay.app.inject('/-/healthy')).statusCode, 200);
   t.equal((await s.relay.app.inject('/-/ready')).statusCode, 200);
-  t.match((await s.relay.app.inject('/')).body, /Vigil relay/);
+  t.match((await s.relay.app.inject('/')).body, /Tocsin relay/);
 });

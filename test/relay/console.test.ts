@@ -1,20 +1,16 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import type { AlertmanagerAlert, AlertmanagerNotification } from '../../src/relay/types.js';
 import { CONSOLE_MAX_ALERTS, formatConsole } from '../../src/relay/slack/console.js';
 import { formatConsole as reexported } from '../../src/relay/slack/format.js';
+import { amFixture as fixture } from '../helpers/am-fixtures.js';
 
-function fixture(name: string): AlertmanagerNotification {
-  return (JSON.parse(readFileSync(`/work/shared/fixtures/alertmanager/${name}.json`, 'utf8')) as { body: AlertmanagerNotification })
-    .body;
-}
 const OPTS = { timeZone: 'Asia/Seoul', now: new Date('2026-11-21T14:56:08Z') };
 
 t.test('firing-grouped-critical', async (t) => {
   const text = formatConsole(fixture('firing-grouped-critical'), OPTS);
   const lines = text.split('\n');
   t.equal(lines[0], '[FIRING:2] ContainerStopped (critical) web-1:9464');
-  t.equal(lines[1], '  job=vigil');
+  t.equal(lines[1], '  job=tocsin');
   t.match(
     lines[2],
     /^ {2}- Container api stopped: Container api exited with code 137\. \[container=api\] since 2026-11-21 23:43 Asia\/Seoul \(firing for 12m 30s\) \| silence http:\/\/alertmanager\.example:9093\/#\/silences\/new\?filter=/,
@@ -38,7 +34,7 @@ t.test('firing-warning and resolved-warning', async (t) => {
 
 t.test('firing-truncated: common description once, and N more', async (t) => {
   const text = formatConsole(fixture('firing-truncated'), OPTS);
-  t.match(text, /^\[FIRING:5\] ProbeFailed \(critical\)\n {2}instance=web-1:9464 job=vigil\n {2}WebSocket handshake timed out after 3s\n/);
+  t.match(text, /^\[FIRING:5\] ProbeFailed \(critical\)\n {2}instance=web-1:9464 job=tocsin\n {2}WebSocket handshake timed out after 3s\n/);
   t.match(text, '  - Probe of ws-gateway-0 failing [target=ws-gateway-0] since');
   t.match(text, '  …and 3 more: 3 left out by Alertmanager (max_alerts)');
 });

@@ -68,7 +68,7 @@ async function rig(
   if (!opts.slack) t.teardown(() => slack.close());
   let dir = opts.dir;
   if (!dir) {
-    const d = await mkdtemp(join(tmpdir(), 'vigil-dispatch-'));
+    const d = await mkdtemp(join(tmpdir(), 'tocsin-dispatch-'));
     t.teardown(() => rm(d, { recursive: true, force: true }));
     dir = d;
   }
@@ -144,10 +144,10 @@ t.test('delivers in acceptance order, one at a time, no faster than minIntervalM
     const gap = reqs[i]!.at - reqs[i - 1]!.at;
     t.ok(gap >= 45, `gap ${i}: ${gap.toFixed(1)} ms >= 50 ms - tolerance`);
   }
-  t.equal(await sample(r.registry, 'vigil_relay_messages_delivered_total', { destination: 'ops' }), 6);
-  t.equal(await sample(r.registry, 'vigil_relay_delivery_latency_seconds_count', { destination: 'ops' }), 6);
-  t.equal(await sample(r.registry, 'vigil_relay_outbox_depth'), 0);
-  t.equal(await sample(r.registry, 'vigil_relay_outbox_oldest_age_seconds'), 0);
+  t.equal(await sample(r.registry, 'tocsin_relay_messages_delivered_total', { destination: 'ops' }), 6);
+  t.equal(await sample(r.registry, 'tocsin_relay_delivery_latency_seconds_count', { destination: 'ops' }), 6);
+  t.equal(await sample(r.registry, 'tocsin_relay_outbox_depth'), 0);
+  t.equal(await sample(r.registry, 'tocsin_relay_outbox_oldest_age_seconds'), 0);
 });
 
 t.test('destinations are paced independently', async (t) => {
@@ -176,10 +176,10 @@ t.test('429: the destination pauses for Retry-After, then delivers', async (t) =
   const gap = reqs[1]!.at - reqs[0]!.at;
   t.ok(gap >= 990, `waited ${gap.toFixed(0)} ms for Retry-After: 1`);
   t.ok(gap < 1500, 'and not much longer');
-  t.equal(await sample(r.registry, 'vigil_relay_slack_rate_limited_total', { destination: 'ops' }), 1);
-  t.equal(await sample(r.registry, 'vigil_relay_messages_failed_total', { destination: 'ops', reason: 'rateLimited' }), 1);
-  t.equal(await sample(r.registry, 'vigil_relay_retries_total', { destination: 'ops' }), 1);
-  t.equal(await sample(r.registry, 'vigil_relay_messages_delivered_total', { destination: 'ops' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_slack_rate_limited_total', { destination: 'ops' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_messages_failed_total', { destination: 'ops', reason: 'rateLimited' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_retries_total', { destination: 'ops' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_messages_delivered_total', { destination: 'ops' }), 1);
   // Another webhook is not paused by the 429 of this one.
 });
 
@@ -192,10 +192,10 @@ t.test('5xx and timeouts are retried with backoff until Slack accepts', async (t
   await waitUntil('delivered', () => r.outbox.depth() === 0);
   t.equal(r.slack.requestsTo(PATHS.ops!).length, 4);
   t.equal(r.slack.requestsTo(PATHS.db!).length, 2);
-  t.equal(await sample(r.registry, 'vigil_relay_messages_failed_total', { destination: 'ops', reason: 'serverError' }), 3);
-  t.equal(await sample(r.registry, 'vigil_relay_retries_total', { destination: 'ops' }), 3);
-  t.equal(await sample(r.registry, 'vigil_relay_messages_failed_total', { destination: 'db', reason: 'timeout' }), 1);
-  t.equal(await sample(r.registry, 'vigil_relay_dead_letters_total'), 0);
+  t.equal(await sample(r.registry, 'tocsin_relay_messages_failed_total', { destination: 'ops', reason: 'serverError' }), 3);
+  t.equal(await sample(r.registry, 'tocsin_relay_retries_total', { destination: 'ops' }), 3);
+  t.equal(await sample(r.registry, 'tocsin_relay_messages_failed_total', { destination: 'db', reason: 'timeout' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total'), 0);
   t.same(r.outbox.deadLetters(), []);
 });
 
@@ -212,9 +212,9 @@ t.test('permanent errors dead-letter the entry at once with reason and detail', 
   const dead = new Map(r.outbox.deadLetters().map((d) => [d.entry.id, d.reason]));
   t.equal(dead.get(a.id), 'clientError: HTTP 410 channel_is_archived');
   t.equal(dead.get(b.id), 'authError: HTTP 403 invalid_token');
-  t.equal(await sample(r.registry, 'vigil_relay_dead_letters_total', { destination: 'ops', reason: 'clientError' }), 1);
-  t.equal(await sample(r.registry, 'vigil_relay_dead_letters_total', { destination: 'db', reason: 'authError' }), 1);
-  t.equal(await sample(r.registry, 'vigil_relay_dead_letters'), 2);
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'ops', reason: 'clientError' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'db', reason: 'authError' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters'), 2);
   for (const reason of dead.values()) t.notMatch(reason, /Secret/, 'no webhook secret in the dead letter');
 });
 
@@ -227,7 +227,7 @@ t.test('an entry that keeps failing is dead-lettered after maxAttempts', async (
   await waitUntil('dead-lettered', () => r.outbox.depth() === 0);
   t.equal(r.slack.requestsTo(PATHS.ops!).length, 3);
   t.match(r.outbox.deadLetters()[0]!.reason, /^serverError: gave up after 3 attempts; last: HTTP 503 unavailable$/);
-  t.equal(await sample(r.registry, 'vigil_relay_retries_total', { destination: 'ops' }), 2);
+  t.equal(await sample(r.registry, 'tocsin_relay_retries_total', { destination: 'ops' }), 2);
 });
 
 t.test('when a destination is behind, waiting entries go out as one digest', async (t) => {
@@ -241,9 +241,9 @@ t.test('when a destination is behind, waiting entries go out as one digest', asy
   t.equal(reqs.length, 1, 'one message for 25 notifications');
   t.same(idsOf(reqs[0]!), backlog.map((e) => e.id));
   t.equal(r.slack.requestsTo(PATHS.db!).length, 1);
-  t.equal(await sample(r.registry, 'vigil_relay_digests_total', { destination: 'ops' }), 1);
-  t.equal(await sample(r.registry, 'vigil_relay_messages_delivered_total', { destination: 'ops' }), 1);
-  t.equal(await sample(r.registry, 'vigil_relay_delivery_latency_seconds_count', { destination: 'ops' }), 25);
+  t.equal(await sample(r.registry, 'tocsin_relay_digests_total', { destination: 'ops' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_messages_delivered_total', { destination: 'ops' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_delivery_latency_seconds_count', { destination: 'ops' }), 25);
 });
 
 t.test('a backlog built up during a 429 pause is sent as a digest afterwards', async (t) => {
@@ -288,7 +288,7 @@ t.test('a message that cannot be formatted is dead-lettered; the others go on', 
   await waitUntil('settled', () => r.outbox.depth() === 0);
   t.same(r.slack.requestsTo(PATHS.ops!).map(idsOf).flat(), ['good1', 'good2']);
   t.match(r.outbox.deadLetters(), [{ entry: { id: 'bad' }, reason: 'formatError: cannot format message: template error at line 3' }]);
-  t.equal(await sample(r.registry, 'vigil_relay_dead_letters_total', { reason: 'formatError' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { reason: 'formatError' }), 1);
 });
 
 t.test('entries for a destination that no longer exists are dead-lettered as destinationRemoved', async (t) => {
@@ -297,14 +297,14 @@ t.test('entries for a destination that no longer exists are dead-lettered as des
   r.dispatcher.start();
   await waitUntil('settled', () => r.outbox.depth() === 0);
   t.match(r.outbox.deadLetters(), [{ entry: { destination: 'gone' }, reason: /^destinationRemoved: / }]);
-  t.equal(await sample(r.registry, 'vigil_relay_dead_letters_total', { destination: 'gone', reason: 'destinationRemoved' }), 1);
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'gone', reason: 'destinationRemoved' }), 1);
   t.equal(r.slack.requestsTo(PATHS.ops!).length, 1);
 });
 
 t.test('restart: pending entries are sent by the next process; an interrupted post counts as a redelivery, a refused one not', async (t) => {
   const slack = await FakeSlack.start();
   t.teardown(() => slack.close());
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-dispatch-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tocsin-dispatch-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
 
   // First process: Slack hangs; stop() aborts the post after its grace period.
@@ -329,9 +329,9 @@ t.test('restart: pending entries are sent by the next process; an interrupted po
   await waitUntil('delivered', () => second.outbox.depth() === 0);
   const okIds = slack.requests.filter((q) => q.status === 200).map(idsOf).flat();
   t.same(okIds.sort(), es.map((e) => e.id).sort(), 'each delivered once');
-  t.equal(await sample(second.registry, 'vigil_relay_redeliveries_total', { destination: 'ops' }), 1, 'the entry whose post was cut by the restart');
+  t.equal(await sample(second.registry, 'tocsin_relay_redeliveries_total', { destination: 'ops' }), 1, 'the entry whose post was cut by the restart');
   t.equal(
-    await sample(second.registry, 'vigil_relay_redeliveries_total', { destination: 'db' }),
+    await sample(second.registry, 'tocsin_relay_redeliveries_total', { destination: 'db' }),
     0,
     'not the one Slack had answered with 500: it cannot be in the channel',
   );
@@ -341,7 +341,7 @@ t.test('restart after Slack answered with an error (500, 429, a refused digest):
   // A digest is refused (400 invalid_blocks), single messages are not.
   const slack = await FakeSlack.start({ validate: (m) => ((m as { text: string }).text.startsWith('digest') ? ['too big'] : []) });
   t.teardown(() => slack.close());
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-dispatch-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tocsin-dispatch-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const proxyPath = '/services/T1/B4/proxySecret';
   const withProxy = (r: Rig) => r.notifiers.set('proxy', createWebhookNotifier({ url: slack.url(proxyPath), timeoutMs: 1000 }));
@@ -356,7 +356,7 @@ t.test('restart after Slack answered with an error (500, 429, a refused digest):
   const web = Array.from({ length: 4 }, () => entry('web'));
   await first.add(entry('ops'), entry('db'), ...web, entry('proxy'));
   first.dispatcher.start();
-  await waitUntil('every destination answered once', async () => (await sample(first.registry, 'vigil_relay_messages_failed_total')) === 4);
+  await waitUntil('every destination answered once', async () => (await sample(first.registry, 'tocsin_relay_messages_failed_total')) === 4);
   t.same(
     [PATHS.ops!, PATHS.db!, PATHS.web!, proxyPath].map((p) => slack.requestsTo(p).map((q) => q.status)),
     [[500], [429], [400], [200]],
@@ -369,7 +369,7 @@ t.test('restart after Slack answered with an error (500, 429, a refused digest):
   t.equal(second.outbox.depth(), 7);
   second.dispatcher.start();
   await waitUntil('delivered', () => second.outbox.depth() === 0);
-  const redeliveries = async (destination: string) => sample(second.registry, 'vigil_relay_redeliveries_total', { destination });
+  const redeliveries = async (destination: string) => sample(second.registry, 'tocsin_relay_redeliveries_total', { destination });
   t.equal(await redeliveries('ops'), 0, '500: not posted');
   t.equal(await redeliveries('db'), 0, '429: not posted');
   t.equal(await redeliveries('web'), 0, 'refused digest: none of its 4 entries posted');
@@ -379,9 +379,9 @@ t.test('restart after Slack answered with an error (500, 429, a refused digest):
 t.test('a post cut by a crash, or one that timed out before a retry Slack refused, counts as a redelivery', async (t) => {
   const slack = await FakeSlack.start();
   t.teardown(() => slack.close());
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-dispatch-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tocsin-dispatch-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const crashed = await mkdtemp(join(tmpdir(), 'vigil-dispatch-crashed-'));
+  const crashed = await mkdtemp(join(tmpdir(), 'tocsin-dispatch-crashed-'));
   t.teardown(() => rm(crashed, { recursive: true, force: true }));
 
   // ops: the post hangs (no timeout in sight) when the process dies.
@@ -394,7 +394,7 @@ t.test('a post cut by a crash, or one that timed out before a retry Slack refuse
   first.dispatcher.start();
   await slack.waitForRequests(PATHS.ops!, 1);
   await waitUntil('db timed out, then got a 500', async () =>
-    (await sample(first.registry, 'vigil_relay_messages_failed_total', { destination: 'db', reason: 'serverError' })) >= 1,
+    (await sample(first.registry, 'tocsin_relay_messages_failed_total', { destination: 'db', reason: 'serverError' })) >= 1,
   );
   // The disk as a SIGKILL would leave it: take a copy once the try marks are there.
   await waitUntil('try marks written', async () => ((await readFile(join(dir, OUTBOX_FILE), 'utf8')).match(/"t":"try"/g) ?? []).length >= 2);
@@ -407,8 +407,8 @@ t.test('a post cut by a crash, or one that timed out before a retry Slack refuse
   t.equal(second.outbox.depth(), 2);
   second.dispatcher.start();
   await waitUntil('delivered', () => second.outbox.depth() === 0);
-  t.equal(await sample(second.registry, 'vigil_relay_redeliveries_total', { destination: 'ops' }), 1, 'cut mid-flight');
-  t.equal(await sample(second.registry, 'vigil_relay_redeliveries_total', { destination: 'db' }), 1, 'timed out, then refused');
+  t.equal(await sample(second.registry, 'tocsin_relay_redeliveries_total', { destination: 'ops' }), 1, 'cut mid-flight');
+  t.equal(await sample(second.registry, 'tocsin_relay_redeliveries_total', { destination: 'db' }), 1, 'timed out, then refused');
 });
 
 t.test('a wake-up reads only what the next post needs, however long the backlog; kicks in one tick make one pump', async (t) => {
@@ -463,8 +463,8 @@ t.test('every entry ends done or dead, and the metrics account for all of them',
   r.dispatcher.start();
   for (let i = 0; i < all.length; i += 5) await r.add(...all.slice(i, i + 5));
   await waitUntil('settled', () => r.outbox.depth() === 0);
-  const delivered = await sample(r.registry, 'vigil_relay_delivery_latency_seconds_count');
-  const dead = await sample(r.registry, 'vigil_relay_dead_letters_total');
+  const delivered = await sample(r.registry, 'tocsin_relay_delivery_latency_seconds_count');
+  const dead = await sample(r.registry, 'tocsin_relay_dead_letters_total');
   t.equal(delivered + dead, all.length, `${delivered} delivered + ${dead} dead = ${all.length}`);
   t.equal(r.outbox.deadLetters().length, dead);
   const deliveredIds = new Set(r.slack.requests.filter((q) => q.status === 200).flatMap(idsOf));

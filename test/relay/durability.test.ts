@@ -21,7 +21,7 @@ import { pollUntil, startRelayProcess, tempDir, writeRelayConfig, type RelayProc
 const N = 300;
 const CONCURRENCY = 16;
 const WAIT_MS = 30_000;
-const PATH = '/services/T0VIGIL/B0DUR/durable-secret';
+const PATH = '/services/T0TOCSIN/B0DUR/durable-secret';
 const ID = /dur-[a-z]+-\d{4}/g;
 
 function notification(id: string, i: number) {
@@ -136,10 +136,10 @@ for (const s of scenarios) {
     const configFile = writeRelayConfig(tmp.dir, {
       listen_address: '127.0.0.1:0',
       data_dir: join(tmp.dir, 'data'),
-      destinations: [{ name: 'slack', type: 'slack', webhook_url: '${VIGIL_DURABILITY_SLACK}' }],
+      destinations: [{ name: 'slack', type: 'slack', webhook_url: '${TOCSIN_DURABILITY_SLACK}' }],
       delivery: { min_interval: '50ms', timeout: '1s', digest_threshold: s.digestThreshold },
     });
-    const env = { VIGIL_DURABILITY_SLACK: fake.url(PATH) };
+    const env = { TOCSIN_DURABILITY_SLACK: fake.url(PATH) };
     const processes: RelayProcess[] = [];
     t.teardown(async () => {
       for (const p of processes) await p.kill();
@@ -253,20 +253,20 @@ for (const s of scenarios) {
     t.equal(dupOfCut, 0, 'a retry of a request the crash cut after storing does not post the notification twice');
 
     // The new process's own account.
-    await pollUntil(async () => metric(await metrics(second2.url), 'vigil_relay_outbox_depth') === 0, WAIT_MS, describe);
+    await pollUntil(async () => metric(await metrics(second2.url), 'tocsin_relay_outbox_depth') === 0, WAIT_MS, describe);
     const exp = await metrics(second2.url);
-    t.equal(metric(exp, 'vigil_relay_outbox_depth'), 0, 'vigil_relay_outbox_depth is 0 after the restart');
-    t.equal(metric(exp, 'vigil_relay_dead_letters'), 0, 'no dead letters');
+    t.equal(metric(exp, 'tocsin_relay_outbox_depth'), 0, 'tocsin_relay_outbox_depth is 0 after the restart');
+    t.equal(metric(exp, 'tocsin_relay_dead_letters'), 0, 'no dead letters');
     const deadLetters = await (await fetch(`${second2.url}/api/v1/dead-letters`)).json();
     t.same(deadLetters, [], '/api/v1/dead-letters is empty');
-    const redeliveries = metric(exp, 'vigil_relay_redeliveries_total', { destination: 'slack' });
+    const redeliveries = metric(exp, 'tocsin_relay_redeliveries_total', { destination: 'slack' });
 
     t.comment(
       `${s.name}: N=${N}, acknowledged before the crash ${acceptedBeforeCrash.size}, pending at restart ${pendingFromLastRun}, ` +
         `re-posted after the crash ${retry.length} (${retriedDuplicates} recognised as already stored); delivered ${seen.size} distinct in ${fake.requestsTo(PATH).filter((r) => r.status === 200).length} ` +
         `messages (${digests} digests); lost 0; duplicates ${duplicates.length} ` +
         `(${dupOfCut} of them re-posted requests that the crash had cut after storing; ${duplicates.length - dupOfCut} done-marks lost); ` +
-        `relay's vigil_relay_redeliveries_total ${redeliveries}; took ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `relay's tocsin_relay_redeliveries_total ${redeliveries}; took ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     if (duplicates.length > 0) t.comment(`duplicated: ${duplicates.map(([id, n]) => `${id}×${n}`).join(', ')}`);
     t.ok(Date.now() - started < 60_000, 'the scenario took less than 60 s');

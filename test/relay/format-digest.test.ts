@@ -1,13 +1,9 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import type { AlertmanagerNotification, SlackMessage } from '../../src/relay/types.js';
 import { formatDigest, RESOLVED_COLOR, SEVERITY_COLORS, type FormatOptions } from '../../src/relay/slack/format.js';
 import { checkSlackLimits, SLACK_LIMITS, TARGET_MESSAGE_BYTES } from '../../src/relay/slack/limits.js';
+import { amFixture as fixture } from '../helpers/am-fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/alertmanager';
-function fixture(name: string): AlertmanagerNotification {
-  return (JSON.parse(readFileSync(`${FIXTURES}/${name}.json`, 'utf8')) as { body: AlertmanagerNotification }).body;
-}
 const NOW = new Date('2026-11-21T14:56:08Z');
 const OPTS: FormatOptions = { timeZone: 'Asia/Seoul', now: NOW, presentation: { mention: '<!here>' } };
 

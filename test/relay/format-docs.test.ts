@@ -1,15 +1,15 @@
 // docs/message-example.md is generated from real output by this test, and the test fails when the
 // page no longer matches the formatter. To regenerate it:
-//   VIGIL_WRITE_DOCS=1 npx tap test/relay/format-docs.test.ts
+//   TOCSIN_WRITE_DOCS=1 npx tap test/relay/format-docs.test.ts
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AlertmanagerNotification, SlackMessage } from '../../src/relay/types.js';
 import { formatConsole, formatNotification } from '../../src/relay/slack/format.js';
 import { checkSlackLimits } from '../../src/relay/slack/limits.js';
+import { amFixture as fixture } from '../helpers/am-fixtures.js';
 
 const DOC = fileURLToPath(new URL('../../docs/message-example.md', import.meta.url));
-const FIXTURES = '/work/shared/fixtures/alertmanager';
 const OPTS = { timeZone: 'Asia/Seoul', now: new Date('2026-11-21T14:56:08Z'), presentation: { mention: '<!here>' } };
 const SAMPLES = ['firing-grouped-critical', 'resolved-warning'];
 
@@ -34,7 +34,7 @@ const mrkdwn = (s: string) =>
 
 function mockup(m: SlackMessage): string {
   const a = m.attachments?.[0] as { color: string; blocks: Block[] };
-  const out = ['Vigil  APP  23:56', emoji(m.text).replace('<!here>', '@here'), `(attachment bar: ${a.color})`];
+  const out = ['Tocsin  APP  23:56', emoji(m.text).replace('<!here>', '@here'), `(attachment bar: ${a.color})`];
   for (const b of a.blocks) {
     if (b.type === 'header') out.push(`┃ # ${emoji(b.text.text)}`);
     else if (b.type === 'context') out.push(...b.elements.map((e: Block) => `┃ (small) ${mrkdwn(e.text)}`));
@@ -46,9 +46,6 @@ function mockup(m: SlackMessage): string {
   return out.join('\n');
 }
 
-function fixture(name: string): AlertmanagerNotification {
-  return (JSON.parse(readFileSync(`${FIXTURES}/${name}.json`, 'utf8')) as { body: AlertmanagerNotification }).body;
-}
 
 function sample(name: string): string {
   const n = fixture(name);
@@ -81,9 +78,9 @@ function page(): string {
   return `# What a relayed alert looks like in Slack
 
 Real output of \`src/relay/slack/format.ts\` for two of the Alertmanager 0.25 fixtures in
-\`/work/shared/fixtures/alertmanager/\`, with \`timeZone: 'Asia/Seoul'\`, \`now: 2026-11-21T14:56:08Z\` and
+\`test/fixtures/alertmanager/\`, with \`timeZone: 'Asia/Seoul'\`, \`now: 2026-11-21T14:56:08Z\` and
 \`presentation.mention: '<!here>'\`. Generated and checked by \`test/relay/format-docs.test.ts\`
-(regenerate with \`VIGIL_WRITE_DOCS=1 npx tap test/relay/format-docs.test.ts\`).
+(regenerate with \`TOCSIN_WRITE_DOCS=1 npx tap test/relay/format-docs.test.ts\`).
 
 The layout: the top-level \`text\` is the one-line notification (with the route's mention for critical
 alerts that fire); everything else sits in one attachment so that it gets the coloured bar (red
@@ -99,7 +96,7 @@ ${SAMPLES.map(sample).join('\n')}`;
 
 t.test('docs/message-example.md is the formatter’s real output', async (t) => {
   const expected = page();
-  if (process.env.VIGIL_WRITE_DOCS === '1') writeFileSync(DOC, expected);
-  t.equal(readFileSync(DOC, 'utf8'), expected, 'regenerate: VIGIL_WRITE_DOCS=1 npx tap test/relay/format-docs.test.ts');
+  if (process.env.TOCSIN_WRITE_DOCS === '1') writeFileSync(DOC, expected);
+  t.equal(readFileSync(DOC, 'utf8'), expected, 'regenerate: TOCSIN_WRITE_DOCS=1 npx tap test/relay/format-docs.test.ts');
   for (const name of SAMPLES) t.same(checkSlackLimits(formatNotification(fixture(name), OPTS)), [], `${name} within limits`);
 });

@@ -1,13 +1,9 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import type { AlertmanagerAlert, AlertmanagerNotification, SlackMessage } from '../../src/relay/types.js';
 import { formatNotification, RESOLVED_COLOR, SEVERITY_COLORS, type FormatOptions } from '../../src/relay/slack/format.js';
 import { checkSlackLimits, SLACK_LIMITS, TARGET_MESSAGE_BYTES } from '../../src/relay/slack/limits.js';
+import { amFixture as fixture } from '../helpers/am-fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/alertmanager';
-function fixture(name: string): AlertmanagerNotification {
-  return (JSON.parse(readFileSync(`${FIXTURES}/${name}.json`, 'utf8')) as { body: AlertmanagerNotification }).body;
-}
 const NAMES = ['firing-grouped-critical', 'firing-warning', 'resolved-warning', 'firing-truncated'] as const;
 
 /** 12m 30s after the fixtures' alerts started (14:43:38Z). */
@@ -77,7 +73,7 @@ t.test('firing-grouped-critical: title, colour, both alerts, labels, silence but
   const context = blocksOf(m)[1]?.elements[0].text as string;
   t.match(context, /\*Critical\*/);
   t.match(context, '`instance=web-1:9464`', 'the common labels that matter');
-  t.match(context, '`job=vigil`');
+  t.match(context, '`job=tocsin`');
   t.notMatch(context, 'severity=', 'severity is shown as words, not as a label');
   const [api, worker] = sectionTexts(m);
   t.match(api, '*Container api stopped*');

@@ -54,7 +54,7 @@ async function run(box: Outbox, total: number, concurrency: number, from = 0): P
 }
 
 t.test('many concurrent appends share far fewer fsyncs, and all are durable', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-gc-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tocsin-gc-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const box = await Outbox.open(dir, { logger: silentLogger });
 
@@ -80,7 +80,7 @@ t.test('many concurrent appends share far fewer fsyncs, and all are durable', as
 });
 
 t.test('append resolves only after its batch was synced', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-gc-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tocsin-gc-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const box = await Outbox.open(dir, { logger: silentLogger });
   t.teardown(() => box.close());
@@ -95,7 +95,7 @@ t.test('append resolves only after its batch was synced', async (t) => {
 });
 
 t.test('throughput: small appends per second with fsync, by concurrency', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-gc-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tocsin-gc-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const box = await Outbox.open(dir, { logger: silentLogger });
   t.teardown(() => box.close());

@@ -10,7 +10,7 @@ import { silentLogger } from '../helpers/collect.js';
 import { ids, openBox, outboxEntry, tempDir as outboxTempDir, type Teardown } from '../helpers/outbox-fixtures.js';
 
 const entry = (id: string, destination = 'ops', pad = ''): OutboxEntry => outboxEntry(id, destination, pad || undefined);
-const tempDir = (t: Teardown) => outboxTempDir(t, 'vigil-outbox-pending-');
+const tempDir = (t: Teardown) => outboxTempDir(t, 'tocsin-outbox-pending-');
 
 /** The records of the log, by type: how many of each, and the ids in try and fail records. */
 async function records(dir: string) {

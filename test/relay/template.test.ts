@@ -1,12 +1,8 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import type { AlertmanagerNotification } from '../../src/relay/types.js';
 import { checkTemplate, renderTemplate, renderTitle } from '../../src/relay/slack/template.js';
+import { amFixture as fixture } from '../helpers/am-fixtures.js';
 
-function fixture(name: string): AlertmanagerNotification {
-  return (JSON.parse(readFileSync(`/work/shared/fixtures/alertmanager/${name}.json`, 'utf8')) as { body: AlertmanagerNotification })
-    .body;
-}
 const critical = fixture('firing-grouped-critical');
 const truncated = fixture('firing-truncated');
 
@@ -19,7 +15,7 @@ t.test('fields', async (t) => {
   t.equal(r('{{ alertname }} {{ severity }}'), 'ContainerStopped critical');
   t.equal(r('{{ title }}'), '[FIRING:2] ContainerStopped web-1:9464');
   t.equal(r('{{ externalURL }}'), 'http://alertmanager.example:9093');
-  t.equal(r('{{ labels.instance }} {{ labels.job }}'), 'web-1:9464 vigil');
+  t.equal(r('{{ labels.instance }} {{ labels.job }}'), 'web-1:9464 tocsin');
   t.equal(r('{{ groupLabels.alertname }}'), 'ContainerStopped');
   t.equal(r('{{ annotations.description }}', truncated), 'WebSocket handshake timed out after 3s');
   t.equal(r('{{labels.instance}}|{{   count   }}'), 'web-1:9464|2', 'spaces inside braces are optional');

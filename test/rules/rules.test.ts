@@ -2,20 +2,20 @@
 // - every alert has a severity (critical, warning, info), a summary, a description and a
 //   runbook_url that points at an existing section of runbooks/, and an explicit `for:`
 //   with a comment above it;
-// - thresholds come from rules/thresholds.yml: every vigil:threshold an alert reads exists
+// - thresholds come from rules/thresholds.yml: every tocsin:threshold an alert reads exists
 //   there, belongs to that alert, and every threshold there is read by its alert;
 // - every alert (and every severity of it) has promtool unit tests that show it not firing,
 //   then firing with its annotations, then resolved;
 // - docs/alerts.md lists every alert with its severity, default thresholds and `for:`;
-// - every metric name the rules read is one Vigil's exporter or relay really serves
+// - every metric name the rules read is one Tocsin's exporter or relay really serves
 //   (test/helpers/served-metrics.ts: the collectors are run on the fixture /proc tree), or one
 //   of a short, explained list of names from other exporters; and the label matchers on
-//   Vigil's own series name labels (and values) those series have.
+//   Tocsin's own series name labels (and values) those series have.
 import t from 'tap';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { ROOT, servedByVigil } from '../helpers/served-metrics.js';
+import { ROOT, servedByTocsin } from '../helpers/served-metrics.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
@@ -52,7 +52,7 @@ const ALERT_NAMES = [...new Set(ALERTS.map((a) => a.alert))];
 const SEVERITIES = ['critical', 'warning', 'info'];
 
 /** The thresholds of rules/thresholds.yml: labels and value. */
-const THRESHOLDS = RULES.filter((r) => r.file === 'rules/thresholds.yml' && r.record === 'vigil:threshold').map((r) => {
+const THRESHOLDS = RULES.filter((r) => r.file === 'rules/thresholds.yml' && r.record === 'tocsin:threshold').map((r) => {
   const m = /^vector\((-?[0-9.e+]+)\)$/.exec(r.expr.trim());
   return { labels: r.labels ?? {}, value: m ? Number(m[1]) : NaN, expr: r.expr };
 });
@@ -141,7 +141,7 @@ const alertQueries = (a: Alert) => Object.values(a.annotations ?? {}).flatMap(an
 t.test('the rule files', async (t) => {
   t.same(
     RULE_FILES,
-    ['rules/containers.yml', 'rules/host.yml', 'rules/probes.yml', 'rules/processes.yml', 'rules/services.yml', 'rules/thresholds.yml', 'rules/vigil.yml'],
+    ['rules/containers.yml', 'rules/host.yml', 'rules/probes.yml', 'rules/processes.yml', 'rules/services.yml', 'rules/thresholds.yml', 'rules/tocsin.yml'],
     'one file per area, and the thresholds',
   );
   t.ok(ALERT_NAMES.length >= 30, `${ALERT_NAMES.length} alerts`);
@@ -223,18 +223,18 @@ t.test('thresholds come from rules/thresholds.yml, one place', async (t) => {
   }
   // Outside thresholds.yml, no rule defines a threshold.
   for (const r of RULES.filter((r) => r.file !== 'rules/thresholds.yml')) {
-    t.not(r.record, 'vigil:threshold', `${r.file}: ${r.record} is not defined outside rules/thresholds.yml`);
-    t.not(r.record, 'vigil:probe_critical_environment', `${r.file}: settings live in rules/thresholds.yml`);
+    t.not(r.record, 'tocsin:threshold', `${r.file}: ${r.record} is not defined outside rules/thresholds.yml`);
+    t.not(r.record, 'tocsin:probe_critical_environment', `${r.file}: settings live in rules/thresholds.yml`);
   }
 
-  // Every vigil:threshold an alert reads (in its expr or its messages) is its own and exists.
+  // Every tocsin:threshold an alert reads (in its expr or its messages) is its own and exists.
   const read = new Set<(typeof THRESHOLDS)[number]>();
   for (const a of ALERTS) {
-    const fromExpr = selectors(a.expr).filter((s) => s.metric === 'vigil:threshold');
-    const fromMessages = alertQueries(a).flatMap(selectors).filter((s) => s.metric === 'vigil:threshold');
+    const fromExpr = selectors(a.expr).filter((s) => s.metric === 'tocsin:threshold');
+    const fromMessages = alertQueries(a).flatMap(selectors).filter((s) => s.metric === 'tocsin:threshold');
     for (const [sel, where] of [...fromExpr.map((s) => [s, 'expr'] as const), ...fromMessages.map((s) => [s, 'annotations'] as const)]) {
       const alert = sel.matchers.find((m) => m.name === 'alert');
-      if (alert === undefined && a.alert === 'VigilThresholdsMissing') continue; // absent(vigil:threshold)
+      if (alert === undefined && a.alert === 'TocsinThresholdsMissing') continue; // absent(tocsin:threshold)
       t.equal(alert?.value, a.alert, `${a.alert} ${where}: reads its own thresholds (alert="${alert?.value}")`);
       const found = THRESHOLDS.filter((th) => fixed(sel.matchers).every((m) => matches(m, th.labels)));
       // The override branch (groupname!="", job!="") finds nothing until a user adds an override.
@@ -356,18 +356,18 @@ t.test('docs/alerts.md lists every alert with its severity, default threshold an
 // ---------------------------------------------------------------------------------------------
 // Metric names
 
-/** Names the rules read that Vigil does not serve (yet), and who does. */
+/** Names the rules read that Tocsin does not serve (yet), and who does. */
 const ELSEWHERE: Readonly<Record<string, string>> = {
   up: 'Prometheus, for every scrape target',
-  probe_success: "blackbox_exporter; Vigil's probes (planned) use the same name",
-  probe_duration_seconds: "blackbox_exporter; Vigil's probes (planned) use the same name",
-  probe_http_status_code: "blackbox_exporter; Vigil's probes (planned) use the same name",
-  probe_ssl_earliest_cert_expiry: "blackbox_exporter; Vigil's probes (planned) use the same name",
-  vigil_probe_failure_info: "Vigil's probes (planned): {target, reason} = 1 while a target fails",
+  probe_success: "blackbox_exporter; Tocsin's probes (planned) use the same name",
+  probe_duration_seconds: "blackbox_exporter; Tocsin's probes (planned) use the same name",
+  probe_http_status_code: "blackbox_exporter; Tocsin's probes (planned) use the same name",
+  probe_ssl_earliest_cert_expiry: "blackbox_exporter; Tocsin's probes (planned) use the same name",
+  tocsin_probe_failure_info: "Tocsin's probes (planned): {target, reason} = 1 while a target fails",
 };
 
-t.test('every metric the rules read is served by Vigil, or by the exporter named here', async (t) => {
-  const { samples, containerFamilies: containers } = await servedByVigil();
+t.test('every metric the rules read is served by Tocsin, or by the exporter named here', async (t) => {
+  const { samples, containerFamilies: containers } = await servedByTocsin();
   const served = new Set(samples.map((s) => s.name));
   const recorded = new Set(RULES.flatMap((r) => (r.record ? [r.record] : [])));
 
@@ -382,22 +382,22 @@ t.test('every metric the rules read is served by Vigil, or by the exporter named
   t.ok(used.size > 30, `${used.size} metric names read`);
   for (const [name, sels] of [...used].sort()) {
     const known = served.has(name) || containers.has(name) || recorded.has(name) || name in ELSEWHERE;
-    t.ok(known, `${name} is served by Vigil or listed with its source`);
+    t.ok(known, `${name} is served by Tocsin or listed with its source`);
     if (served.has(name)) {
-      // The matchers on Vigil's own series name labels they have, with values they take.
+      // The matchers on Tocsin's own series name labels they have, with values they take.
       // (instance and job are the scrape target's, added by Prometheus.)
       const have = samples.filter((s) => s.name === name);
       for (const m of fixed(sels.flatMap((s) => s.matchers)).filter((m) => m.name !== 'instance' && m.name !== 'job')) {
         if (m.op === '=' && m.value !== '') {
-          t.ok(have.some((s) => s.labels[m.name] === m.value), `${name}{${m.name}="${m.value}"}: Vigil serves such a series`);
+          t.ok(have.some((s) => s.labels[m.name] === m.value), `${name}{${m.name}="${m.value}"}: Tocsin serves such a series`);
         } else if (m.op === '=~') {
-          t.ok(have.some((s) => matches(m, s.labels)), `${name}{${m.name}=~"${m.value}"}: Vigil serves a matching series`);
+          t.ok(have.some((s) => matches(m, s.labels)), `${name}{${m.name}=~"${m.value}"}: Tocsin serves a matching series`);
         }
       }
     }
   }
   for (const [name, source] of Object.entries(ELSEWHERE)) {
-    t.notOk(served.has(name) || containers.has(name), `${name} (${source}): Vigil does not serve it yet; once it does, take it off this list and docs/alerts.md's`);
+    t.notOk(served.has(name) || containers.has(name), `${name} (${source}): Tocsin does not serve it yet; once it does, take it off this list and docs/alerts.md's`);
     if (name !== 'up') t.ok(used.has(name), `${name} is still read by a rule`);
   }
   const fromElsewhere = Object.keys(ELSEWHERE).filter((n) => used.has(n));

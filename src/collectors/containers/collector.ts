@@ -6,7 +6,7 @@
 // - One GET /_ping (bounded by PING_TIMEOUT_MS): whether the engine answered this scrape.
 //   When it does not (stopped, socket missing or not permitted, hung), the collector fails
 //   with one stable sentence (the scrape engine logs it once, and `collector recovered`
-//   when it answers again), vigil_collector_success{collector="containers"} is 0 and every
+//   when it answers again), tocsin_collector_success{collector="containers"} is 0 and every
 //   other collector is served as usual. Recovery needs nothing: the cache reconnects.
 // - No list and no inspect: the container list comes from the state cache (cache.ts), fed
 //   by the events stream and resyncs in the background.

@@ -3,7 +3,7 @@
 //   paused) containers only, as cAdvisor has them, so existing container dashboards and
 //   rules work, including the common `time() - container_last_seen > 60` for a container
 //   that is gone.
-// - vigil_container_*: what cAdvisor lacks, for every container the engine knows, running
+// - tocsin_container_*: what cAdvisor lacks, for every container the engine knows, running
 //   or not: state, exit code, OOM kill, restarts, health, start and finish times, and the
 //   collector's own view (containers by state, where resource figures came from).
 //
@@ -87,26 +87,26 @@ export function writeFamilies(registry: Registry, view: CollectedView, schema: L
       return { set: (labels: Labels, value: number) => m.inc(labels, value) };
     });
 
-  // ---- the engine's view of every container (vigil_container_*) ----
-  const state = g('vigil_container_state', 'Container state as the engine reports it: 1 for the current state, 0 for the others.', ['state']);
-  const exitCode = g('vigil_container_exit_code', "Exit code of the container's last run (0 while it runs and if it never ran).");
-  const oomKilled = g('vigil_container_oom_killed', "Whether the kernel OOM killer ended the container's last run (1) or not (0).");
+  // ---- the engine's view of every container (tocsin_container_*) ----
+  const state = g('tocsin_container_state', 'Container state as the engine reports it: 1 for the current state, 0 for the others.', ['state']);
+  const exitCode = g('tocsin_container_exit_code', "Exit code of the container's last run (0 while it runs and if it never ran).");
+  const oomKilled = g('tocsin_container_oom_killed', "Whether the kernel OOM killer ended the container's last run (1) or not (0).");
   const restarts = c(
-    'vigil_container_restarts_total',
+    'tocsin_container_restarts_total',
     'Times the engine restarted the container under its restart policy (Docker resets it to 0 when the container is started by hand).',
   );
-  const started = g('vigil_container_start_time_seconds', "Unix time the container's last run started; absent if it never ran.");
-  const finished = g('vigil_container_finish_time_seconds', "Unix time the container's last run ended; absent if no run ended yet.");
+  const started = g('tocsin_container_start_time_seconds', "Unix time the container's last run started; absent if it never ran.");
+  const finished = g('tocsin_container_finish_time_seconds', "Unix time the container's last run ended; absent if no run ended yet.");
   const health = g(
-    'vigil_container_health_status',
+    'tocsin_container_health_status',
     'Health of a running container: 1 for the current status (starting, healthy, unhealthy; none when it has no health check), 0 for the others.',
     ['status'],
   );
-  const failingStreak = g('vigil_container_health_failing_streak', 'Consecutive failed health checks of a running container with a health check.');
-  const byState = gauge(registry, 'vigil_containers', 'Containers the engine knows, by state.', ['state']);
+  const failingStreak = g('tocsin_container_health_failing_streak', 'Consecutive failed health checks of a running container with a health check.');
+  const byState = gauge(registry, 'tocsin_containers', 'Containers the engine knows, by state.', ['state']);
   const sources = gauge(
     registry,
-    'vigil_container_resource_sources',
+    'tocsin_container_resource_sources',
     'Running containers by where their resource figures came from: cgroup files, the stats API (cgroups not visible to the exporter), or none yet.',
     ['source'],
   );

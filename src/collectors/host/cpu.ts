@@ -1,5 +1,5 @@
 // node_exporter's cpu collector (the /proc/stat part): node_cpu_seconds_total and
-// node_cpu_guest_seconds_total per CPU, plus vigil_host_cpus.
+// node_cpu_guest_seconds_total per CPU, plus tocsin_host_cpus.
 import type { Collector, CollectorDeps } from '../collector.js';
 import { counter, gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
@@ -90,7 +90,7 @@ export function createCpuCollector(_config: CollectorsConfig['cpu'], deps: Colle
         guest.inc({ cpu, mode: 'user' }, t.guest);
         guest.inc({ cpu, mode: 'nice' }, t.guestNice);
       }
-      gauge(registry, 'vigil_host_cpus', 'Number of online CPUs, as listed in /proc/stat.').set(cpus.size);
+      gauge(registry, 'tocsin_host_cpus', 'Number of online CPUs, as listed in /proc/stat.').set(cpus.size);
     },
   };
 }

@@ -7,7 +7,7 @@
 //   container sharing the host's PID namespace, PID 1 is the host's init, so the host's
 //   filesystems are listed rather than the container's overlay and bind mounts. Where
 //   /proc/1 is hidden by hidepid it falls back to <procfs>/mounts (node_exporter does so
-//   when /proc/1 is invisible, hidepid=2; Vigil also when it is unreadable, hidepid=1,
+//   when /proc/1 is invisible, hidepid=2; Tocsin also when it is unreadable, hidepid=1,
 //   where node_exporter's collector fails).
 // - With a rootfs other than "/" (the host's / bind-mounted at, say, /host/root), each
 //   mount point is statfs'd at <rootfs>/<mountpoint>, and mount points listed under the

@@ -37,7 +37,7 @@ export function createPressureCollector(_config: CollectorsConfig['pressure'], d
         read = await Promise.all(RESOURCES.map((r) => readProcFile(deps.paths.procfs, `pressure/${r}`, signal)));
       } catch (err) {
         // Kernels without PSI (before 4.20, or booted with psi=0) have no /proc/pressure:
-        // nothing to report is not a failure, or VigilCollectorFailing would page forever.
+        // nothing to report is not a failure, or TocsinCollectorFailing would page forever.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EOPNOTSUPP') return;
         throw err;
       }

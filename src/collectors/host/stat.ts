@@ -1,6 +1,6 @@
 // node_exporter's stat collector (/proc/stat), plus node_processes_pids (from its
 // processes collector, which is otherwise too costly to run by default: it reads every
-// /proc/<pid>/stat) and vigil_host_uptime_seconds.
+// /proc/<pid>/stat) and tocsin_host_uptime_seconds.
 import { readdir } from 'node:fs/promises';
 import type { Collector, CollectorDeps } from '../collector.js';
 import { counter, gauge } from '../collector.js';
@@ -74,7 +74,7 @@ export function createStatCollector(_config: CollectorsConfig['stat'], deps: Col
       gauge(registry, 'node_procs_running', 'Number of processes in runnable state.').set(s.procsRunning);
       gauge(registry, 'node_procs_blocked', 'Number of processes blocked waiting for I/O to complete.').set(s.procsBlocked);
       gauge(registry, 'node_processes_pids', 'Number of PIDs').set(countPids(entries));
-      gauge(registry, 'vigil_host_uptime_seconds', 'Seconds since the host booted, from /proc/uptime.').set(parseUptime(uptimeText));
+      gauge(registry, 'tocsin_host_uptime_seconds', 'Seconds since the host booted, from /proc/uptime.').set(parseUptime(uptimeText));
     },
   };
 }

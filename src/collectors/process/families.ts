@@ -122,14 +122,14 @@ export function writeFamilies(registry: Registry, groups: ReadonlyMap<string, Gr
 
   // process-exporter calls these namedprocess_scrape_*errors, counters without the _total
   // suffix that promtool requires; they are about the exporter, not the processes, so they
-  // live under vigil_ with proper names (dashboards rarely chart them).
-  counter(registry, 'vigil_process_scrape_errors_total', 'Process collections that collected nothing (e.g. /proc unreadable or the scrape deadline passed).').inc(
+  // live under tocsin_ with proper names (dashboards rarely chart them).
+  counter(registry, 'tocsin_process_scrape_errors_total', 'Process collections that collected nothing (e.g. /proc unreadable or the scrape deadline passed).').inc(
     errors.scrape,
   );
-  counter(registry, 'vigil_process_read_errors_total', "Processes whose metrics could not be read at all (other than by exiting).").inc(errors.procread);
+  counter(registry, 'tocsin_process_read_errors_total', "Processes whose metrics could not be read at all (other than by exiting).").inc(errors.procread);
   counter(
     registry,
-    'vigil_process_partial_read_errors_total',
+    'tocsin_process_partial_read_errors_total',
     "Grouped processes whose metrics were read only in part, e.g. unreadable /proc/<pid>/io of another user's process.",
   ).inc(errors.partial);
 }

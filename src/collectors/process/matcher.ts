@@ -11,7 +11,7 @@
 // - `exe` regexes must match the whole executable path or the whole basename:
 //   `/usr/sbin/nginx` and `nginx` both match /usr/sbin/nginx. The path is the target of
 //   /proc/<pid>/exe (" (deleted)" dropped; argv[0] when the link cannot be read, i.e.
-//   another user's process while Vigil is not root). When the executable does not match,
+//   another user's process while Tocsin is not root). When the executable does not match,
 //   argv[0] and its basename are tried too, as process-exporter only looks at argv[0]:
 //   `python3` still matches /usr/bin/python3 -> python3.11 started as "python3 app.py".
 // - `cmdline` regexes are searched anywhere in the argv joined by single spaces, as

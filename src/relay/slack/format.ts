@@ -90,7 +90,7 @@ interface Button {
 }
 
 function linkButton(l: Link): Button {
-  return { label: l.label, url: l.url, actionId: `vigil_${l.kind}` };
+  return { label: l.label, url: l.url, actionId: `tocsin_${l.kind}` };
 }
 
 /** URL buttons; invalid URLs are skipped, at most MAX_BUTTONS_PER_ACTIONS kept. */
@@ -369,7 +369,7 @@ export function formatDigest(ns: readonly AlertmanagerNotification[], opts: Form
   const externalURL = ns.map((n) => n.externalURL.trim().replace(/\/+$/, '')).find((u) => isValidButtonUrl(`${u}/#/alerts`));
   const buttons =
     externalURL !== undefined
-      ? actions([{ label: 'Open Alertmanager', url: `${externalURL}/#/alerts`, actionId: 'vigil_alertmanager' }])
+      ? actions([{ label: 'Open Alertmanager', url: `${externalURL}/#/alerts`, actionId: 'tocsin_alertmanager' }])
       : undefined;
 
   const build = (k: number): SlackMessage => {

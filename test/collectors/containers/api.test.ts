@@ -25,7 +25,7 @@ t.test('recordFromInspect: a running container with a health check, and an OOM-k
   t.match(healthy, {
     shortId: healthy.id.slice(0, 12),
     name: 'hc',
-    image: 'vigil-busybox:test',
+    image: 'tocsin-busybox:test',
     state: 'running',
     exitCode: 0,
     oomKilled: false,
@@ -136,11 +136,11 @@ t.test('writeFamilies: stopped containers get state series only; no empty famili
   const registry = new Registry();
   writeFamilies(registry, { containers: [exited], resources: new Map(), sources: { cgroup: 0, stats_api: 0, none: 0 }, nowSeconds: 1 }, labelSchema([]));
   const exp = parseExposition(await registry.metrics());
-  t.equal(select(exp, 'vigil_container_state').length, 7);
-  t.equal(value(exp, 'vigil_container_state', { name: 'oom', state: 'exited' }), 1);
-  t.equal(value(exp, 'vigil_containers', { state: 'exited' }), 1);
-  t.equal(value(exp, 'vigil_container_exit_code', { name: 'oom' }), 137);
-  t.equal(value(exp, 'vigil_container_oom_killed', { name: 'oom' }), 1);
+  t.equal(select(exp, 'tocsin_container_state').length, 7);
+  t.equal(value(exp, 'tocsin_container_state', { name: 'oom', state: 'exited' }), 1);
+  t.equal(value(exp, 'tocsin_containers', { state: 'exited' }), 1);
+  t.equal(value(exp, 'tocsin_container_exit_code', { name: 'oom' }), 137);
+  t.equal(value(exp, 'tocsin_container_oom_killed', { name: 'oom' }), 1);
   t.notOk([...exp.types.keys()].some((n) => n.startsWith('container_')), 'no cAdvisor family for a stopped container');
-  t.notOk(exp.types.has('vigil_container_health_status'), 'no health for a stopped container');
+  t.notOk(exp.types.has('tocsin_container_health_status'), 'no health for a stopped container');
 });

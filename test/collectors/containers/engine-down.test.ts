@@ -43,7 +43,7 @@ function setup(t: { teardown(f: () => unknown): void }, dockerHost: string) {
   return { scrape, lines, failures };
 }
 
-const success = (exp: Exposition, collector: string) => value(exp, 'vigil_collector_success', { collector });
+const success = (exp: Exposition, collector: string) => value(exp, 'tocsin_collector_success', { collector });
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -66,7 +66,7 @@ import { fileURLToPath } from 'node:url';
     const c = createContainersCollector({ enabled: true, docker_host: process.argv[1], label_allowlist: [] }, { logger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } });
     const s = new Scraper({ collectors: [c], logger });
     const successes = [];
-    for (let i = 0; i < 3; i++) successes.push(Number(/vigil_collector_success\\{collector="containers"\\} (\\d)/.exec(await s.scrape(10))[1]));
+    for (let i = 0; i < 3; i++) successes.push(Number(/tocsin_collector_success\\{collector="containers"\\} (\\d)/.exec(await s.scrape(10))[1]));
     await s.close();
     process.stdout.write(JSON.stringify({ successes, failures }));
   `;
@@ -84,16 +84,16 @@ import { fileURLToPath } from 'node:url';
 }
 
 t.test('socket missing: success 0, one log line, the scrape served', async (t) => {
-  const { scrape, failures } = setup(t, 'unix:///nonexistent/vigil/docker.sock');
+  const { scrape, failures } = setup(t, 'unix:///nonexistent/tocsin/docker.sock');
   for (let i = 0; i < 3; i++) {
     const exp = await scrape();
     t.equal(success(exp, 'containers'), 0, `scrape ${i + 1}: containers failed`);
     t.equal(success(exp, 'loadavg'), 1, `scrape ${i + 1}: other collectors served`);
-    t.same(select(exp, 'vigil_container_state'), []);
+    t.same(select(exp, 'tocsin_container_state'), []);
   }
   t.equal(failures().length, 1, 'one log line for three failed scrapes');
   t.comment(`logged: ${failures()[0]?.err}`);
-  t.match(failures()[0]?.err, /^Docker engine at unix:\/\/\/nonexistent\/vigil\/docker\.sock: socket .* does not exist/);
+  t.match(failures()[0]?.err, /^Docker engine at unix:\/\/\/nonexistent\/tocsin\/docker\.sock: socket .* does not exist/);
 });
 
 t.test('engine hung, stopped, started again', async (t) => {
@@ -104,7 +104,7 @@ t.test('engine hung, stopped, started again', async (t) => {
   const up = async (what: string) =>
     eventually(what, async () => {
       const exp = await scrape();
-      return success(exp, 'containers') === 1 && select(exp, 'vigil_container_state', { name: 'survivor', state: 'running' })[0]?.value === 1
+      return success(exp, 'containers') === 1 && select(exp, 'tocsin_container_state', { name: 'survivor', state: 'running' })[0]?.value === 1
         ? exp
         : undefined;
     }, 40_000);
@@ -148,6 +148,6 @@ t.test('engine hung, stopped, started again', async (t) => {
     t.comment(`logged: ${failures().at(-1)?.err}`);
     await engine.start();
     const exp = await up('containers seen after the engine restarted');
-    t.equal(select(exp, 'vigil_container_state', { name: 'survivor' }).length, 7);
+    t.equal(select(exp, 'tocsin_container_state', { name: 'survivor' }).length, 7);
   });
 });

@@ -75,18 +75,18 @@ t.test('containers on a real engine', async (t) => {
     'every container in its final state',
     async () => {
       const { exp } = await scrape(collector);
-      if (value(exp, 'vigil_collector_success', { collector: 'containers' }) !== 1) return undefined;
-      const restarts = one(exp, 'vigil_container_restarts_total', { name: 'restarts' });
+      if (value(exp, 'tocsin_collector_success', { collector: 'containers' }) !== 1) return undefined;
+      const restarts = one(exp, 'tocsin_container_restarts_total', { name: 'restarts' });
       if (restarts !== undefined && restartsSeen.at(-1) !== restarts) restartsSeen.push(restarts);
       const ok =
-        one(exp, 'vigil_container_state', { name: 'oom', state: 'exited' }) === 1 &&
+        one(exp, 'tocsin_container_state', { name: 'oom', state: 'exited' }) === 1 &&
         // Docker may send the oom event after die (see ContainerCache.snapshot).
-        one(exp, 'vigil_container_oom_killed', { name: 'oom' }) === 1 &&
-        one(exp, 'vigil_container_state', { name: 'exit1', state: 'exited' }) === 1 &&
-        one(exp, 'vigil_container_state', { name: 'restarts', state: 'exited' }) === 1 &&
+        one(exp, 'tocsin_container_oom_killed', { name: 'oom' }) === 1 &&
+        one(exp, 'tocsin_container_state', { name: 'exit1', state: 'exited' }) === 1 &&
+        one(exp, 'tocsin_container_state', { name: 'restarts', state: 'exited' }) === 1 &&
         restarts === 3 &&
-        one(exp, 'vigil_container_health_status', { name: 'unhealthy', status: 'unhealthy' }) === 1 &&
-        one(exp, 'vigil_container_health_status', { name: 'healthy', status: 'healthy' }) === 1 &&
+        one(exp, 'tocsin_container_health_status', { name: 'unhealthy', status: 'unhealthy' }) === 1 &&
+        one(exp, 'tocsin_container_health_status', { name: 'healthy', status: 'healthy' }) === 1 &&
         one(exp, 'container_memory_usage_bytes', { name: 'busy' }) !== undefined;
       return ok ? exp : undefined;
     },
@@ -97,29 +97,29 @@ t.test('containers on a real engine', async (t) => {
   t.test('state, exit codes, OOM kills', async (t) => {
     const exp = settled;
     for (const name of ['running', 'oom', 'exit1', 'restarts', 'unhealthy', 'healthy', 'starting', 'busy']) {
-      const states = select(exp, 'vigil_container_state', { name });
+      const states = select(exp, 'tocsin_container_state', { name });
       t.equal(states.length, 7, `${name}: one series per state`);
       t.equal(states.reduce((a, s) => a + s.value, 0), 1, `${name}: exactly one current state`);
     }
-    t.equal(value(exp, 'vigil_container_state', { name: 'running', state: 'running' }), 1);
-    t.equal(value(exp, 'vigil_container_exit_code', { name: 'oom' }), 137);
-    t.equal(value(exp, 'vigil_container_oom_killed', { name: 'oom' }), 1, 'OOM-killed (OOMKilled, or an oom event and exit 137)');
-    t.equal(value(exp, 'vigil_container_exit_code', { name: 'exit1' }), 1);
-    t.equal(value(exp, 'vigil_container_oom_killed', { name: 'exit1' }), 0);
-    t.equal(value(exp, 'vigil_container_exit_code', { name: 'restarts' }), 3);
-    t.equal(value(exp, 'vigil_container_exit_code', { name: 'running' }), 0);
-    t.equal(value(exp, 'vigil_containers', { state: 'running' }), 5);
-    t.equal(value(exp, 'vigil_containers', { state: 'exited' }), 3);
+    t.equal(value(exp, 'tocsin_container_state', { name: 'running', state: 'running' }), 1);
+    t.equal(value(exp, 'tocsin_container_exit_code', { name: 'oom' }), 137);
+    t.equal(value(exp, 'tocsin_container_oom_killed', { name: 'oom' }), 1, 'OOM-killed (OOMKilled, or an oom event and exit 137)');
+    t.equal(value(exp, 'tocsin_container_exit_code', { name: 'exit1' }), 1);
+    t.equal(value(exp, 'tocsin_container_oom_killed', { name: 'exit1' }), 0);
+    t.equal(value(exp, 'tocsin_container_exit_code', { name: 'restarts' }), 3);
+    t.equal(value(exp, 'tocsin_container_exit_code', { name: 'running' }), 0);
+    t.equal(value(exp, 'tocsin_containers', { state: 'running' }), 5);
+    t.equal(value(exp, 'tocsin_containers', { state: 'exited' }), 3);
 
     const inspected = await engine.inspect('oom');
     t.comment(`docker inspect oom: ExitCode ${inspected.State.ExitCode}, OOMKilled ${inspected.State.OOMKilled}`);
-    t.equal(value(exp, 'vigil_container_finish_time_seconds', { name: 'oom' }), Date.parse(inspected.State.FinishedAt) / 1000);
-    t.equal(value(exp, 'vigil_container_start_time_seconds', { name: 'oom' }), Date.parse(inspected.State.StartedAt) / 1000);
-    t.same(select(exp, 'vigil_container_finish_time_seconds', { name: 'running' }), [], 'no finish time before a run ended');
+    t.equal(value(exp, 'tocsin_container_finish_time_seconds', { name: 'oom' }), Date.parse(inspected.State.FinishedAt) / 1000);
+    t.equal(value(exp, 'tocsin_container_start_time_seconds', { name: 'oom' }), Date.parse(inspected.State.StartedAt) / 1000);
+    t.same(select(exp, 'tocsin_container_finish_time_seconds', { name: 'running' }), [], 'no finish time before a run ended');
 
     // Every container the engine has, and only those.
     const ids = (await engine.docker('ps', '-aq')).split('\n').filter(Boolean).sort();
-    t.same([...new Set(select(exp, 'vigil_container_state').map((s) => s.labels.id))].sort(), ids);
+    t.same([...new Set(select(exp, 'tocsin_container_state').map((s) => s.labels.id))].sort(), ids);
   });
 
   t.test('restart count grows under --restart on-failure:3', async (t) => {
@@ -132,13 +132,13 @@ t.test('containers on a real engine', async (t) => {
   t.test('health: unhealthy, healthy, starting, none', async (t) => {
     const exp = settled;
     const status = (name: string) =>
-      Object.fromEntries(select(exp, 'vigil_container_health_status', { name }).map((s) => [s.labels.status, s.value]));
+      Object.fromEntries(select(exp, 'tocsin_container_health_status', { name }).map((s) => [s.labels.status, s.value]));
     t.same(status('unhealthy'), { starting: 0, healthy: 0, unhealthy: 1 });
     t.same(status('healthy'), { starting: 0, healthy: 1, unhealthy: 0 });
     t.same(status('starting'), { starting: 1, healthy: 0, unhealthy: 0 });
     t.same(status('running'), { none: 1 });
     t.same(status('oom'), {}, 'not for a stopped container');
-    t.ok(value(exp, 'vigil_container_health_failing_streak', { name: 'unhealthy' }) >= 1);
+    t.ok(value(exp, 'tocsin_container_health_failing_streak', { name: 'unhealthy' }) >= 1);
     // cAdvisor's encoding: 1 healthy, 0 unhealthy or starting, -1 no health check.
     t.equal(value(exp, 'container_health_state', { name: 'healthy' }), 1);
     t.equal(value(exp, 'container_health_state', { name: 'unhealthy' }), 0);
@@ -147,7 +147,7 @@ t.test('containers on a real engine', async (t) => {
   });
 
   t.test('identity labels and the label allow-list', async (t) => {
-    const [sample] = select(settled, 'vigil_container_exit_code', { name: 'running' });
+    const [sample] = select(settled, 'tocsin_container_exit_code', { name: 'running' });
     t.same(sample?.labels, {
       id: running.slice(0, 12),
       name: 'running',
@@ -180,7 +180,7 @@ t.test('containers on a real engine', async (t) => {
     t.ok(Math.abs(value(exp, 'container_last_seen', { name: 'busy' }) - Date.now() / 1000) < 60);
     const started = Date.parse((await engine.inspect('busy')).State.StartedAt) / 1000;
     t.equal(value(exp, 'container_start_time_seconds', { name: 'busy' }), started);
-    t.equal(value(exp, 'vigil_container_resource_sources', { source: 'cgroup' }), 5, 'all from cgroup files on this machine');
+    t.equal(value(exp, 'tocsin_container_resource_sources', { source: 'cgroup' }), 5, 'all from cgroup files on this machine');
     t.same(select(exp, 'container_cpu_usage_seconds_total', { name: 'oom' }), [], 'no resource series for stopped containers');
 
     await eventually('CPU seconds grow', async () => {
@@ -199,15 +199,15 @@ t.test('containers on a real engine', async (t) => {
   t.test('a container removed while the exporter runs disappears', async (t) => {
     await engine.run(['--name', 'doomed'], ['sleep', '600']);
     await eventually('doomed appears', async () =>
-      one((await scrape(collector)).exp, 'vigil_container_state', { name: 'doomed', state: 'running' }) === 1 ? true : undefined,
+      one((await scrape(collector)).exp, 'tocsin_container_state', { name: 'doomed', state: 'running' }) === 1 ? true : undefined,
     );
     await engine.docker('rm', '-f', 'doomed');
     const exp = await eventually('doomed is gone', async () => {
       const { exp } = await scrape(collector);
-      return select(exp, 'vigil_container_state', { name: 'doomed' }).length === 0 ? exp : undefined;
+      return select(exp, 'tocsin_container_state', { name: 'doomed' }).length === 0 ? exp : undefined;
     });
     t.same(select(exp, 'container_last_seen', { name: 'doomed' }), []);
-    t.equal(value(exp, 'vigil_collector_success', { collector: 'containers' }), 1);
+    t.equal(value(exp, 'tocsin_collector_success', { collector: 'containers' }), 1);
   });
 
   t.test('cgroups not visible: figures from the stats API, in the background', async (t) => {
@@ -216,11 +216,11 @@ t.test('containers on a real engine', async (t) => {
     const exp = await eventually('stats API figures', async () => {
       const { exp } = await scrape(blind);
       return one(exp, 'container_cpu_usage_seconds_total', { name: 'busy', cpu: 'total' }) !== undefined &&
-        one(exp, 'vigil_container_resource_sources', { source: 'stats_api' }) === 5
+        one(exp, 'tocsin_container_resource_sources', { source: 'stats_api' }) === 5
         ? exp
         : undefined;
     });
-    t.equal(value(exp, 'vigil_container_resource_sources', { source: 'cgroup' }), 0);
+    t.equal(value(exp, 'tocsin_container_resource_sources', { source: 'cgroup' }), 0);
     const usage = value(exp, 'container_memory_usage_bytes', { name: 'busy' });
     t.ok(usage > 0 && usage <= 8 * MiB);
     t.ok(value(exp, 'container_cpu_usage_seconds_total', { name: 'busy', cpu: 'total' }) > 0);

@@ -42,7 +42,7 @@ t.test('keepMonotonic holds counters that go backwards, like node_exporter', asy
 
 t.test('the collector on a fixture', async (t) => {
   const exp = await collect([createCpuCollector(config, deps(FIXTURE))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'cpu' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'cpu' }), 1);
   t.equal(exp.types.get('node_cpu_seconds_total'), 'counter');
   t.equal(exp.types.get('node_cpu_guest_seconds_total'), 'counter');
   t.equal(exp.helps.get('node_cpu_seconds_total'), 'Seconds the CPUs spent in each mode.');
@@ -55,7 +55,7 @@ t.test('the collector on a fixture', async (t) => {
   t.equal(value(exp, 'node_cpu_seconds_total', { cpu: '1', mode: 'steal' }), 0.06);
   t.equal(value(exp, 'node_cpu_guest_seconds_total', { cpu: '0', mode: 'user' }), 0.05);
   t.equal(value(exp, 'node_cpu_guest_seconds_total', { cpu: '1', mode: 'nice' }), 0.01);
-  t.equal(value(exp, 'vigil_host_cpus'), 3);
+  t.equal(value(exp, 'tocsin_host_cpus'), 3);
 });
 
 t.test('the collector keeps a backwards iowait at its high across scrapes', async (t) => {
@@ -70,8 +70,8 @@ t.test('the collector keeps a backwards iowait at its high across scrapes', asyn
 
 t.test('the collector on this machine', async (t) => {
   const exp = await collect([createCpuCollector(config, deps('/proc'))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'cpu' }), 1);
-  t.equal(value(exp, 'vigil_host_cpus'), cpus().length);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'cpu' }), 1);
+  t.equal(value(exp, 'tocsin_host_cpus'), cpus().length);
   t.equal(select(exp, 'node_cpu_seconds_total').length, cpus().length * MODES.length);
   t.ok(value(exp, 'node_cpu_seconds_total', { cpu: '0', mode: 'idle' }) > 0);
 });

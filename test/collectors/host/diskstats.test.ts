@@ -26,7 +26,7 @@ t.test('parseDiskstats', async (t) => {
 t.test('the collector on a fixture, with the default device_exclude', async (t) => {
   t.equal(defaults.device_exclude, DEFAULT_DISKSTATS_DEVICE_EXCLUDE);
   const exp = await collect([createDiskstatsCollector(defaults, deps(FIXTURE))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'diskstats' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'diskstats' }), 1);
   t.same(devices(exp, 'node_disk_reads_completed_total'), ['nvme0n1', 'sda', 'vda', 'zram0'], 'loop, partitions excluded');
   t.same(devices(exp, 'node_disk_discards_completed_total'), ['nvme0n1', 'vda', 'zram0'], 'discards only where the kernel has them');
   t.same(devices(exp, 'node_disk_flush_requests_total'), ['nvme0n1', 'zram0']);
@@ -63,7 +63,7 @@ t.test('device_exclude from config', async (t) => {
 
 t.test('the collector on this machine', async (t) => {
   const exp = await collect([createDiskstatsCollector(defaults, deps('/proc'))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'diskstats' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'diskstats' }), 1);
   const exclude = new RegExp(DEFAULT_DISKSTATS_DEVICE_EXCLUDE);
   const expected = parseDiskstats(readFileSync('/proc/diskstats', 'utf8'))
     .map((d) => d.device)

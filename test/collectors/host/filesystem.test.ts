@@ -113,7 +113,7 @@ t.test('the collector on a fixture, with a hung and a failing statfs', async (t)
   const started = performance.now();
   const exp = await collect([collector]);
   t.ok(performance.now() - started < 2000, 'a hung statfs costs the mount timeout, not the scrape');
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'filesystem' }), 1, 'failing mounts do not fail the collector');
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'filesystem' }), 1, 'failing mounts do not fail the collector');
 
   const root = { device: '/dev/sda1', fstype: 'ext4', mountpoint: '/' };
   t.equal(value(exp, 'node_filesystem_size_bytes', root), 1000 * 4096);
@@ -179,7 +179,7 @@ t.test('without /proc/1 (hidepid) the collector reads <procfs>/mounts', async (t
 t.test('when every statfs fails only device_error is served', async (t) => {
   const fake = fakeStatfs({});
   const exp = await collect([createFilesystemCollector(defaults, deps(FIXTURE), { statfs: fake.statfs })]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'filesystem' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'filesystem' }), 1);
   t.equal(select(exp, 'node_filesystem_device_error').length, 6);
   t.notOk(exp.types.has('node_filesystem_size_bytes'));
 });
@@ -198,7 +198,7 @@ t.test('mount_points_exclude and fs_types_exclude from config', async (t) => {
 
 t.test('the collector on this machine', async (t) => {
   const exp = await collect([createFilesystemCollector(defaults, deps('/proc'))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'filesystem' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'filesystem' }), 1);
   const roots = select(exp, 'node_filesystem_size_bytes', { mountpoint: '/' });
   t.equal(roots.length, 1, 'the root filesystem is reported');
   const s = statfsSync('/');

@@ -18,7 +18,7 @@ t.test('parseLoadavg reads the three averages', async (t) => {
 
 t.test('the collector on a fixture', async (t) => {
   const exp = await collect([createLoadavgCollector(config, deps(FIXTURE))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'loadavg' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'loadavg' }), 1);
   t.equal(value(exp, 'node_load1'), 0.62);
   t.equal(value(exp, 'node_load5'), 0.28);
   t.equal(value(exp, 'node_load15'), 0.11);
@@ -28,7 +28,7 @@ t.test('the collector on a fixture', async (t) => {
 
 t.test('the collector on this machine', async (t) => {
   const exp = await collect([createLoadavgCollector(config, deps('/proc'))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'loadavg' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'loadavg' }), 1);
   for (const name of ['node_load1', 'node_load5', 'node_load15']) {
     const v = value(exp, name);
     t.ok(Number.isFinite(v) && v >= 0, `${name} = ${v}`);
@@ -37,5 +37,5 @@ t.test('the collector on this machine', async (t) => {
 
 t.test('a missing procfs makes the collector fail, not the scrape', async (t) => {
   const exp = await collect([createLoadavgCollector(config, deps('/nonexistent'))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'loadavg' }), 0);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'loadavg' }), 0);
 });

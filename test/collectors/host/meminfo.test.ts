@@ -27,7 +27,7 @@ t.test('parseMeminfo names fields like node_exporter', async (t) => {
 
 t.test('the collector on a fixture', async (t) => {
   const exp = await collect([createMeminfoCollector(config, deps(FIXTURE))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'meminfo' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'meminfo' }), 1);
   t.equal(value(exp, 'node_memory_MemAvailable_bytes'), 24323384 * 1024);
   t.equal(value(exp, 'node_memory_Active_file_bytes'), 132980 * 1024);
   t.equal(value(exp, 'node_memory_HugePages_Free'), 60);
@@ -39,7 +39,7 @@ t.test('the collector on a fixture', async (t) => {
 t.test('a field whose name Prometheus forbids is skipped, the rest served', async (t) => {
   const dir = t.testdir({ meminfo: 'MemTotal:  100 kB\nWeird-Field:  5 kB\nFoo_total:  7\n' });
   const exp = await collect([createMeminfoCollector(config, deps(dir))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'meminfo' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'meminfo' }), 1);
   t.equal(value(exp, 'node_memory_MemTotal_bytes'), 102400);
   t.equal(exp.samples.filter((s) => s.name.includes('Weird')).length, 0);
   t.equal(exp.types.get('node_memory_Foo_total'), 'counter', 'node_exporter: *_total fields are counters');
@@ -48,7 +48,7 @@ t.test('a field whose name Prometheus forbids is skipped, the rest served', asyn
 
 t.test('the collector on this machine', async (t) => {
   const exp = await collect([createMeminfoCollector(config, deps('/proc'))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'meminfo' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'meminfo' }), 1);
   t.equal(value(exp, 'node_memory_MemTotal_bytes'), totalmem(), 'MemTotal is what sysinfo(2) reports');
   t.ok(value(exp, 'node_memory_MemAvailable_bytes') > 0);
 });

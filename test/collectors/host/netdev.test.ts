@@ -38,7 +38,7 @@ t.test('parseNetDev', async (t) => {
 
 t.test('the collector on a fixture', async (t) => {
   const exp = await collect([createNetdevCollector(defaults, deps(FIXTURE))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'netdev' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'netdev' }), 1);
   for (const field of NETDEV_FIELDS) {
     const name = `node_network_${field}_total`;
     t.equal(exp.types.get(name), 'counter', name);
@@ -55,13 +55,13 @@ t.test('device_exclude', async (t) => {
   t.same(select(exp, 'node_network_receive_bytes_total').map((s) => s.labels.device).sort(), ['eth0', 'wlan0']);
   const none = configSchema.parse({ exporter: { collectors: { netdev: { device_exclude: '.' } } } }).exporter.collectors.netdev;
   const empty = await collect([createNetdevCollector(none, deps(FIXTURE))]);
-  t.equal(value(empty, 'vigil_collector_success', { collector: 'netdev' }), 1);
+  t.equal(value(empty, 'tocsin_collector_success', { collector: 'netdev' }), 1);
   t.notOk(empty.types.has('node_network_receive_bytes_total'), 'no devices: no empty families');
 });
 
 t.test('the collector on this machine', async (t) => {
   const exp = await collect([createNetdevCollector(defaults, deps('/proc'))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'netdev' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'netdev' }), 1);
   const devices = [...parseNetDev(readFileSync('/proc/net/dev', 'utf8')).keys()].sort();
   t.same(select(exp, 'node_network_receive_bytes_total').map((s) => s.labels.device).sort(), devices);
 });

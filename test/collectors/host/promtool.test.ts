@@ -17,7 +17,7 @@ for (const [title, procfs] of [
     const text = await collectText(hostCollectors(procfs));
     const exp = parseExposition(text);
     for (const name of HOST_COLLECTORS) {
-      t.equal(value(exp, 'vigil_collector_success', { collector: name }), 1, `${name} succeeded`);
+      t.equal(value(exp, 'tocsin_collector_success', { collector: name }), 1, `${name} succeeded`);
     }
 
     const check = promtoolCheckMetrics(text);

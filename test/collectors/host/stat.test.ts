@@ -32,7 +32,7 @@ t.test('parseUptime and countPids', async (t) => {
 
 t.test('the collector on a fixture', async (t) => {
   const exp = await collect([createStatCollector(config, deps(FIXTURE))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'stat' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'stat' }), 1);
   t.equal(value(exp, 'node_boot_time_seconds'), 1795272780);
   t.equal(value(exp, 'node_context_switches_total'), 628884);
   t.equal(value(exp, 'node_forks_total'), 4343);
@@ -40,7 +40,7 @@ t.test('the collector on a fixture', async (t) => {
   t.equal(value(exp, 'node_procs_running'), 4);
   t.equal(value(exp, 'node_procs_blocked'), 1);
   t.equal(value(exp, 'node_processes_pids'), 3, 'the fixture has /proc/1, /proc/42 and /proc/4242');
-  t.equal(value(exp, 'vigil_host_uptime_seconds'), 297.95);
+  t.equal(value(exp, 'tocsin_host_uptime_seconds'), 297.95);
   t.equal(exp.types.get('node_boot_time_seconds'), 'gauge');
   t.equal(exp.types.get('node_forks_total'), 'counter');
   t.equal(exp.types.get('node_processes_pids'), 'gauge');
@@ -49,10 +49,10 @@ t.test('the collector on a fixture', async (t) => {
 
 t.test('the collector on this machine', async (t) => {
   const exp = await collect([createStatCollector(config, deps('/proc'))]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'stat' }), 1);
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'stat' }), 1);
   const bootFromUptime = Date.now() / 1000 - uptime();
   t.ok(Math.abs(value(exp, 'node_boot_time_seconds') - bootFromUptime) <= 2, 'boot time agrees with os.uptime()');
-  t.ok(Math.abs(value(exp, 'vigil_host_uptime_seconds') - uptime()) <= 2, 'uptime agrees with os.uptime()');
+  t.ok(Math.abs(value(exp, 'tocsin_host_uptime_seconds') - uptime()) <= 2, 'uptime agrees with os.uptime()');
   t.ok(value(exp, 'node_processes_pids') >= 2, 'at least init and this test');
   t.ok(value(exp, 'node_procs_running') >= 1, 'this test is running');
   t.ok(value(exp, 'node_forks_total') > 0);

@@ -30,12 +30,12 @@ t.test('parsePressure reads the some/full totals in seconds', async (t) => {
 });
 
 t.test('collectors on a fixture tree, and a kernel without PSI', async (t) => {
-  const procfs = mkdtempSync(join(tmpdir(), 'vigil-proc-'));
+  const procfs = mkdtempSync(join(tmpdir(), 'tocsin-proc-'));
   writeFileSync(join(procfs, 'vmstat'), 'oom_kill 7\npswpin 1\n');
   const deps = { logger: silentLogger, paths: { procfs, sysfs: '/sys', rootfs: '/' } };
   let exp = await collect([createVmstatCollector(defaults.vmstat, deps), createPressureCollector(defaults.pressure, deps)]);
   t.equal(value(exp, 'node_vmstat_oom_kill'), 7);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'pressure' }), 1, 'no /proc/pressure is no data, not a failure');
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'pressure' }), 1, 'no /proc/pressure is no data, not a failure');
   t.equal(exp.samples.filter((s) => s.name.startsWith('node_pressure_')).length, 0);
 
   mkdirSync(join(procfs, 'pressure'));

@@ -43,25 +43,25 @@ const groupsOf = (exp: Exposition) => select(exp, `${P}num_procs`).map((s) => s.
 
 async function collectOk(t: Pick<typeof tap, 'equal'>, c: Collector): Promise<Exposition> {
   const exp = await collect([c]);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'process' }), 1, 'collector succeeded');
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'process' }), 1, 'collector succeeded');
   return exp;
 }
 
 t.test('groups, values against /proc, counters across exits', async (t) => {
   const id = token();
   const collector = processCollector([
-    { name: 'idle', cmdline: [`vigil-idle-${id}`] },
-    { name: 'busy', comm: ['node'], cmdline: [`vigil-busy-${id}`] },
-    { name: 'tmpl:{comm}:{matches.kind}', cmdline: [`vigil-(?<kind>tmpl)-${id}`] },
+    { name: 'idle', cmdline: [`tocsin-idle-${id}`] },
+    { name: 'busy', comm: ['node'], cmdline: [`tocsin-busy-${id}`] },
+    { name: 'tmpl:{comm}:{matches.kind}', cmdline: [`tocsin-(?<kind>tmpl)-${id}`] },
     // After the three above: only what they did not take lands here (first match wins).
-    { name: 'catchall', cmdline: [`vigil-[a-z]+-${id}`] },
-    { name: 'never', comm: ['vigil-never'] },
+    { name: 'catchall', cmdline: [`tocsin-[a-z]+-${id}`] },
+    { name: 'never', comm: ['tocsin-never'] },
   ]);
   // Created before the children start: their whole usage counts (accumulator.ts).
-  const idle = await Promise.all([startNode(t, IDLE, `vigil-idle-${id}`), startNode(t, IDLE, `vigil-idle-${id}`)]);
-  const busy = await startNode(t, BUSY, `vigil-busy-${id}`);
-  const tmpl = await startNode(t, IDLE, `vigil-tmpl-${id}`);
-  await startNode(t, IDLE, `vigil-other-${id}`);
+  const idle = await Promise.all([startNode(t, IDLE, `tocsin-idle-${id}`), startNode(t, IDLE, `tocsin-idle-${id}`)]);
+  const busy = await startNode(t, BUSY, `tocsin-busy-${id}`);
+  const tmpl = await startNode(t, IDLE, `tocsin-tmpl-${id}`);
+  await startNode(t, IDLE, `tocsin-other-${id}`);
   await sleep(300);
 
   const exp = await collectOk(t, collector);
@@ -118,17 +118,17 @@ t.test('groups, values against /proc, counters across exits', async (t) => {
   t.equal(v(exp3, 'memory_bytes', 'busy', { memtype: 'resident' }), 0);
   t.ok(cpu(exp3, 'busy') >= cpu2, `cpu counter kept after the exit: ${cpu(exp3, 'busy')} >= ${cpu2}`);
   t.notOk(groupsOf(exp3).includes('tmpl:node:tmpl'), 'an empty template group is not reported');
-  t.equal(value(exp3, 'vigil_process_scrape_errors_total'), 0);
-  t.equal(value(exp3, 'vigil_process_read_errors_total'), 0);
+  t.equal(value(exp3, 'tocsin_process_scrape_errors_total'), 0);
+  t.equal(value(exp3, 'tocsin_process_read_errors_total'), 0);
 });
 
 t.test('processes running before the collector existed count from its creation', async (t) => {
   const id = token();
-  const busy = await startNode(t, BUSY, `vigil-early-${id}`);
+  const busy = await startNode(t, BUSY, `tocsin-early-${id}`);
   const cpuSeconds = () => (procFacts(busy.pid).utimeTicks + procFacts(busy.pid).stimeTicks) / 100;
   await waitUntil('the child to use half a second of CPU', () => cpuSeconds() >= 0.5, 15_000);
   const atCreation = cpuSeconds();
-  const collector = processCollector([{ name: 'early', cmdline: [`vigil-early-${id}`] }]);
+  const collector = processCollector([{ name: 'early', cmdline: [`tocsin-early-${id}`] }]);
   const first = cpu(await collectOk(t, collector), 'early');
   t.ok(first < 0.3, `first reading ${first} s, not its ${atCreation} s so far`);
   await sleep(500);
@@ -140,11 +140,11 @@ t.test('processes running before the collector existed count from its creation',
 t.test('a young process is re-matched when it rewrites its argv; an old one is not', async (t) => {
   const id = token();
   const collector = processCollector([
-    { name: 'before', cmdline: [`vigil-before-${id}`] },
-    { name: 'after', cmdline: [`vigil-after-${id}`] },
+    { name: 'before', cmdline: [`tocsin-before-${id}`] },
+    { name: 'after', cmdline: [`tocsin-after-${id}`] },
   ]);
-  const young = await startNode(t, RENAMES, `vigil-before-${id}`);
-  const old = await startNode(t, RENAMES, `vigil-before-${id}`);
+  const young = await startNode(t, RENAMES, `tocsin-before-${id}`);
+  const old = await startNode(t, RENAMES, `tocsin-before-${id}`);
   let exp = await collectOk(t, collector);
   t.equal(v(exp, 'num_procs', 'before'), 2);
 
@@ -178,27 +178,27 @@ t.test('processes exiting during collection are skipped, not errors', async (t) 
   let exp: Exposition | undefined;
   while (Date.now() < deadline) {
     exp = await collect([collector]);
-    if (value(exp, 'vigil_collector_success', { collector: 'process' }) !== 1) failed++;
+    if (value(exp, 'tocsin_collector_success', { collector: 'process' }) !== 1) failed++;
     runs++;
   }
   churn.kill('SIGKILL');
   const spawned = forks() - forksBefore;
   t.ok(runs >= 3 && spawned > 50, `${runs} collections while ${spawned} processes came and went`);
   t.equal(failed, 0, 'every collection succeeded');
-  t.equal(value(exp!, 'vigil_process_read_errors_total'), 0, 'no read errors');
+  t.equal(value(exp!, 'tocsin_process_read_errors_total'), 0, 'no read errors');
 });
 
 const notRoot = process.getuid?.() !== 0 && 'needs root to run the collector as nobody against a root process';
 t.test('as a user that may not read io or list fd of root processes', { skip: notRoot }, async (t) => {
   const id = token();
-  await startNode(t, IDLE, `vigil-root-${id}`);
+  await startNode(t, IDLE, `tocsin-root-${id}`);
   const collectorUrl = new URL('../../../src/collectors/process/collector.ts', import.meta.url).href;
   const helpersUrl = new URL('../../helpers/collect.ts', import.meta.url).href;
   const script = `
     import { createProcessCollector } from ${JSON.stringify(collectorUrl)};
     import { collectText, silentLogger } from ${JSON.stringify(helpersUrl)};
         // The token is split so that this script's own command line does not match.
-    const c = createProcessCollector({ enabled: true, groups: [{ name: 'root', exe: ['node'], cmdline: ['vigil-root-' + '${id}'] }] },
+    const c = createProcessCollector({ enabled: true, groups: [{ name: 'root', exe: ['node'], cmdline: ['tocsin-root-' + '${id}'] }] },
       { logger: silentLogger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } });
     process.stdout.write(await collectText([c]));`;
   const cwd = fileURLToPath(new URL('../../..', import.meta.url));
@@ -211,10 +211,10 @@ t.test('as a user that may not read io or list fd of root processes', { skip: no
     );
   });
   const exp = parseExposition(text);
-  t.equal(value(exp, 'vigil_collector_success', { collector: 'process' }), 1, 'the collector does not fail');
+  t.equal(value(exp, 'tocsin_collector_success', { collector: 'process' }), 1, 'the collector does not fail');
   t.equal(v(exp, 'num_procs', 'root'), 1, 'matched, with exe falling back to argv[0]');
-  t.ok(value(exp, 'vigil_process_partial_read_errors_total') >= 1, 'the refused io read is counted');
-  t.equal(value(exp, 'vigil_process_read_errors_total'), 0);
+  t.ok(value(exp, 'tocsin_process_partial_read_errors_total') >= 1, 'the refused io read is counted');
+  t.equal(value(exp, 'tocsin_process_read_errors_total'), 0);
   t.equal(v(exp, 'read_bytes_total', 'root'), 0);
   t.ok(v(exp, 'memory_bytes', 'root', { memtype: 'resident' }) > 0, 'the rest is reported');
   t.ok(v(exp, 'num_threads', 'root') > 1);
@@ -226,7 +226,7 @@ t.test('a scrape past its deadline stops the collection; the next one runs', asy
   aborted.abort(new Error('scrape deadline passed'));
   await t.rejects(collector.collect({ registry: new Registry(), signal: aborted.signal }), /deadline/);
   const exp = await collectOk(t, collector);
-  t.equal(value(exp, 'vigil_process_scrape_errors_total'), 1, 'the aborted collection is counted');
+  t.equal(value(exp, 'tocsin_process_scrape_errors_total'), 1, 'the aborted collection is counted');
 });
 
 t.test('promtool check metrics is clean', async (t) => {

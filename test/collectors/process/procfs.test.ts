@@ -93,7 +93,7 @@ t.test('limits: the soft open-files limit', async (t) => {
 });
 
 t.test('cmdline: NUL-separated argv; rewritten argv keeps its spaces; kernel threads have none', async (t) => {
-  t.same(parseCmdline(fixture('cmdline')), ['/usr/bin/node', '-e', 'setInterval(() => {}, 1000)', 'vigil-test-abc']);
+  t.same(parseCmdline(fixture('cmdline')), ['/usr/bin/node', '-e', 'setInterval(() => {}, 1000)', 'tocsin-test-abc']);
   t.same(parseCmdline(fixture('cmdline-rewritten')), ['(my (weird) proc)']);
   t.same(parseCmdline(''), []);
   t.same(parseCmdline('a\0\0b\0'), ['a', '', 'b'], 'empty arguments in the middle are kept');

@@ -1,4 +1,4 @@
-// Starts the real `vigil` CLI as a child process (through tsx, so no build is needed)
+// Starts the real `tocsin` CLI as a child process (through tsx, so no build is needed)
 // and waits for its "listening" log line to learn the bound address.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { stopChild } from './child.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-export interface VigilProcess {
+export interface TocsinProcess {
   readonly child: ChildProcess;
   readonly url: string;
   readonly stderr: () => string;
@@ -14,7 +14,7 @@ export interface VigilProcess {
   stop(): Promise<void>;
 }
 
-export function vigilArgs(args: readonly string[]): string[] {
+export function tocsinArgs(args: readonly string[]): string[] {
   return ['--import', 'tsx', MAIN, ...args];
 }
 
@@ -25,14 +25,14 @@ export interface StartOptions {
   readonly readyMessage?: string;
 }
 
-export async function startVigil(args: readonly string[], options: StartOptions = {}): Promise<VigilProcess> {
+export async function startTocsin(args: readonly string[], options: StartOptions = {}): Promise<TocsinProcess> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(process.execPath, vigilArgs(args), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const child = spawn(process.execPath, tocsinArgs(args), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`vigil did not start within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`tocsin did not start within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       for (const line of stderr.split('\n')) {
@@ -52,7 +52,7 @@ export async function startVigil(args: readonly string[], options: StartOptions 
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`vigil exited with ${code} before listening:\n${stderr}`));
+      reject(new Error(`tocsin exited with ${code} before listening:\n${stderr}`));
     });
   });
   return {
