@@ -4,9 +4,9 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createLogger, type LogLevel } from '../log.js';
-import { parseListenAddress } from '../listen.js';
-import type { RunningServer } from '../exporter/server.js';
+import { createLogger, type LogLevel } from '../telemetry/log.js';
+import { parseListenAddress } from '../http/listen.js';
+import type { RunningServer } from '../http/listen.js';
 // Each command loads only what it runs: an exporter does not carry the relay's modules.
 const startExporter = async (...a: Parameters<typeof import('../exporter/server.js').startExporter>) =>
   (await import('../exporter/server.js')).startExporter(...a);
@@ -14,7 +14,7 @@ const startRelay = async (...a: Parameters<typeof import('../relay/server.js').s
   (await import('../relay/server.js')).startRelay(...a);
 const startStack = async (...a: Parameters<typeof import('../stack/stack.js').startStack>) =>
   (await import('../stack/stack.js')).startStack(...a);
-import { VERSION } from '../version.js';
+import { VERSION } from '../telemetry/version.js';
 import { FLAGS, flagHelp, resolveFlags, type FlagKey, type FlagValues } from './flags.js';
 
 export interface Io {

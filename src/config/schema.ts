@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
-import { parseMatcher } from '../relay/matchers.js';
+import { parseMatcher } from './matchers.js';
 
 const regex = z.string().superRefine((value, ctx) => {
   try {

@@ -3,8 +3,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { OPENMETRICS, PROMETHEUS_TEXT, type ContentType, type Scraper } from './scrape.js';
-import { landingPage } from '../landing.js';
-import { VERSION } from '../version.js';
+import { landingPage } from '../http/landing.js';
+import { VERSION } from '../telemetry/version.js';
 
 export interface ExporterAppOptions {
   readonly scraper: Scraper;

@@ -2,16 +2,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createCollectors } from '../collectors/index.js';
-import { parseListenAddress } from '../listen.js';
+import { parseListenAddress, type RunningServer } from '../http/listen.js';
 import { buildExporterApp } from './app.js';
 import { Scraper } from './scrape.js';
-import { createSelfRegistry } from './self-metrics.js';
-
-export interface RunningServer {
-  /** The address actually bound (useful with port 0). */
-  readonly url: string;
-  close(): Promise<void>;
-}
+import { createSelfRegistry } from '../telemetry/self-metrics.js';
 
 export async function startExporter(config: Config, logger: Logger): Promise<RunningServer> {
   const ex = config.exporter;

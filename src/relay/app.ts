@@ -7,15 +7,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { authorized, authRequired, type Credentials } from './auth.js';
+import { authorized, authRequired, type Credentials } from '../http/auth.js';
 import { ChannelError, publicChannel, type ChannelStore } from './channels.js';
 import type { Intake } from './intake.js';
 import type { RelayMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
 import { alertmanagerPayloadSchema } from './payload-schema.js';
 import type { AlertmanagerNotification } from './types.js';
-import { landingPage } from '../landing.js';
-import { VERSION } from '../version.js';
+import { landingPage } from '../http/landing.js';
+import { VERSION } from '../telemetry/version.js';
 
 export const WEBHOOK_PATH = '/hooks/alertmanager';
 

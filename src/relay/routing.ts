@@ -4,7 +4,7 @@
 // `severity`). The first match wins unless it says `continue: true`; notifications no
 // route matched go to `default_destinations`.
 import type { RouteConfig } from '../config/schema.js';
-import { parseMatcher, type Matcher } from './matchers.js';
+import { parseMatcher, type Matcher } from '../config/matchers.js';
 import type { AlertmanagerNotification, Presentation } from './types.js';
 
 export interface RouteTarget {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gauge, type Collector } from '../../src/collectors/collector.js';
 import { buildExporterApp, negotiate, scrapeTimeout } from '../../src/exporter/app.js';
 import { OPENMETRICS, PROMETHEUS_TEXT, Scraper } from '../../src/exporter/scrape.js';
-import { createSelfRegistry } from '../../src/exporter/self-metrics.js';
+import { createSelfRegistry } from '../../src/telemetry/self-metrics.js';
 import { parseExposition, value } from '../helpers/exposition.js';
 import { silentLogger } from '../helpers/collect.js';
 

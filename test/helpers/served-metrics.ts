@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { configSchema } from '../../src/config/schema.js';
-import { createSelfRegistry } from '../../src/exporter/self-metrics.js';
+import { createSelfRegistry } from '../../src/telemetry/self-metrics.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
 import { collect } from './collect.js';
 import type { Sample } from './exposition.js';

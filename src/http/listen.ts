@@ -13,3 +13,10 @@ export function parseListenAddress(text: string): ListenAddress {
   // An empty host means every interface, as in Go's net.Listen; "::" also accepts IPv4 on Linux.
   return { host: m[1] ?? (m[2] || '::'), port };
 }
+
+/** A listening server as the CLI and the stack hold it. */
+export interface RunningServer {
+  /** The address actually bound (useful with port 0). */
+  readonly url: string;
+  close(): Promise<void>;
+}

@@ -1,7 +1,7 @@
 // The exporter's own long-lived series: prom-client's process_* and nodejs_* defaults
 // (node_exporter exposes process_* and go_* for itself the same way) and tocsin_build_info.
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { VERSION } from '../version.js';
+import { VERSION } from './version.js';
 
 export function createSelfRegistry(): Registry {
   const registry = new Registry();
