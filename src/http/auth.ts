@@ -2,6 +2,7 @@
 // auth). Comparisons run in constant time so a token cannot be guessed byte by byte.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../config/secret.js';
+import { HttpError } from './errors.js';
 
 export interface Credentials {
   readonly bearerToken?: Secret | undefined;
@@ -37,4 +38,18 @@ export function authorized(c: Credentials, header: string | undefined): boolean 
     return userOk && passOk;
   }
   return false;
+}
+
+/**
+ * An onRequest hook that answers 401 with WWW-Authenticate unless the request carries one
+ * of the credentials; undefined when none are configured (nothing to check).
+ */
+export function requireAuth(c: Credentials) {
+  if (!authRequired(c)) return undefined;
+  const scheme = c.bearerToken ? 'Bearer' : 'Basic';
+  return async (request: { headers: { authorization?: string | undefined } }) => {
+    if (!authorized(c, request.headers.authorization)) {
+      throw new HttpError(401, 'Unauthorized: missing or wrong credentials', { 'www-authenticate': `${scheme} realm="tocsin"` });
+    }
+  };
 }
