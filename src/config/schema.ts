@@ -2,7 +2,7 @@
 // (a misspelt `mount_points_exlude` silently doing nothing is worse than a refusal),
 // and every default lives here so `tocsin check-config` can show the effective config.
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { duration } from './fields.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
 import { parseMatcher } from './matchers.js';
 
@@ -12,15 +12,6 @@ const regex = z.string().superRefine((value, ctx) => {
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
   }
-});
-
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const seconds = typeof value === 'number' ? value : parseDuration(value);
-  if (seconds === undefined || seconds < 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as "10s" or "1m30s", got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return seconds;
 });
 
 const enabled = { enabled: z.boolean().default(true) };
@@ -49,7 +40,7 @@ export const exporterSchema = z.strictObject({
   listen_address: z.string().default(':9469'),
   telemetry_path: z.string().startsWith('/').default('/metrics'),
   // Used when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds header.
-  scrape_timeout: duration.default(10),
+  scrape_timeout: duration().default(10),
   paths: z
     .strictObject({
       procfs: z.string().default('/proc'),
@@ -235,14 +226,14 @@ export const relaySchema = z
     // The same notification (group key, status, alert set) seen again within this window
     // is a retry or a second Alertmanager replica: dropped and counted. Keep it below the
     // shortest repeat_interval.
-    dedupe_window: duration.default(300),
+    dedupe_window: duration().default(300),
     // An alert with this label set to "false" is not sent (counted as suppressed).
     suppress_label: z.string().default('notify'),
     delivery: z
       .strictObject({
         // Slack allows about one message per second per incoming webhook.
-        min_interval: duration.default(1),
-        timeout: duration.default(10),
+        min_interval: duration().default(1),
+        timeout: duration().default(10),
         // A destination with more waiting notifications than this gets one digest instead.
         digest_threshold: z.number().int().min(2).default(10),
       })
@@ -272,8 +263,8 @@ export const stackSchema = z.strictObject({
   // Not 9090/9093: Debian's packages start their own Prometheus and Alertmanager there.
   prometheus_listen_address: z.string().default('127.0.0.1:19090'),
   alertmanager_listen_address: z.string().default('127.0.0.1:19093'),
-  scrape_interval: duration.default(15),
-  evaluation_interval: duration.default(15),
+  scrape_interval: duration().default(15),
+  evaluation_interval: duration().default(15),
   // The shipped files; a copy goes into data_dir with the relay's address filled in.
   rules: z.string().default('rules'),
   alertmanager_config: z.string().default('alertmanager/alertmanager.yml'),
