@@ -36,7 +36,7 @@ export class Intake {
 
   async accept(n: AlertmanagerNotification): Promise<IntakeResult> {
     const { metrics, deduper } = this.deps;
-    metrics.received.inc({ receiver: n.receiver, status: n.status });
+    metrics.countReceived(n.receiver, n.status);
     const wanted = withoutSuppressed(n, this.deps.suppressLabel);
     if (!wanted) {
       metrics.suppressed.inc({ reason: 'label' });

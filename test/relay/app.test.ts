@@ -8,7 +8,8 @@ import { parseConfig } from '../../src/config/load.js';
 import { createRelay, type Relay } from '../../src/relay/server.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { silentLogger } from '../helpers/collect.js';
-import { parseExposition, value } from '../helpers/exposition.js';
+import { parseExposition, select, value } from '../helpers/exposition.js';
+import { MAX_RECEIVERS } from '../../src/relay/metrics.js';
 import { amFixtureJson as fixture } from '../helpers/am-fixtures.js';
 
 
@@ -204,6 +205,30 @@ t.test('notify="false" alerts are suppressed and counted', async (t) => {
   t.equal((await post(s, body)).json().outcome, 'suppressed');
   const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
   t.equal(value(metrics, 'tocsin_relay_notifications_suppressed_total', { reason: 'label' }), 1);
+});
+
+t.test('the receiver label is bounded: 3,000 distinct receivers, a bounded number of series (issue 8 item 9)', async (t) => {
+  const s = await setup(t);
+  const N = 3000;
+  const body = fixture('firing-warning.json');
+  body.alerts[0].labels.notify = 'false'; // suppressed: counted, not stored (fast), as in the report
+  for (let i = 0; i < N; i++) {
+    body.receiver = `receiver-${i}`;
+    const res = await post(s, body);
+    if (res.statusCode !== 200) t.fail(`post ${i}: ${res.statusCode}`);
+  }
+  const text = (await s.relay.app.inject('/metrics')).body;
+  const series = select(parseExposition(text), 'tocsin_relay_notifications_received_total');
+  t.ok(series.length <= MAX_RECEIVERS + 1, `${series.length} series for ${N} receivers`);
+  t.ok(series.length > 1, 'the first receivers keep their own series');
+  t.equal(value(parseExposition(text), 'tocsin_relay_notifications_received_total', { receiver: 'receiver-0', status: 'firing' }), 1);
+  t.equal(
+    value(parseExposition(text), 'tocsin_relay_notifications_received_total', { receiver: 'other', status: 'firing' }),
+    N - MAX_RECEIVERS,
+    'the rest are counted under receiver="other"',
+  );
+  t.equal(series.reduce((sum, x) => sum + x.value, 0), N, 'every notification is counted once');
+  t.ok(Buffer.byteLength(text) < 100_000, `/metrics stays small (${Buffer.byteLength(text)} bytes)`);
 });
 
 t.test('the outbox cannot store: 503, so Alertmanager retries', async (t) => {
