@@ -3,7 +3,7 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Outbox, OUTBOX_FILE } from '../../src/relay/outbox.js';
+import { Outbox, OUTBOX_FILE } from '../../src/relay/outbox/index.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
 
