@@ -75,7 +75,7 @@ const nginxCollector = z
     enabled: z.boolean().default(false),
     // Per request to a stub_status page (nginx-prometheus-exporter's -nginx.timeout); keep it
     // below the scrape timeout, or a hung nginx costs the whole section instead of nginx_up 0.
-    timeout: duration.default(5),
+    timeout: duration({ min: 0.1, max: 60 }).default(5),
     endpoints: z.array(nginxEndpoint).default([]),
   })
   .superRefine((c, ctx) => {
@@ -103,7 +103,7 @@ const mysqlCollector = z
     tls: serviceTls,
     // Bounds connecting and each query (mysqld_exporter's --timeout-offset spirit): keep it
     // below the scrape timeout so a hung server gives mysql_up 0 rather than a timed-out collector.
-    timeout: duration.default(5),
+    timeout: duration({ min: 0.1, max: 60 }).default(5),
     // The statements with the most total time (performance_schema's digest summary).
     top_statements: z
       .strictObject({
