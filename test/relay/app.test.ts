@@ -236,7 +236,8 @@ t.test('the outbox cannot store: 503, so Alertmanager retries', async (t) => {
   await s.relay.outbox.close();
   const res = await post(s, fixture('firing-warning.json'));
   t.equal(res.statusCode, 503);
-  // Not remembered as seen: the retry must be accepted once storage works again.
+  // Not remembered as seen: Alertmanager's retry is tried again, not answered 200 as a duplicate.
+  t.equal((await post(s, fixture('firing-warning.json'))).statusCode, 503, 'the retry is not taken for a duplicate');
 });
 
 t.test('channel API: CRUD, masked URLs, persistence, auth', async (t) => {
