@@ -1,8 +1,7 @@
 // The relay's HTTP surface through app.inject(), with a real outbox on disk and the fake
 // Slack on a real socket behind it.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { createRelay, type Relay } from '../../src/relay/server.js';
@@ -11,6 +10,7 @@ import { silentLogger } from '../helpers/collect.js';
 import { parseExposition, select, value } from '../helpers/exposition.js';
 import { MAX_RECEIVERS } from '../../src/relay/metrics.js';
 import { amFixtureJson as fixture } from '../helpers/am-fixtures.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 
 interface Setup {
@@ -22,7 +22,7 @@ interface Setup {
 
 async function setup(t: Test, extra = ''): Promise<Setup> {
   const slack = await FakeSlack.start();
-  const dir = mkdtempSync(join(tmpdir(), 'tocsin-relay-app-'));
+  const dir = tmpDir(t, 'tocsin-relay-app-');
   process.env.TOCSIN_TEST_CRITICAL = slack.url('/critical');
   process.env.TOCSIN_TEST_WARNING = slack.url('/warning');
   writeFileSync(join(dir, 'token'), 's3cret-token\n');
@@ -94,7 +94,7 @@ t.test('authentication: 401 without or with wrong credentials, never logged', as
 });
 
 t.test('basic auth as Alertmanager sends it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tocsin-basic-'));
+  const dir = tmpDir(t, 'tocsin-basic-');
   writeFileSync(join(dir, 'pw'), 'hunter2');
   const config = parseConfig(
     `relay:\n  data_dir: ${dir}/data\n  auth:\n    basic_auth: {username: am, password_file: ${dir}/pw}\n  destinations: [{name: console, type: console}]\n`,
