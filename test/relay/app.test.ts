@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { createRelay, type Relay } from '../../src/relay/server.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
-import { silentLogger } from '../helpers/collect.js';
+import type { Logger } from 'pino';
+import { capturingLogger, silentLogger } from '../helpers/collect.js';
 import { parseExposition, select, value } from '../helpers/exposition.js';
 import { MAX_RECEIVERS } from '../../src/relay/metrics.js';
 import { amFixtureJson as fixture } from '../helpers/am-fixtures.js';
@@ -20,7 +21,7 @@ interface Setup {
   lines: string[];
 }
 
-async function setup(t: Test, extra = ''): Promise<Setup> {
+async function setup(t: Test, extra = '', logger: Logger = silentLogger): Promise<Setup> {
   const slack = await FakeSlack.start();
   const dir = tmpDir(t, 'tocsin-relay-app-');
   process.env.TOCSIN_TEST_CRITICAL = slack.url('/critical');
@@ -46,7 +47,7 @@ ${extra}`,
     'test.yml',
   );
   const lines: string[] = [];
-  const relay = await createRelay(config, silentLogger, { consoleWrite: (text) => lines.push(text) });
+  const relay = await createRelay(config, logger, { consoleWrite: (text) => lines.push(text) });
   t.teardown(async () => {
     await relay.close();
     await slack.close();
@@ -83,7 +84,8 @@ t.test('routes by severity; the fixture payloads arrive at the right fake channe
 });
 
 t.test('authentication: 401 without or with wrong credentials, never logged', async (t) => {
-  const s = await setup(t);
+  const log = capturingLogger();
+  const s = await setup(t, '', log.logger);
   const body = fixture('firing-warning.json');
   t.equal((await post(s, body, {})).statusCode, 401);
   const wrong = await post(s, body, { authorization: 'Bearer nope' });
@@ -91,6 +93,8 @@ t.test('authentication: 401 without or with wrong credentials, never logged', as
   t.notMatch(wrong.body, /s3cret/);
   t.equal((await post(s, body, { authorization: 'Basic dXNlcjpzM2NyZXQtdG9rZW4=' })).statusCode, 401, 'basic auth not configured');
   t.equal((await post(s, body)).statusCode, 200);
+  t.match(log.text(), /401/, 'the refusals are logged (at debug level at least)');
+  t.notMatch(log.text(), /s3cret|nope|dXNlcjpz|authorization/i, 'neither the credentials nor the header are');
 });
 
 t.test('basic auth as Alertmanager sends it', async (t) => {
