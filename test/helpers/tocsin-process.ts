@@ -23,11 +23,18 @@ export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The log message that means "up" (default: the first ... listening line). */
   readonly readyMessage?: string;
+  /** Run as this user and group (the test runs as root): an unprivileged Tocsin. */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 export async function startTocsin(args: readonly string[], options: StartOptions = {}): Promise<TocsinProcess> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(process.execPath, tocsinArgs(args), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const child = spawn(process.execPath, tocsinArgs(args), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
+  });
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let stderr = '';
