@@ -1,5 +1,5 @@
 // Value types shared by the sections of tocsin.yml: durations and sizes with their ranges,
-// listen addresses, HTTP paths, directories. Each turns what the user wrote into what the code
+// listen addresses, HTTP paths, pseudo-filesystems. Each turns what the user wrote into what the code
 // uses, or adds an issue that names the key: whatever would fail or silently misbehave at start
 // must fail `tocsin check-config` instead.
 import { statfsSync } from 'node:fs';
@@ -134,12 +134,3 @@ export function pseudoFileSystem(dir: string): string | undefined {
     }
   }
 }
-
-/** A directory Tocsin writes to: not empty, not on /proc, /sys or a similar pseudo-filesystem. */
-export const dataDirectory = z
-  .string()
-  .min(1, 'must not be empty: give a directory that survives restarts')
-  .superRefine((value, ctx) => {
-    const fs = pseudoFileSystem(value);
-    if (fs) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is on ${fs}, a pseudo-filesystem: nothing can be stored there` });
-  });

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { load as loadYaml } from 'js-yaml';
 import type { z } from 'zod';
+import { baseDirOf, withBaseDir } from './paths.js';
 import { configSchema, type Config } from './schema.js';
 import { describeYamlError } from './yaml-error.js';
 
@@ -39,7 +40,12 @@ function describe(issue: z.core.$ZodIssue): string {
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
 
-export function parseConfig(text: string, file: string): Config {
+/**
+ * Parses `text`, read from `file`. Relative paths in it resolve against `baseDir`: the file's
+ * directory, or the working directory for the built-in example (its location inside the
+ * package is no place for data).
+ */
+export function parseConfig(text: string, file: string, baseDir = file === EXAMPLE_CONFIG_FILE ? process.cwd() : baseDirOf(file)): Config {
   let raw: unknown;
   try {
     // An empty file means "all defaults", not an error.
@@ -47,7 +53,7 @@ export function parseConfig(text: string, file: string): Config {
   } catch (err) {
     throw new ConfigError(file, [describeYamlError(err, text)]);
   }
-  const result = configSchema.safeParse(raw);
+  const result = withBaseDir(baseDir, () => configSchema.safeParse(raw));
   if (!result.success) throw new ConfigError(file, result.error.issues.map(describe));
   return result.data;
 }

@@ -1,8 +1,10 @@
 // The schema of tocsin.yml: one file for the whole of Tocsin. Unknown keys are errors
 // (a misspelt `mount_points_exlude` silently doing nothing is worse than a refusal),
 // and every default lives here so `tocsin check-config` can show the effective config.
+import { join } from 'node:path';
 import { z } from 'zod';
-import { byteSize, dataDirectory, duration, httpPath, listenAddress } from './fields.js';
+import { byteSize, duration, httpPath, listenAddress } from './fields.js';
+import { configPath, dataDirectory, PACKAGE_ROOT } from './paths.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
 import { parseMatcher } from './matchers.js';
 
@@ -86,7 +88,7 @@ export const exporterSchema = z.strictObject({
             .regex(/^((unix|tcp|https?):\/\/|\/)/, 'expected an address such as unix:///var/run/docker.sock or tcp://host:2376')
             .optional(),
           tls: z
-            .strictObject({ ca_file: z.string().optional(), cert_file: z.string().optional(), key_file: z.string().optional() })
+            .strictObject({ ca_file: configPath.optional(), cert_file: configPath.optional(), key_file: configPath.optional() })
             .optional(),
           // Container labels copied into metric labels (sanitised names); keep this list short.
           label_allowlist: z
@@ -113,7 +115,7 @@ const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'expected a name o
 function secretPair<K extends string>(key: K, required: boolean) {
   const fileKey = `${key}_file` as const;
   return {
-    shape: { [key]: z.string().optional(), [fileKey]: z.string().optional() } as Record<K | `${K}_file`, z.ZodOptional<z.ZodString>>,
+    shape: { [key]: z.string().optional(), [fileKey]: configPath.optional() } as Record<K, z.ZodOptional<z.ZodString>> & Record<`${K}_file`, z.ZodOptional<typeof configPath>>,
     resolve(section: Record<string, unknown>, ctx: z.RefinementCtx): Secret | undefined {
       try {
         const value = resolveSecret(section[key] as string | undefined, section[fileKey] as string | undefined);
@@ -192,7 +194,7 @@ export const relaySchema = z
   .strictObject({
     listen_address: listenAddress().default(':9470'),
     // Where the outbox and the channel store live; must survive restarts.
-    data_dir: dataDirectory.default('data/relay'),
+    data_dir: dataDirectory.prefault('data/relay'),
     // Alertmanager webhook authentication (its http_config: bearer or basic auth).
     auth: authSchema.prefault({}),
     // Bearer token for the channel management API (/api/v1/channels).
@@ -256,15 +258,15 @@ export const relaySchema = z
 
 // `tocsin stack`: the whole chain on one machine (Prometheus and Alertmanager as children).
 export const stackSchema = z.strictObject({
-  data_dir: dataDirectory.default('data/stack'),
+  data_dir: dataDirectory.prefault('data/stack'),
   // Not 9090/9093: Debian's packages start their own Prometheus and Alertmanager there.
   prometheus_listen_address: listenAddress({ fixedPort: true }).default('127.0.0.1:19090'),
   alertmanager_listen_address: listenAddress({ fixedPort: true }).default('127.0.0.1:19093'),
   scrape_interval: duration({ min: 1, max: 3600 }).default(15),
   evaluation_interval: duration({ min: 1, max: 3600 }).default(15),
   // The shipped files; a copy goes into data_dir with the relay's address filled in.
-  rules: z.string().min(1).default('rules'),
-  alertmanager_config: z.string().min(1).default('alertmanager/alertmanager.yml'),
+  rules: configPath.default(join(PACKAGE_ROOT, 'rules')),
+  alertmanager_config: configPath.default(join(PACKAGE_ROOT, 'alertmanager', 'alertmanager.yml')),
 });
 
 export const configSchema = z.strictObject({
