@@ -38,6 +38,90 @@ const processGroup = z
     message: 'a group needs at least one matcher: comm, exe or cmdline',
   });
 
+// --- Services (src/collectors/services/). Section owned by the service collectors. ------
+// Off by default: each needs an address of a server to read.
+const serviceTls = z
+  .strictObject({
+    ca_file: z.string().optional(),
+    cert_file: z.string().optional(),
+    key_file: z.string().optional(),
+    // Accept any certificate (a self-signed one on 127.0.0.1); the connection is still encrypted.
+    insecure_skip_verify: z.boolean().default(false),
+  })
+  .optional();
+const servicePassword = secretPair('password', true);
+const serviceBasicAuth = z
+  .strictObject({ username: z.string().min(1), ...servicePassword.shape })
+  .transform((b, ctx) => ({ username: b.username, password: servicePassword.resolve(b, ctx) }));
+// The value of the `endpoint` label when there are several endpoints.
+const endpointName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/, 'expected a name of letters, digits, ".", "_", ":", "/" or "-"');
+const nginxEndpoint = z.strictObject({
+  url: z.string().superRefine((value, ctx) => {
+    let u: URL;
+    try {
+      u = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected an http(s) URL such as http://127.0.0.1:8080/nginx_status' });
+      return;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'expected an http:// or https:// URL' });
+    // Credentials in the URL would be a secret inside the config file (and in error messages).
+    if (u.username !== '' || u.password !== '') ctx.addIssue({ code: 'custom', message: 'credentials must not be written into the URL: use basic_auth with password_file or ${ENV_VAR}' });
+  }),
+  name: endpointName.optional(),
+  tls: serviceTls,
+  basic_auth: serviceBasicAuth.optional(),
+});
+const nginxCollector = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    // Per request to a stub_status page (nginx-prometheus-exporter's -nginx.timeout); keep it
+    // below the scrape timeout, or a hung nginx costs the whole section instead of nginx_up 0.
+    timeout: duration({ min: 0.1, max: 60 }).default(5),
+    endpoints: z.array(nginxEndpoint).default([]),
+  })
+  .superRefine((c, ctx) => {
+    if (c.enabled && c.endpoints.length === 0) ctx.addIssue({ code: 'custom', message: 'the nginx collector is enabled but has no endpoints', path: ['endpoints'] });
+    const seen = new Set<string>();
+    c.endpoints.forEach((e, i) => {
+      // The default `endpoint` label is the URL's host:port (src/collectors/services/nginx.ts).
+      const key = e.name ?? (URL.canParse(e.url) ? new URL(e.url).host : e.url);
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `duplicate endpoint ${JSON.stringify(key)}: give each a distinct name`, path: ['endpoints', i] });
+      seen.add(key);
+    });
+  })
+  .prefault({});
+const mysqlPassword = secretPair('password', false);
+const mysqlCollector = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    // TCP (host, port) or a unix socket (socket: /run/mysqld/mysqld.sock), as the mysql client.
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).default(3306),
+    socket: z.string().optional(),
+    user: z.string().min(1).default('tocsin'),
+    // ${ENV_VAR} or password_file; never the password itself.
+    ...mysqlPassword.shape,
+    tls: serviceTls,
+    // Bounds connecting and each query (mysqld_exporter's --timeout-offset spirit): keep it
+    // below the scrape timeout so a hung server gives mysql_up 0 rather than a timed-out collector.
+    timeout: duration({ min: 0.1, max: 60 }).default(5),
+    // The statements with the most total time (performance_schema's digest summary).
+    top_statements: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        limit: z.number().int().min(1).max(100).default(10),
+        // Longer digest texts are cut: label values must stay small.
+        digest_text_max_length: z.number().int().min(16).max(1024).default(120),
+      })
+      .prefault({}),
+  })
+  .transform((c, ctx) => {
+    const { password, password_file, ...rest } = c;
+    return { ...rest, password: mysqlPassword.resolve({ password, password_file }, ctx) };
+  })
+  .prefault({});
+
 export const exporterSchema = z.strictObject({
   listen_address: listenAddress().default(':9469'),
   telemetry_path: httpPath.default('/metrics'),
@@ -102,6 +186,7 @@ export const exporterSchema = z.strictObject({
             ]),
         })
         .prefault({}),
+      nginx: nginxCollector,
     })
     .prefault({}),
 });
