@@ -7,6 +7,7 @@ import { byteSize, duration, httpPath, listenAddress } from './fields.js';
 import { configPath, dataDirectory, PACKAGE_ROOT } from './paths.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
 import { parseMatcher } from './matchers.js';
+import { checkTemplate } from './template-syntax.js';
 
 const regex = z.string().superRefine((value, ctx) => {
   try {
@@ -251,14 +252,19 @@ const matcher = z.string().superRefine((value, ctx) => {
   }
 });
 
+const template = z.string().superRefine((value, ctx) => {
+  for (const problem of checkTemplate(value)) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const route = z.strictObject({
   // Alertmanager matcher syntax; all must match. An empty list matches everything.
   matchers: z.array(matcher).default([]),
   destinations: z.array(name).min(1),
   // Put in front of firing messages of this route, e.g. "<!here>" or "<!subteam^S0123ABC>".
   mention: z.string().optional(),
-  title_template: z.string().optional(),
-  text_template: z.string().optional(),
+  // Checked here: a typo or a Go template construct would otherwise render as nothing.
+  title_template: template.optional(),
+  text_template: template.optional(),
   // Like Alertmanager's `continue`: keep matching later routes after this one.
   continue: z.boolean().default(false),
 });

@@ -52,8 +52,8 @@ t.test('values are escaped for mrkdwn; titles only lose control characters', asy
 
 t.test('checkTemplate reports what would silently render empty', async (t) => {
   t.same(checkTemplate('{{ status }} {{ labels.x }} {{ .Alerts.Firing | len }}'), []);
-  t.same(checkTemplate('{{ stauts }}'), ['unknown field "stauts"']);
-  t.same(checkTemplate('{{ status | shout }}'), ['unknown filter "shout"']);
+  t.match(checkTemplate('{{ stauts }}'), [/^unknown field "stauts"/]);
+  t.match(checkTemplate('{{ status | shout }}'), [/^unknown filter "shout"/]);
   t.same(checkTemplate('oops {{ status'), ['"{{" without a closing "}}"']);
   t.equal(renderTemplate('oops {{ status', critical), 'oops {{ status', 'an unclosed tag stays as text');
 });
