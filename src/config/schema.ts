@@ -43,9 +43,9 @@ const processGroup = z
 // Off by default: each needs an address of a server to read.
 const serviceTls = z
   .strictObject({
-    ca_file: z.string().optional(),
-    cert_file: z.string().optional(),
-    key_file: z.string().optional(),
+    ca_file: configPath.optional(),
+    cert_file: configPath.optional(),
+    key_file: configPath.optional(),
     // Accept any certificate (a self-signed one on 127.0.0.1); the connection is still encrypted.
     insecure_skip_verify: z.boolean().default(false),
   })
@@ -99,7 +99,7 @@ const mysqlCollector = z
     // TCP (host, port) or a unix socket (socket: /run/mysqld/mysqld.sock), as the mysql client.
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(1).max(65535).default(3306),
-    socket: z.string().optional(),
+    socket: configPath.optional(),
     user: z.string().min(1).default('tocsin'),
     // ${ENV_VAR} or password_file; never the password itself.
     ...mysqlPassword.shape,

@@ -36,6 +36,9 @@ exporter:
   collectors:
     containers:
       tls: {ca_file: tls/ca.pem}
+    nginx:
+      endpoints:
+        - {url: 'http://127.0.0.1:8080/nginx_status', tls: {ca_file: tls/nginx-ca.pem}}
 stack:
   data_dir: state/stack
   rules: my-rules
@@ -52,6 +55,7 @@ t.test('in-process: data dirs, secret files and stack paths resolve against the 
   t.equal(c.stack.data_dir, join(s.confDir, 'state/stack'));
   t.equal(c.stack.rules, join(s.confDir, 'my-rules'));
   t.equal(c.exporter.collectors.containers.tls?.ca_file, join(s.confDir, 'tls/ca.pem'));
+  t.equal(c.exporter.collectors.nginx.endpoints[0]!.tls?.ca_file, join(s.confDir, 'tls/nginx-ca.pem'));
   t.equal(c.relay.auth.bearerToken?.reveal(), 'relay-token-value', 'the secret file was found next to the config');
   t.equal(c.relay.destinations[0]!.webhookUrl?.reveal(), 'https://hooks.slack.com/services/T0/B0/x');
 });
