@@ -7,7 +7,7 @@ import { load as loadYaml } from 'js-yaml';
 import type { z } from 'zod';
 import { baseDirOf, withBaseDir } from './paths.js';
 import { configSchema, type Config } from './schema.js';
-import { describeYamlError } from './yaml-error.js';
+import { describeYamlError, SECRET_VALUE } from './yaml-error.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -35,7 +35,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length ? `${formatPath(issue.path)}: ` : '';
-    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    // A mis-indented line can turn a pasted webhook URL into a key: do not echo it.
+    const keys = issue.keys.map((k) => (SECRET_VALUE.test(k) ? '(a key that looks like a secret)' : JSON.stringify(k)));
+    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
   }
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
