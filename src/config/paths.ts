@@ -2,6 +2,7 @@
 // Alertmanager config) are relative to the directory of the file that names them, as in
 // prometheus.yml: under systemd the working directory is "/", and a config that works from
 // one directory must work from any. Defaults of the shipped files point into the package.
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -46,3 +47,21 @@ export const dataDirectory = z
     const fs = pseudoFileSystem(dir);
     if (fs) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(dir)} is on ${fs}, a pseudo-filesystem: nothing can be stored there` });
   });
+
+/** A file that must exist when the config is loaded (a program is started with it). */
+export const existingFile = configPath.superRefine((file, ctx) => {
+  try {
+    if (!statSync(file).isFile()) ctx.addIssue({ code: 'custom', message: `not a file: ${file}` });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+  }
+});
+
+/** A directory of YAML files (rule files) that must hold at least one. */
+export const yamlDirectory = configPath.superRefine((dir, ctx) => {
+  try {
+    if (!readdirSync(dir).some((f) => f.endsWith('.yml') || f.endsWith('.yaml'))) ctx.addIssue({ code: 'custom', message: `holds no .yml files: ${dir}` });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `cannot read directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+  }
+});

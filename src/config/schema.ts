@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { byteSize, duration, httpPath, listenAddress } from './fields.js';
-import { configPath, dataDirectory, PACKAGE_ROOT } from './paths.js';
+import { configPath, dataDirectory, existingFile, PACKAGE_ROOT, yamlDirectory } from './paths.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
 import { parseMatcher } from './matchers.js';
 import { checkTemplate } from './template-syntax.js';
@@ -356,8 +356,11 @@ export const stackSchema = z.strictObject({
   scrape_interval: duration({ min: 1, max: 3600 }).default(15),
   evaluation_interval: duration({ min: 1, max: 3600 }).default(15),
   // The shipped files; a copy goes into data_dir with the relay's address filled in.
-  rules: configPath.default(join(PACKAGE_ROOT, 'rules')),
-  alertmanager_config: configPath.default(join(PACKAGE_ROOT, 'alertmanager', 'alertmanager.yml')),
+  // Checked when given: a missing file would stop `tocsin stack`, and a rules directory without
+  // rule files would run a Prometheus that never alerts. The defaults (the package's own files)
+  // are not checked, so a config without a stack section loads where they are not installed.
+  rules: yamlDirectory.default(join(PACKAGE_ROOT, 'rules')),
+  alertmanager_config: existingFile.default(join(PACKAGE_ROOT, 'alertmanager', 'alertmanager.yml')),
 });
 
 export const configSchema = z.strictObject({

@@ -23,6 +23,7 @@ function setup(t: Test) {
   writeFileSync(join(conf.dir, 'secrets', 'token'), 'relay-token-value\n');
   writeFileSync(join(conf.dir, 'secrets', 'hook'), 'https://hooks.slack.com/services/T0/B0/x\n');
   mkdirSync(join(conf.dir, 'my-rules'));
+  writeFileSync(join(conf.dir, 'my-rules', 'mine.yml'), 'groups: []\n');
   const file = join(conf.dir, 'tocsin.yml');
   writeFileSync(
     file,
