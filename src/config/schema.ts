@@ -232,6 +232,10 @@ const destination = z
     if (d.type === 'slack' && d.webhook_url === undefined && d.webhook_url_file === undefined) {
       ctx.addIssue({ code: 'custom', message: 'a slack destination needs webhook_url (as ${ENV_VAR}) or webhook_url_file', path: ['webhook_url'] });
     }
+    if (d.type === 'console' && (d.webhook_url !== undefined || d.webhook_url_file !== undefined)) {
+      // Otherwise the URL is ignored and messages meant for Slack go to standard output.
+      ctx.addIssue({ code: 'custom', message: 'a console destination has no webhook URL: remove it, or set type: slack', path: ['type'] });
+    }
     if (url) {
       try {
         const u = new URL(url.reveal());
