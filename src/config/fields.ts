@@ -32,11 +32,10 @@ export function duration(range: DurationRange = {}) {
     const text = typeof value === 'number' ? String(value) : value;
     const ms = parseDurationMs(text);
     if (ms === undefined) {
-      const bare = typeof value === 'number' || /^\d+(\.\d+)?$/.test(text);
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected ${DURATION_HINT}, got ${JSON.stringify(value)}${bare ? `; a number needs a unit, e.g. "${text}s"` : ''}`,
-      });
+      // A bare number: say how to write it ("90" -> "90s", "1.5" -> "1500ms"; whole numbers only).
+      const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
+      const hint = n === undefined ? '' : `; a number needs a unit, e.g. "${Number.isInteger(n) ? `${n}s` : `${Math.round(n * 1000)}ms`}"`;
+      ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, got ${JSON.stringify(value)}${hint}` });
       return z.NEVER;
     }
     const minMs = (range.min ?? 0) * 1000;
