@@ -75,3 +75,14 @@ t.test('tocsin check-config exits 1 naming the route and the template key', asyn
   t.equal(res.status, 1);
   t.match(res.stderr, 'relay.routes[1].text_template: unknown field ".Annotations.runbook"');
 });
+
+t.test('tocsin relay refuses to start with a bad template, naming it', async (t) => {
+  const tmp = tempDir('template-start');
+  t.teardown(tmp.remove);
+  const file = join(tmp.dir, 'tocsin.yml');
+  writeFileSync(file, config('title_template', '{{ range .Alerts }}x{{ end }}').replace('relay:\n', `relay:\n  listen_address: 127.0.0.1:0\n  data_dir: data\n`));
+  const res = spawnSync(process.execPath, tocsinArgs(['relay', `--config.file=${file}`]), { encoding: 'utf8', timeout: 30_000 });
+  t.equal(res.status, 1, 'exit 1, before listening');
+  t.match(res.stderr, 'relay.routes[1].title_template: {{ range .Alerts }} is Go template syntax');
+  t.notMatch(res.stderr, /relay listening/);
+});
