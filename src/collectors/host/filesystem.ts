@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import type { Collector, CollectorDeps } from '../collector.js';
 import { gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { excluder, fields } from './procfs.js';
+import { excluder, fields } from '../procfs.js';
 
 export interface MountEntry {
   readonly device: string;
