@@ -29,6 +29,7 @@ import { advance, GroupTotals, zeroCounts, type Counts } from './accumulator.js'
 import { emptyGroup, writeFamilies, type ErrorCounts, type GroupView } from './families.js';
 import { compileGroups, type GroupMatcher, type ProcessFacts } from './matcher.js';
 import { isDenied, isVanished, listPids, readProcFileSync, USER_HZ } from '../procfs.js';
+import { SingleFlight } from '../../util/single-flight.js';
 import { parseBootTime, parseCmdline, parseStat, parseStatIdentity, parseUptime, readExe } from './pid-files.js';
 import { sampleProcess, type LimitsCache, type ProcSample } from './sample.js';
 
@@ -73,7 +74,8 @@ class ProcessCollector implements Collector {
   /** Ticks since boot when the collector was created: processes started later count from zero. */
   private createdAtTicks: number | undefined;
   private serial = 0;
-  private busy = false;
+  /** One collection at a time: they share the per-process state above. */
+  private readonly collecting = new SingleFlight<'collect', void>();
 
   constructor(
     config: CollectorsConfig['process'],
@@ -92,16 +94,16 @@ class ProcessCollector implements Collector {
 
   async collect({ registry, signal }: CollectContext): Promise<void> {
     if (this.matcher.size === 0) return; // no groups configured: nothing to read at all
-    if (this.busy) throw new Error('previous process collection still running');
-    this.busy = true;
-    try {
-      writeFamilies(registry, await this.update(signal), this.errors);
-    } catch (err) {
-      this.errors.scrape++;
-      throw err;
-    } finally {
-      this.busy = false;
-    }
+    const run = this.collecting.start('collect', async () => {
+      try {
+        writeFamilies(registry, await this.update(signal), this.errors);
+      } catch (err) {
+        this.errors.scrape++;
+        throw err;
+      }
+    });
+    if (!run) throw new Error('previous process collection still running');
+    return run;
   }
 
   close(): void {
