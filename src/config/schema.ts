@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
+import { webhookUrlProblem } from './webhook-url.js';
 import { parseMatcher } from './matchers.js';
 
 const regex = z.string().superRefine((value, ctx) => {
@@ -163,14 +164,10 @@ const destination = z
     if (d.type === 'slack' && d.webhook_url === undefined && d.webhook_url_file === undefined) {
       ctx.addIssue({ code: 'custom', message: 'a slack destination needs webhook_url (as ${ENV_VAR}) or webhook_url_file', path: ['webhook_url'] });
     }
-    if (url) {
-      try {
-        const u = new URL(url.reveal());
-        if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
-      } catch {
-        // Never echo the value: it is a secret.
-        ctx.addIssue({ code: 'custom', message: 'the webhook URL is not an http(s) URL', path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
-      }
+    const problem = url && webhookUrlProblem(url.reveal());
+    if (problem) {
+      // Never echo the value: it is a secret.
+      ctx.addIssue({ code: 'custom', message: `the webhook URL ${problem}`, path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
     }
     return { name: d.name, type: d.type, enabled: d.enabled, webhookUrl: url };
   });

@@ -1,5 +1,6 @@
 // /api/v1/channels[/{name}]: where Slack messages go, changed at run time.
 import type { FastifyPluginAsync } from 'fastify';
+import { webhookUrlProblem } from '../../config/webhook-url.js';
 import { HttpError } from '../../http/errors.js';
 import { ChannelError, publicChannel, type ChannelStore } from '../channels.js';
 
@@ -16,15 +17,9 @@ function channelBody(body: unknown, need: { name?: boolean; webhookUrl?: boolean
     throw new HttpError(400, 'body.name: required, letters, digits, ".", "_" or "-" (at most 63)');
   }
   if (b.webhook_url !== undefined || need.webhookUrl) {
-    let ok = false;
-    try {
-      const u = new URL(String(b.webhook_url));
-      ok = typeof b.webhook_url === 'string' && (u.protocol === 'https:' || u.protocol === 'http:');
-    } catch {
-      ok = false;
-    }
     // The value is a secret: the message never repeats it.
-    if (!ok) throw new HttpError(400, 'body.webhook_url: required, an http(s) URL (Slack incoming webhook)');
+    const problem = webhookUrlProblem(b.webhook_url);
+    if (problem) throw new HttpError(400, `body.webhook_url: required, a Slack incoming webhook URL; this one ${problem}`);
   }
   if (b.enabled !== undefined && typeof b.enabled !== 'boolean') throw new HttpError(400, 'body.enabled: must be true or false');
   return { name: b.name as string | undefined, webhookUrl: b.webhook_url as string | undefined, enabled: b.enabled as boolean | undefined };
