@@ -229,9 +229,9 @@ export const relaySchema = z
         return false;
       }
     }, 'expected an IANA time zone such as "UTC" or "Asia/Seoul"'),
-    // The same notification (group key, status, alert set) seen again within this window
-    // is a retry or a second Alertmanager replica: dropped and counted. Keep it below the
-    // shortest repeat_interval.
+    // A notification identical (status, alerts with their status and startsAt) to the last one
+    // accepted for its group within this window is a retry or a second Alertmanager replica:
+    // dropped and counted. Keep it below the shortest repeat_interval.
     dedupe_window: duration.default(300),
     // An alert with this label set to "false" is not sent (counted as suppressed).
     suppress_label: z.string().default('notify'),

@@ -45,7 +45,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const metrics = new RelayMetrics(registry);
   const outbox = await Outbox.open(dataDir, { logger: log });
   metrics.watchOutbox(outbox);
-  const channels = await ChannelStore.open(dataDir, rc.destinations);
+  const channels = await ChannelStore.open(dataDir, rc.destinations, log);
   for (const c of channels.list()) metrics.initDestination(c.name);
 
   // Notifiers are cached per channel and rebuilt when the channel API changes one.

@@ -45,7 +45,7 @@ t.test('masking shows no segment of the path: workspace, bot and token', async (
   const url = `https://hooks.slack.com${PATH}?x=querysecret1`;
   const masked = maskUrl(url);
   t.equal(masked, 'https://hooks.slack.com/…');
-  const shown = JSON.stringify(publicChannel({ name: 'ops', type: 'slack', enabled: true, webhookUrl: new Secret(url), source: 'api' }));
+  const shown = JSON.stringify(publicChannel({ name: 'ops', type: 'slack', enabled: true, webhookUrl: new Secret(url), source: 'api', apiFields: [], overridden: false }));
   for (const text of [masked, shown]) {
     t.same(leaks(text), [], 'no fragment of T…, B… or the token');
     t.notMatch(text, /querysecret1/);
