@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ChannelStore } from './channels.js';
 import { Deduper, notificationKey } from './dedupe.js';
 import type { RelayMetrics } from './metrics.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox } from './outbox/index.js';
 import { withoutSuppressed, type Router } from './routing.js';
 import type { AlertmanagerNotification, OutboxEntry } from './types.js';
 
