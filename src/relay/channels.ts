@@ -174,16 +174,23 @@ export class ChannelStore {
     });
   }
 
-  async delete(name: string): Promise<void> {
-    await this.mutate(() => {
+  /**
+   * DELETE: removes a channel the API created; for a config file channel the API changed, removes
+   * the API's settings so the file's apply again (then returns the channel, else undefined).
+   */
+  async delete(name: string): Promise<Channel | undefined> {
+    let reset = false;
+    const channel = await this.mutate(() => {
       const existing = this.channels.get(name);
       if (!existing) throw new ChannelError(404, `channel "${name}" not found`);
-      if (existing.source !== 'api') {
+      if (existing.source === 'config') {
         throw new ChannelError(409, `channel "${name}" is declared in the config file: disable it with PATCH {"enabled": false} or remove it from the file`);
       }
+      reset = existing.source === 'config+api';
       delete this.stored[name];
       return name;
     });
+    return reset ? channel : undefined;
   }
 
   private async mutate(change: () => string): Promise<Channel> {

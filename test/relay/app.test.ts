@@ -268,7 +268,7 @@ t.test('channel API: CRUD, masked URLs, persistence, auth', async (t) => {
   t.equal(res.json().enabled, false);
   const warn = await post(s, fixture('firing-warning.json'));
   t.equal(warn.json().outcome, 'suppressed', 'a disabled destination gets nothing');
-  t.equal((await api('DELETE', '/channels/warning')).statusCode, 409, 'config channels are not deleted');
+  t.equal((await api('DELETE', '/channels/console')).statusCode, 409, 'config channels are not deleted');
   t.equal((await api('GET', '/channels/nope')).statusCode, 404);
   res = await api('PUT', '/channels/critical', { webhook_url: s.slack.url('/critical-2'), enabled: true });
   t.equal(res.statusCode, 200);

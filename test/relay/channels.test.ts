@@ -135,7 +135,12 @@ t.test('source: config, api, or config+api with overridden, also after a restart
   );
   const warned = second.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).includes('win over the file'));
   t.same(warned.map((l) => l.channel), ['alerts'], 'the start warns about the config channel the API overrides');
-  t.equal((await second.api('DELETE', '/channels/alerts')).statusCode, 409, 'a config file channel is not deleted');
+  t.equal((await second.api('DELETE', '/channels/quiet')).statusCode, 409, 'a config file channel is not deleted');
+  const reset = await second.api('DELETE', '/channels/alerts');
+  t.equal(reset.statusCode, 200, 'DELETE of a channel the API changed drops the changes');
+  t.match(reset.json(), { name: 'alerts', enabled: true, source: 'config', overridden: false, api_fields: [] }, 'the file applies again');
+  const audit = second.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.audit === 'channel');
+  t.same(audit.map((l) => [l.action, l.channel, l.enabled]), [['reset', 'alerts', true]]);
 });
 
 t.test('concurrent PUTs of the same new channel: exactly one 201', async (t) => {

@@ -108,7 +108,12 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (ap
     return publicChannel(channel);
   });
   api.delete<{ Params: { name: string } }>('/channels/:name', { preHandler: writable }, async (request, reply) => {
-    await wrap(() => o.channels.delete(request.params.name));
+    const reset = await wrap(() => o.channels.delete(request.params.name));
+    if (reset) {
+      // A config file channel: the API's settings are gone, the file's apply again.
+      audit(request, 'reset', reset.name, [], reset);
+      return reply.status(200).send(publicChannel(reset));
+    }
     audit(request, 'delete', request.params.name, [], undefined);
     return reply.status(204).send();
   });
