@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { byteSize, duration, httpPath, listenAddress } from './fields.js';
 import { configPath, dataDirectory, existingFile, PACKAGE_ROOT, yamlDirectory } from './paths.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
+import { webhookUrlProblem } from './webhook-url.js';
 import { parseMatcher } from './matchers.js';
 import { checkTemplate } from './template-syntax.js';
 
@@ -236,14 +237,10 @@ const destination = z
       // Otherwise the URL is ignored and messages meant for Slack go to standard output.
       ctx.addIssue({ code: 'custom', message: 'a console destination has no webhook URL: remove it, or set type: slack', path: ['type'] });
     }
-    if (url) {
-      try {
-        const u = new URL(url.reveal());
-        if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
-      } catch {
-        // Never echo the value: it is a secret.
-        ctx.addIssue({ code: 'custom', message: 'the webhook URL is not an http(s) URL', path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
-      }
+    const problem = url && webhookUrlProblem(url.reveal());
+    if (problem) {
+      // Never echo the value: it is a secret.
+      ctx.addIssue({ code: 'custom', message: `the webhook URL ${problem}`, path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
     }
     return { name: d.name, type: d.type, enabled: d.enabled, webhookUrl: url };
   });
@@ -311,10 +308,9 @@ export const relaySchema = z
         return false;
       }
     }, 'expected an IANA time zone such as "UTC" or "Asia/Seoul"'),
-    // The same notification (group key, status, alert set) seen again within this window
-    // is a retry or a second Alertmanager replica: dropped and counted. Keep it below the
-    // shortest repeat_interval.
-    // 0 turns it off.
+    // A notification identical (status, alerts with their status and startsAt) to the last one
+    // accepted for its group within this window is a retry or a second Alertmanager replica:
+    // dropped and counted. Keep it below the shortest repeat_interval. 0 turns it off.
     dedupe_window: duration({ max: 86_400 }).default(300),
     // An alert with this label set to "false" is not sent (counted as suppressed).
     suppress_label: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name').default('notify'),

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { parseListenAddress } from '../http/listen.js';
+import { lockDirectory } from '../util/dir-lock.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import type { RunningServer } from '../http/listen.js';
 import { buildRelayApp } from './app.js';
@@ -40,12 +41,21 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const log = logger.child({ component: 'relay' });
   const dataDir = resolve(rc.data_dir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // One relay per data directory: a second one exits here, naming the holder's PID.
+  const lock = await lockDirectory(dataDir);
 
   const registry = createSelfRegistry();
   const metrics = new RelayMetrics(registry);
-  const outbox = await Outbox.open(dataDir, { logger: log });
+  const outbox = await Outbox.open(dataDir, { logger: log }).catch(async (err: unknown) => {
+    await lock.release();
+    throw err;
+  });
   metrics.watchOutbox(outbox);
-  const channels = await ChannelStore.open(dataDir, rc.destinations);
+  const channels = await ChannelStore.open(dataDir, rc.destinations, log).catch(async (err: unknown) => {
+    await outbox.close();
+    await lock.release();
+    throw err;
+  });
   for (const c of channels.list()) metrics.initDestination(c.name);
 
   // Notifiers are cached per channel and rebuilt when the channel API changes one.
@@ -124,6 +134,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       await app.close(); // stop accepting first
       await dispatcher.stop();
       await outbox.close();
+      await lock.release();
     },
   };
 }
