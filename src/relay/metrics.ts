@@ -22,6 +22,7 @@ export interface OutboxGaugeSource {
   depth(): number;
   oldestAcceptedAt(): number | undefined;
   deadLetterCount(): number;
+  stats(): { readonly rejectedRecords: number };
 }
 
 export const DELIVERY_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
@@ -42,6 +43,7 @@ export class RelayMetrics {
   readonly deadLetters: Gauge;
   readonly outboxDepth: Gauge;
   readonly outboxOldestAge: Gauge;
+  readonly outboxRejectedRecords: Gauge;
 
   private source: OutboxGaugeSource | undefined;
   private readonly destinations = new Set<string>();
@@ -151,6 +153,14 @@ export class RelayMetrics {
             return oldest === undefined ? 0 : Math.max(0, (now() - oldest) / 1000);
           }),
         );
+      },
+    });
+    this.outboxRejectedRecords = new Gauge({
+      name: 'tocsin_relay_outbox_rejected_records',
+      help: 'Records of the outbox log that could not be read when it was opened (skipped; a copy is kept beside the log).',
+      registers,
+      collect() {
+        this.set(self.read((s) => s.stats().rejectedRecords));
       },
     });
   }

@@ -11,5 +11,6 @@ export {
 } from './outbox.js';
 export { OutboxClosedError, OutboxFullError, OutboxWriteError } from './errors.js';
 export { nodeFs, type OutboxFile, type OutboxFs } from './fs.js';
-export { parseLog, type ParsedLog } from './log-format.js';
+export { parseLog, type ParsedLog, type RejectedRange } from './log-format.js';
+export { REJECTED_PREFIX } from './rejected.js';
 export type { OutboxRecord } from './records.js';

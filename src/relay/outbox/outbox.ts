@@ -7,6 +7,11 @@
 // Where the data lives: one append-only file, `<dir>/outbox.log` (dir from the configuration, e.g.
 // /var/lib/tocsin/outbox), records as in records.ts. One process per directory.
 //
+// Loading: every record's shape is checked (records.ts, log-format.ts); what cannot be used (a torn
+// write at the end, garbage, a wrong-shaped record, a wholly unreadable file) is skipped, reported
+// with its byte offset and reason, and copied verbatim to `outbox.rejected-<timestamp>` beside the
+// log (rejected.ts); only then is the log cut or rewritten without it. The relay starts anyway.
+//
 // Marks: done, try, fail and dead marks take the same path as appends (the dispatcher does not
 // wait long for them); a mark lost in a crash only means a resend (counted by the dispatcher as a
 // redelivery) or a dead letter retried once more.
@@ -37,9 +42,10 @@ import pino, { type Logger } from 'pino';
 import type { OutboxEntry } from '../types.js';
 import { COMPACT_SUFFIX, rewriteLog, worthCompacting } from './compaction.js';
 import { OutboxClosedError, OutboxFullError } from './errors.js';
-import { nodeFs, type OutboxFs } from './fs.js';
+import { nodeFs, writeAll, type OutboxFs } from './fs.js';
 import { parseLog } from './log-format.js';
 import { PendingSet } from './pending-set.js';
+import { keepRejected, reportRejected } from './rejected.js';
 import { encodeRecord, type DeadRecord, type OutboxRecord } from './records.js';
 import { LogWriter } from './writer.js';
 
@@ -77,8 +83,10 @@ export interface OutboxStats {
   readonly compactions: number;
   readonly fileBytes: number;
   readonly liveBytes: number;
-  /** Lines skipped on open because they could not be read (not counting a torn last line). */
+  /** Lines skipped on open because they could not be read, followed by good records. */
   readonly corruptLines: number;
+  /** Lines (or a torn last line) skipped on open, wherever they were; copied beside the log. */
+  readonly rejectedRecords: number;
   /** Bytes cut off the end on open (a torn write). */
   readonly truncatedBytes: number;
 }
@@ -99,7 +107,7 @@ export class Outbox {
   private deadBytes = 0;
   private closed = false;
   private readonly writer: LogWriter;
-  private counters = { compactions: 0, corruptLines: 0, truncatedBytes: 0 };
+  private counters = { compactions: 0, corruptLines: 0, truncatedBytes: 0, rejectedRecords: 0 };
 
   private constructor(
     private readonly fs: OutboxFs,
@@ -140,8 +148,30 @@ export class Outbox {
       created = true;
     }
     const parsed = parseLog(data);
-    if (parsed.goodBytes < data.length) {
-      // Cut the torn tail so new records start on a line of their own.
+    const rejected = parsed.rejected;
+    const tailBytes = data.length - parsed.goodBytes;
+    // Bytes the log keeps after open: all of it, unless a copy of what was rejected is safe.
+    let keptBytes = data.length;
+    let copy: string | undefined;
+    if (rejected.length > 0) {
+      const inMiddle = rejected.some((r) => r.offset < parsed.goodBytes);
+      const level = inMiddle || parsed.records.length === 0 ? 'error' : 'warn';
+      reportRejected(logger, file, rejected, level);
+      try {
+        copy = await keepRejected(fs, absDir, data, rejected);
+        logger[level](
+          { file, rejected: rejected.length, copy, records: parsed.records.length },
+          'outbox: some records could not be read; they are skipped, a copy is kept, and the relay starts without them',
+        );
+      } catch (err) {
+        logger.error(
+          { file, rejected: rejected.length, err: (err as Error).message },
+          'outbox: cannot keep a copy of the records it cannot read; the log is left as it is (they are skipped again at the next start)',
+        );
+      }
+    }
+    if (copy && tailBytes > 0) {
+      // The tail is safe in the copy: cut it so new records start on a line of their own.
       const fh = await fs.open(file, 'r+');
       try {
         await fh.truncate(parsed.goodBytes);
@@ -149,10 +179,17 @@ export class Outbox {
       } finally {
         await fh.close();
       }
-      logger.warn({ truncatedBytes: data.length - parsed.goodBytes }, 'outbox: cut a torn record off the end of the log');
-    }
-    for (const line of parsed.badLines) {
-      logger.error({ line }, 'outbox: skipped an unreadable record in the middle of the log');
+      keptBytes = parsed.goodBytes;
+    } else if (data.length > 0 && data[data.length - 1] !== 10) {
+      // No copy: keep the torn line, but end it so the next record does not join it.
+      const fh = await fs.open(file, 'a');
+      try {
+        await writeAll(fh, Buffer.from('\n'));
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      keptBytes = data.length + 1;
     }
 
     const handle = await fs.open(file, 'a');
@@ -161,19 +198,21 @@ export class Outbox {
       fs,
       absDir,
       file,
-      parsed.goodBytes,
+      keptBytes,
       handle,
       logger,
       opts.maxBytes ?? DEFAULT_OUTBOX_MAX_BYTES,
       opts.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
       opts.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS,
     );
-    outbox.counters.corruptLines = parsed.badLines.length;
-    outbox.counters.truncatedBytes = data.length - parsed.goodBytes;
+    outbox.counters.corruptLines = rejected.filter((r) => r.offset < parsed.goodBytes).length;
+    outbox.counters.truncatedBytes = data.length - keptBytes > 0 ? data.length - keptBytes : 0;
+    outbox.counters.rejectedRecords = rejected.length;
     for (const r of parsed.records) outbox.replay(r);
     for (const l of outbox.pendingSet.order) l.attemptedBefore = l.uncertain = l.tryLogged;
     openDirs.add(absDir);
-    if (outbox.shouldCompact()) {
+    // A rewrite drops the rejected lines left in the middle (their copy is safe).
+    if (outbox.shouldCompact() || (copy && outbox.counters.corruptLines > 0)) {
       try {
         await outbox.compact();
       } catch (err) {
