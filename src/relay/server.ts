@@ -14,7 +14,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Intake } from './intake.js';
 import { RelayMetrics } from './metrics.js';
 import { createConsoleNotifier, type Notifier } from './notifier.js';
-import { Outbox } from './outbox/index.js';
+import { Outbox, type OutboxFs } from './outbox/index.js';
 import { Router } from './routing.js';
 import { formatConsole, formatDigest, formatNotification } from './slack/format.js';
 import { createWebhookNotifier } from './slack/webhook.js';
@@ -23,6 +23,8 @@ import type { OutboxEntry, SlackMessage } from './types.js';
 export interface RelayOptions {
   /** Where the console destination writes (stdout by default). */
   readonly consoleWrite?: (text: string) => void;
+  /** The outbox's file-system layer (tests inject one that fails like a full disk). */
+  readonly outboxFs?: OutboxFs;
 }
 
 export interface Relay {
@@ -43,7 +45,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
 
   const registry = createSelfRegistry();
   const metrics = new RelayMetrics(registry);
-  const outbox = await Outbox.open(dataDir, { logger: log });
+  const outbox = await Outbox.open(dataDir, { logger: log, ...(options.outboxFs ? { fs: options.outboxFs } : {}) });
   metrics.watchOutbox(outbox);
   const channels = await ChannelStore.open(dataDir, rc.destinations);
   for (const c of channels.list()) metrics.initDestination(c.name);

@@ -41,17 +41,20 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { OutboxEntry } from '../types.js';
 import { COMPACT_SUFFIX, rewriteLog, worthCompacting } from './compaction.js';
-import { OutboxClosedError, OutboxFullError } from './errors.js';
+import { OutboxClosedError, OutboxFullError, OutboxWriteError } from './errors.js';
 import { nodeFs, writeAll, type OutboxFs } from './fs.js';
 import { parseLog } from './log-format.js';
 import { PendingSet } from './pending-set.js';
+import { DEFAULT_RESERVE_BYTES, Reserve } from './reserve.js';
 import { keepRejected, reportRejected } from './rejected.js';
 import { encodeRecord, type DeadRecord, type OutboxRecord } from './records.js';
+import { isDiskFull, WriteFailures } from './write-failures.js';
 import { LogWriter } from './writer.js';
 
 export const DEFAULT_OUTBOX_MAX_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_DEAD_LETTERS = 1000;
+export const DEFAULT_RETRY_INTERVAL_MS = 1000;
 export const OUTBOX_FILE = 'outbox.log';
 
 export interface OutboxOptions {
@@ -62,6 +65,10 @@ export interface OutboxOptions {
   readonly compactMinBytes?: number;
   /** Dead letters kept (the oldest are forgotten first). */
   readonly maxDeadLetters?: number;
+  /** How often marks that could not be written are tried again (write-failures.ts). */
+  readonly retryIntervalMs?: number;
+  /** Space kept beside the log so a compaction can run on a full disk (reserve.ts); 0: none. */
+  readonly reserveBytes?: number;
   /** The file system (tests inject one to watch or break what reaches the disk). */
   readonly fs?: OutboxFs;
 }
@@ -89,6 +96,10 @@ export interface OutboxStats {
   readonly rejectedRecords: number;
   /** Bytes cut off the end on open (a torn write). */
   readonly truncatedBytes: number;
+  /** The last write to the log failed (until one succeeds). */
+  readonly writeFailing: boolean;
+  /** Marks kept in memory because they could not be written yet. */
+  readonly unwrittenMarks: number;
 }
 
 interface Dead extends DeadLetter {
@@ -107,6 +118,8 @@ export class Outbox {
   private deadBytes = 0;
   private closed = false;
   private readonly writer: LogWriter;
+  private readonly failures: WriteFailures;
+  private readonly reserve: Reserve;
   private counters = { compactions: 0, corruptLines: 0, truncatedBytes: 0, rejectedRecords: 0 };
 
   private constructor(
@@ -119,13 +132,18 @@ export class Outbox {
     private readonly maxBytes: number,
     private readonly compactMinBytes: number,
     private readonly maxDeadLetters: number,
+    retryIntervalMs: number,
+    reserveBytes: number,
   ) {
     this.writer = new LogWriter(handle, fileBytes, logger, {
       beforeBatch: (bytes) => this.compactBeforeGrowing(bytes),
       afterBatch: async () => {
         if (this.shouldCompact()) await this.compactLogged();
       },
+      onWriteError: (err) => this.makeRoom(err),
     });
+    this.failures = new WriteFailures(logger, retryIntervalMs, (text) => this.writer.write(text));
+    this.reserve = new Reserve(fs, dir, reserveBytes);
   }
 
   /** Opens (creating if needed) the outbox in `dir` and replays what is there. */
@@ -204,6 +222,8 @@ export class Outbox {
       opts.maxBytes ?? DEFAULT_OUTBOX_MAX_BYTES,
       opts.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
       opts.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS,
+      opts.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS,
+      opts.reserveBytes ?? DEFAULT_RESERVE_BYTES,
     );
     outbox.counters.corruptLines = rejected.filter((r) => r.offset < parsed.goodBytes).length;
     outbox.counters.truncatedBytes = data.length - keptBytes > 0 ? data.length - keptBytes : 0;
@@ -211,6 +231,7 @@ export class Outbox {
     for (const r of parsed.records) outbox.replay(r);
     for (const l of outbox.pendingSet.order) l.attemptedBefore = l.uncertain = l.tryLogged;
     openDirs.add(absDir);
+    if (!(await outbox.reserve.ensure())) logger.warn({ dir: absDir }, 'outbox: no room for the reserve that lets it compact on a full disk');
     // A rewrite drops the rejected lines left in the middle (their copy is safe).
     if (outbox.shouldCompact() || (copy && outbox.counters.corruptLines > 0)) {
       try {
@@ -266,6 +287,13 @@ export class Outbox {
           fresh.map((a) => a.line).join(''),
           () => {
             for (const a of fresh) if (!this.pendingSet.has(a.entry.id)) this.pendingSet.add(a.entry, a.line, a.bytes);
+          },
+        )
+        .then(
+          () => this.failures.succeeded(),
+          (err: unknown) => {
+            if (err instanceof OutboxWriteError) this.failures.failed(err);
+            throw err;
           },
         )
         .finally(() => {
@@ -400,19 +428,60 @@ export class Outbox {
   }
 
   stats(): OutboxStats {
-    return { ...this.writer.stats(), ...this.counters, fileBytes: this.writer.fileBytes, liveBytes: this.liveBytes() };
+    return {
+      ...this.writer.stats(),
+      ...this.counters,
+      fileBytes: this.writer.fileBytes,
+      liveBytes: this.liveBytes(),
+      writeFailing: this.failures.isFailing,
+      unwrittenMarks: this.failures.parkedMarks,
+    };
   }
 
   /** Waits for queued writes, then closes the file. Further calls reject with OutboxClosedError. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.failures.flush();
+    this.failures.stop();
     await this.writer.close();
     openDirs.delete(this.dir);
   }
 
+  /**
+   * Writes a mark. Resolves once it is on the disk, or, when the log cannot be written, once it is
+   * kept for retry (write-failures.ts): delivery goes on, and a lost mark is reported, not thrown.
+   */
   private writeMark(r: OutboxRecord): Promise<void> {
-    return this.writer.write(encodeRecord(r));
+    const seq = this.failures.issue();
+    const text = encodeRecord(r);
+    return this.writer.write(text).then(
+      () => this.failures.succeeded(),
+      (err: unknown) => {
+        if (!(err instanceof OutboxWriteError)) throw err;
+        this.failures.failed(err);
+        this.failures.park(seq, text, r.t === 'done' ? r.ids.length : 0);
+      },
+    );
+  }
+
+  /**
+   * A batch could not be written: on a full disk, a compaction frees the space of finished records
+   * (written into the space of the reserve, reserve.ts). True: try the batch again.
+   */
+  private async makeRoom(err: Error): Promise<boolean> {
+    if (!isDiskFull(err) || this.writer.fileBytes <= this.liveBytes()) return false;
+    await this.reserve.release().catch(() => false);
+    try {
+      await this.compact();
+      return true;
+    } catch (compactionErr) {
+      this.logger.debug({ err: (compactionErr as Error).message }, 'outbox: no room for a compaction either');
+      return false;
+    } finally {
+      // Taken back first: the next full disk needs it more than the next append.
+      await this.reserve.ensure();
+    }
   }
 
   // --- compaction ---
@@ -438,8 +507,10 @@ export class Outbox {
     try {
       await this.compact();
     } catch (err) {
-      // The old log is still whole and authoritative; try again after the next batch.
-      this.logger.error({ err }, 'outbox: compaction failed');
+      // The old log is still whole and authoritative; try again after the next batch. A full disk
+      // is reported once by the write path, not after every batch.
+      if (isDiskFull(err)) this.logger.debug({ err: (err as Error).message }, 'outbox: compaction failed');
+      else this.logger.error({ err: (err as Error).message }, 'outbox: compaction failed');
     }
   }
 
@@ -447,8 +518,10 @@ export class Outbox {
   private async compact(): Promise<void> {
     const started = Date.now();
     const before = this.writer.fileBytes;
+    const captured = this.failures.lastIssued;
     const written = await rewriteLog(this.fs, this.dir, this.file, this.liveLines());
     await this.writer.replaceFile(await this.fs.open(this.file, 'a'), written);
+    this.failures.capturedUpTo(captured);
     this.counters.compactions++;
     this.logger.info({ beforeBytes: before, afterBytes: written, ms: Date.now() - started }, 'outbox compacted');
   }
