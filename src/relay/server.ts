@@ -90,6 +90,8 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   });
   // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
   // retries: remember what is still pending (within the window) so the retry is a duplicate.
+  // Re-driven dead letters (routes/dead-letters.ts) are pending again: deliver them now.
+  outbox.onRedrive(() => dispatcher.kick());
   const deduper = new Deduper(rc.dedupe_window * 1000);
   const windowStart = Date.now() - rc.dedupe_window * 1000;
   for (const e of outbox.pending()) if (e.acceptedAt > windowStart) deduper.remember(notificationKey(e.notification));

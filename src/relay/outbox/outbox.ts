@@ -102,6 +102,28 @@ export interface OutboxStats {
   readonly unwrittenMarks: number;
 }
 
+/** Reason given to entries moved to the dead letters by purgePending(). */
+export const PURGED = 'purged';
+
+export interface PurgeResult {
+  /** Entries moved from pending to the dead letters. */
+  readonly purged: number;
+  /** Older dead letters pushed out by them (only with forgetOldest). */
+  readonly forgotten: number;
+}
+
+/** A purge would push dead letters out of the bounded list; nothing was changed. */
+export class PurgeWouldForgetError extends Error {
+  override readonly name = 'PurgeWouldForgetError';
+  constructor(
+    readonly pending: number,
+    readonly wouldForget: number,
+    readonly maxDeadLetters: number,
+  ) {
+    super(`purging ${pending} entries would push the ${wouldForget} oldest dead letters out (at most ${maxDeadLetters} are kept)`);
+  }
+}
+
 interface Dead extends DeadLetter {
   readonly bytes: number;
 }
@@ -115,6 +137,7 @@ export class Outbox {
   /** Bytes of in-flight appends, counted against maxBytes. */
   private reserved = 0;
   private dead: Dead[] = [];
+  private readonly redriveListeners: (() => void)[] = [];
   private deadBytes = 0;
   private closed = false;
   private readonly writer: LogWriter;
@@ -409,6 +432,78 @@ export class Outbox {
     return this.writeMark({ t: 'dead', id, reason, at });
   }
 
+  /** Dead letters back to pending once the redrive records are on the disk (OutboxWriteError if not). */
+  private async redrive(entries: readonly OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (this.closed) throw new OutboxClosedError('the outbox is closed');
+    const text = entries.map((entry) => encodeRecord({ t: 'redrive', entry })).join('');
+    await this.writer.write(text, () => {
+      for (const entry of entries) this.undead(entry);
+    });
+    for (const listener of this.redriveListeners) listener();
+  }
+
+  /** Calls `listener` whenever dead letters were put back to pending (the dispatcher wakes up). */
+  onRedrive(listener: () => void): void {
+    this.redriveListeners.push(listener);
+  }
+
+  /** Removes the entry from the dead letters and makes it pending (replay and redrive). */
+  private undead(entry: OutboxEntry): void {
+    const kept = this.dead.filter((d) => d.entry.id !== entry.id);
+    for (const d of this.dead) if (d.entry.id === entry.id) this.deadBytes -= d.bytes;
+    this.dead = kept;
+    if (this.pendingSet.has(entry.id)) return;
+    const line = encodeRecord({ t: 'add', entry });
+    this.pendingSet.add(entry, line, Buffer.byteLength(line));
+  }
+
+  /**
+   * Puts the dead letter(s) with this id back to pending (at the end of the queue, with its original
+   * acceptedAt), durably; resolves with the entry, or undefined when no dead letter has this id.
+   */
+  async redriveDeadLetter(id: string): Promise<OutboxEntry | undefined> {
+    const d = this.dead.findLast((x) => x.entry.id === id);
+    if (!d) return undefined;
+    await this.redrive([d.entry]);
+    return d.entry;
+  }
+
+  /** Puts every dead letter for `destination` back to pending, durably; resolves with how many. */
+  async redriveDeadLettersFor(destination: string): Promise<number> {
+    const byId = new Map<string, OutboxEntry>();
+    for (const d of this.dead) if (d.entry.destination === destination) byId.set(d.entry.id, d.entry);
+    await this.redrive([...byId.values()]);
+    return byId.size;
+  }
+
+  /**
+   * Moves every pending entry for `destination` to the dead letters with reason "purged" (so it can
+   * be re-driven later), durably. The dead letters stay bounded by maxDeadLetters: when the purge
+   * would push older ones out, it is refused with PurgeWouldForgetError unless `forgetOldest`.
+   */
+  async purgePending(destination: string, opts: { forgetOldest?: boolean } = {}): Promise<PurgeResult> {
+    const entries = Array.from(this.pendingSet.of(destination));
+    const forgotten = Math.max(0, this.dead.length + entries.length - this.maxDeadLetters);
+    if (forgotten > 0 && !opts.forgetOldest) throw new PurgeWouldForgetError(entries.length, forgotten, this.maxDeadLetters);
+    if (entries.length === 0) return { purged: 0, forgotten: 0 };
+    const at = Date.now();
+    const records: OutboxRecord[] = [];
+    for (const l of entries) {
+      this.pendingSet.remove(l);
+      this.addDead(l.toEntry(), PURGED, at);
+      records.push({ t: 'dead', id: l.id, reason: PURGED, at });
+    }
+    await this.writeMark(records);
+    if (forgotten > 0) this.logger.warn({ destination, forgotten }, 'outbox: purge pushed the oldest dead letters out');
+    return { purged: entries.length, forgotten };
+  }
+
+  /** acceptedAt of the first pending entry for `destination`. O(1). */
+  oldestAcceptedAtFor(destination: string): number | undefined {
+    return this.pendingSet.oldestFor(destination)?.acceptedAt;
+  }
+
   /** The most recent dead letters (at most maxDeadLetters), oldest first. */
   deadLetters(): DeadLetter[] {
     return this.dead.map(({ entry, reason, at }) => ({ entry, reason, at }));
@@ -452,15 +547,17 @@ export class Outbox {
    * Writes a mark. Resolves once it is on the disk, or, when the log cannot be written, once it is
    * kept for retry (write-failures.ts): delivery goes on, and a lost mark is reported, not thrown.
    */
-  private writeMark(r: OutboxRecord): Promise<void> {
+  private writeMark(r: OutboxRecord | readonly OutboxRecord[]): Promise<void> {
+    const records = Array.isArray(r) ? (r as readonly OutboxRecord[]) : [r as OutboxRecord];
     const seq = this.failures.issue();
-    const text = encodeRecord(r);
+    const text = records.map(encodeRecord).join('');
+    const doneIds = records.reduce((n, x) => n + (x.t === 'done' ? x.ids.length : 0), 0);
     return this.writer.write(text).then(
       () => this.failures.succeeded(),
       (err: unknown) => {
         if (!(err instanceof OutboxWriteError)) throw err;
         this.failures.failed(err);
-        this.failures.park(seq, text, r.t === 'done' ? r.ids.length : 0);
+        this.failures.park(seq, text, doneIds);
       },
     );
   }
@@ -562,6 +659,9 @@ export class Outbox {
           const l = this.pendingSet.get(id);
           if (l) this.pendingSet.remove(l);
         }
+        return;
+      case 'redrive':
+        this.undead(r.entry);
         return;
       case 'dead': {
         const l = this.pendingSet.get(r.id);

@@ -3,7 +3,8 @@
 //   {"t":"try","ids":[...]}                         a delivery attempt started (see Outbox.wasAttempted)
 //   {"t":"fail","ids":[...]}                        ...and definitely failed (the destination said no)
 //   {"t":"done","ids":[...]}                        confirmed by the destination
-//   {"t":"dead","id":..,"reason":..,"at":..,"entry"?:{...}}   given up on
+//   {"t":"dead","id":..,"reason":..,"at":..,"entry"?:{...}}   given up on (or purged)
+//   {"t":"redrive","entry":{...}}                   a dead letter put back to pending
 import { z } from 'zod';
 import type { OutboxEntry } from '../types.js';
 
@@ -12,7 +13,8 @@ export type TryRecord = { t: 'try'; ids: string[] };
 export type FailRecord = { t: 'fail'; ids: string[] };
 export type DoneRecord = { t: 'done'; ids: string[] };
 export type DeadRecord = { t: 'dead'; id: string; reason: string; at: number; entry?: OutboxEntry };
-export type OutboxRecord = AddRecord | TryRecord | FailRecord | DoneRecord | DeadRecord;
+export type RedriveRecord = { t: 'redrive'; entry: OutboxEntry };
+export type OutboxRecord = AddRecord | TryRecord | FailRecord | DoneRecord | DeadRecord | RedriveRecord;
 
 // Every record read back is checked against the shape the code relies on (what the intake stores,
 // see types.ts), so a wrong-shaped record is skipped and reported when the log is loaded instead of
@@ -58,6 +60,7 @@ const recordSchema = z.discriminatedUnion('t', [
   z.looseObject({ t: z.literal('fail'), ids }),
   z.looseObject({ t: z.literal('done'), ids }),
   z.looseObject({ t: z.literal('dead'), id: z.string(), reason: z.string(), at: z.number(), entry: entry.optional() }),
+  z.looseObject({ t: z.literal('redrive'), entry }),
 ]);
 
 export type CheckedRecord = { readonly record: OutboxRecord } | { readonly why: string };
