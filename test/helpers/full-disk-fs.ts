@@ -75,6 +75,10 @@ export class FullDiskFs implements OutboxFs {
     return this.inner.rename(from, to);
   }
 
+  size(file: string): Promise<number | undefined> {
+    return this.inner.size(file);
+  }
+
   remove(file: string): Promise<void> {
     return this.inner.remove(file);
   }

@@ -63,6 +63,10 @@ export class PowerLossFs implements OutboxFs {
     this.pendingDirOps.push({ kind: 'rename', from, to });
   }
 
+  size(file: string): Promise<number | undefined> {
+    return this.inner.size(file);
+  }
+
   remove(file: string): Promise<void> {
     // Removal only ever loses data, never makes unsynced data durable: modelled as immediate.
     this.entries.delete(file);

@@ -27,6 +27,8 @@ export class Reserve {
     if (this.held || this.bytes <= 0) return this.held;
     const file = join(this.dir, RESERVE_FILE);
     try {
+      // Left by the previous process: already allocated.
+      if ((await this.fs.size(file)) === this.bytes) return (this.held = true);
       const fh = await this.fs.open(file, 'w');
       try {
         await writeAll(fh, Buffer.alloc(this.bytes));
