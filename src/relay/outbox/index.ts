@@ -7,13 +7,12 @@ export {
   OUTBOX_FILE,
   Outbox,
   PURGED,
-  PurgeWouldForgetError,
   type PurgeResult,
-  type DeadLetter,
   type OutboxOptions,
   type OutboxStats,
 } from './outbox.js';
-export { OutboxClosedError, OutboxFullError, OutboxWriteError } from './errors.js';
+export type { DeadLetter } from './dead-letters.js';
+export { OutboxClosedError, OutboxFullError, OutboxWriteError, PurgeWouldForgetError } from './errors.js';
 export { nodeFs, type OutboxFile, type OutboxFs } from './fs.js';
 export { parseLog, type ParsedLog, type RejectedRange } from './log-format.js';
 export { REJECTED_PREFIX } from './rejected.js';

@@ -14,7 +14,13 @@
 //
 // Marks: done, try, fail and dead marks take the same path as appends (the dispatcher does not
 // wait long for them); a mark lost in a crash only means a resend (counted by the dispatcher as a
-// redelivery) or a dead letter retried once more.
+// redelivery) or a dead letter retried once more. When the log cannot be written (a full disk),
+// appends are refused (503) while marks are kept in memory and retried; on ENOSPC the outbox
+// compacts into the space of its reserve and tries again (write-failures.ts, reserve.ts).
+//
+// Dead letters can be put back to pending (redriveDeadLetter, redriveDeadLettersFor), and a
+// destination's pending entries moved to the dead letters with reason "purged" (purgePending), so
+// an operator can drop a queue without losing it for good. Both are written like any record.
 //
 // Attempt marks: an entry whose delivery started (try) and whose outcome was never recorded may
 // already be in the channel; after a restart, sending it again is counted as a possible duplicate
@@ -41,12 +47,12 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { OutboxEntry } from '../types.js';
 import { COMPACT_SUFFIX, rewriteLog, worthCompacting } from './compaction.js';
-import { OutboxClosedError, OutboxFullError, OutboxWriteError } from './errors.js';
-import { nodeFs, writeAll, type OutboxFs } from './fs.js';
-import { parseLog } from './log-format.js';
+import { OutboxClosedError, OutboxFullError, OutboxWriteError, PurgeWouldForgetError } from './errors.js';
+import { nodeFs, type OutboxFs } from './fs.js';
+import { DeadLetterList, type DeadLetter } from './dead-letters.js';
+import { loadLog } from './load.js';
 import { PendingSet } from './pending-set.js';
 import { DEFAULT_RESERVE_BYTES, Reserve } from './reserve.js';
-import { keepRejected, reportRejected } from './rejected.js';
 import { encodeRecord, type DeadRecord, type OutboxRecord } from './records.js';
 import { isDiskFull, WriteFailures } from './write-failures.js';
 import { LogWriter } from './writer.js';
@@ -73,12 +79,6 @@ export interface OutboxOptions {
   readonly fs?: OutboxFs;
 }
 
-export interface DeadLetter {
-  readonly entry: OutboxEntry;
-  readonly reason: string;
-  /** Unix milliseconds. */
-  readonly at: number;
-}
 
 export interface OutboxStats {
   /** fdatasync calls on the log (compactions not included). */
@@ -112,22 +112,6 @@ export interface PurgeResult {
   readonly forgotten: number;
 }
 
-/** A purge would push dead letters out of the bounded list; nothing was changed. */
-export class PurgeWouldForgetError extends Error {
-  override readonly name = 'PurgeWouldForgetError';
-  constructor(
-    readonly pending: number,
-    readonly wouldForget: number,
-    readonly maxDeadLetters: number,
-  ) {
-    super(`purging ${pending} entries would push the ${wouldForget} oldest dead letters out (at most ${maxDeadLetters} are kept)`);
-  }
-}
-
-interface Dead extends DeadLetter {
-  readonly bytes: number;
-}
-
 const openDirs = new Set<string>();
 
 export class Outbox {
@@ -136,9 +120,8 @@ export class Outbox {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Bytes of in-flight appends, counted against maxBytes. */
   private reserved = 0;
-  private dead: Dead[] = [];
+  private readonly dead: DeadLetterList;
   private readonly redriveListeners: (() => void)[] = [];
-  private deadBytes = 0;
   private closed = false;
   private readonly writer: LogWriter;
   private readonly failures: WriteFailures;
@@ -154,7 +137,7 @@ export class Outbox {
     private readonly logger: Logger,
     private readonly maxBytes: number,
     private readonly compactMinBytes: number,
-    private readonly maxDeadLetters: number,
+    maxDeadLetters: number,
     retryIntervalMs: number,
     reserveBytes: number,
   ) {
@@ -167,6 +150,7 @@ export class Outbox {
     });
     this.failures = new WriteFailures(logger, retryIntervalMs, (text) => this.writer.write(text));
     this.reserve = new Reserve(fs, dir, reserveBytes);
+    this.dead = new DeadLetterList(maxDeadLetters);
   }
 
   /** Opens (creating if needed) the outbox in `dir` and replays what is there. */
@@ -179,67 +163,15 @@ export class Outbox {
     const file = join(absDir, OUTBOX_FILE);
     await fs.remove(file + COMPACT_SUFFIX);
 
-    let data: Buffer;
-    let created = false;
-    try {
-      data = await fs.readFile(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      data = Buffer.alloc(0);
-      created = true;
-    }
-    const parsed = parseLog(data);
-    const rejected = parsed.rejected;
-    const tailBytes = data.length - parsed.goodBytes;
-    // Bytes the log keeps after open: all of it, unless a copy of what was rejected is safe.
-    let keptBytes = data.length;
-    let copy: string | undefined;
-    if (rejected.length > 0) {
-      const inMiddle = rejected.some((r) => r.offset < parsed.goodBytes);
-      const level = inMiddle || parsed.records.length === 0 ? 'error' : 'warn';
-      reportRejected(logger, file, rejected, level);
-      try {
-        copy = await keepRejected(fs, absDir, data, rejected);
-        logger[level](
-          { file, rejected: rejected.length, copy, records: parsed.records.length },
-          'outbox: some records could not be read; they are skipped, a copy is kept, and the relay starts without them',
-        );
-      } catch (err) {
-        logger.error(
-          { file, rejected: rejected.length, err: (err as Error).message },
-          'outbox: cannot keep a copy of the records it cannot read; the log is left as it is (they are skipped again at the next start)',
-        );
-      }
-    }
-    if (copy && tailBytes > 0) {
-      // The tail is safe in the copy: cut it so new records start on a line of their own.
-      const fh = await fs.open(file, 'r+');
-      try {
-        await fh.truncate(parsed.goodBytes);
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
-      keptBytes = parsed.goodBytes;
-    } else if (data.length > 0 && data[data.length - 1] !== 10) {
-      // No copy: keep the torn line, but end it so the next record does not join it.
-      const fh = await fs.open(file, 'a');
-      try {
-        await writeAll(fh, Buffer.from('\n'));
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
-      keptBytes = data.length + 1;
-    }
+    const loaded = await loadLog(fs, absDir, file, logger);
 
     const handle = await fs.open(file, 'a');
-    if (created) await fs.syncDir(absDir);
+    if (loaded.created) await fs.syncDir(absDir);
     const outbox = new Outbox(
       fs,
       absDir,
       file,
-      keptBytes,
+      loaded.fileBytes,
       handle,
       logger,
       opts.maxBytes ?? DEFAULT_OUTBOX_MAX_BYTES,
@@ -248,23 +180,23 @@ export class Outbox {
       opts.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS,
       opts.reserveBytes ?? DEFAULT_RESERVE_BYTES,
     );
-    outbox.counters.corruptLines = rejected.filter((r) => r.offset < parsed.goodBytes).length;
-    outbox.counters.truncatedBytes = data.length - keptBytes > 0 ? data.length - keptBytes : 0;
-    outbox.counters.rejectedRecords = rejected.length;
-    for (const r of parsed.records) outbox.replay(r);
+    outbox.counters.corruptLines = loaded.rejectedInMiddle;
+    outbox.counters.truncatedBytes = loaded.truncatedBytes;
+    outbox.counters.rejectedRecords = loaded.rejected;
+    for (const r of loaded.records) outbox.replay(r);
     for (const l of outbox.pendingSet.order) l.attemptedBefore = l.uncertain = l.tryLogged;
     openDirs.add(absDir);
     if (!(await outbox.reserve.ensure())) logger.warn({ dir: absDir }, 'outbox: no room for the reserve that lets it compact on a full disk');
     // A rewrite drops the rejected lines left in the middle (their copy is safe).
-    if (outbox.shouldCompact() || (copy && outbox.counters.corruptLines > 0)) {
+    if (outbox.shouldCompact() || loaded.rewrite) {
       try {
         await outbox.compact();
       } catch (err) {
-        logger.error({ err }, 'outbox: compaction on open failed; continuing with the old log');
+        logger.error({ err: (err as Error).message }, 'outbox: compaction on open failed; continuing with the old log');
       }
     }
     logger.info(
-      { dir: absDir, pending: outbox.depth(), deadLetters: outbox.dead.length, fileBytes: outbox.writer.fileBytes },
+      { dir: absDir, pending: outbox.depth(), deadLetters: outbox.dead.size, fileBytes: outbox.writer.fileBytes },
       'outbox opened',
     );
     return outbox;
@@ -428,7 +360,7 @@ export class Outbox {
     if (!l) return Promise.resolve();
     this.pendingSet.remove(l);
     const at = Date.now();
-    this.addDead(l.toEntry(), reason, at);
+    this.dead.add(l.toEntry(), reason, at);
     return this.writeMark({ t: 'dead', id, reason, at });
   }
 
@@ -450,9 +382,7 @@ export class Outbox {
 
   /** Removes the entry from the dead letters and makes it pending (replay and redrive). */
   private undead(entry: OutboxEntry): void {
-    const kept = this.dead.filter((d) => d.entry.id !== entry.id);
-    for (const d of this.dead) if (d.entry.id === entry.id) this.deadBytes -= d.bytes;
-    this.dead = kept;
+    this.dead.remove(entry.id);
     if (this.pendingSet.has(entry.id)) return;
     const line = encodeRecord({ t: 'add', entry });
     this.pendingSet.add(entry, line, Buffer.byteLength(line));
@@ -463,7 +393,7 @@ export class Outbox {
    * acceptedAt), durably; resolves with the entry, or undefined when no dead letter has this id.
    */
   async redriveDeadLetter(id: string): Promise<OutboxEntry | undefined> {
-    const d = this.dead.findLast((x) => x.entry.id === id);
+    const d = this.dead.find(id);
     if (!d) return undefined;
     await this.redrive([d.entry]);
     return d.entry;
@@ -472,7 +402,7 @@ export class Outbox {
   /** Puts every dead letter for `destination` back to pending, durably; resolves with how many. */
   async redriveDeadLettersFor(destination: string): Promise<number> {
     const byId = new Map<string, OutboxEntry>();
-    for (const d of this.dead) if (d.entry.destination === destination) byId.set(d.entry.id, d.entry);
+    for (const d of this.dead.all()) if (d.entry.destination === destination) byId.set(d.entry.id, d.entry);
     await this.redrive([...byId.values()]);
     return byId.size;
   }
@@ -484,14 +414,14 @@ export class Outbox {
    */
   async purgePending(destination: string, opts: { forgetOldest?: boolean } = {}): Promise<PurgeResult> {
     const entries = Array.from(this.pendingSet.of(destination));
-    const forgotten = Math.max(0, this.dead.length + entries.length - this.maxDeadLetters);
-    if (forgotten > 0 && !opts.forgetOldest) throw new PurgeWouldForgetError(entries.length, forgotten, this.maxDeadLetters);
+    const forgotten = Math.max(0, this.dead.size + entries.length - this.dead.max);
+    if (forgotten > 0 && !opts.forgetOldest) throw new PurgeWouldForgetError(entries.length, forgotten, this.dead.max);
     if (entries.length === 0) return { purged: 0, forgotten: 0 };
     const at = Date.now();
     const records: OutboxRecord[] = [];
     for (const l of entries) {
       this.pendingSet.remove(l);
-      this.addDead(l.toEntry(), PURGED, at);
+      this.dead.add(l.toEntry(), PURGED, at);
       records.push({ t: 'dead', id: l.id, reason: PURGED, at });
     }
     await this.writeMark(records);
@@ -506,11 +436,11 @@ export class Outbox {
 
   /** The most recent dead letters (at most maxDeadLetters), oldest first. */
   deadLetters(): DeadLetter[] {
-    return this.dead.map(({ entry, reason, at }) => ({ entry, reason, at }));
+    return this.dead.all();
   }
 
   deadLetterCount(): number {
-    return this.dead.length;
+    return this.dead.size;
   }
 
   depth(): number {
@@ -584,7 +514,7 @@ export class Outbox {
   // --- compaction ---
 
   private liveBytes(): number {
-    return this.pendingSet.bytes + this.deadBytes;
+    return this.pendingSet.bytes + this.dead.bytes;
   }
 
   private shouldCompact(): boolean {
@@ -626,7 +556,7 @@ export class Outbox {
   /** What is live, as records in replay order. */
   private *liveLines(): Generator<string> {
     // Dead letters first: on replay a later add of the same id (a re-sent notification) wins.
-    for (const d of this.dead.slice()) {
+    for (const d of this.dead.all()) {
       yield encodeRecord({ t: 'dead', id: d.entry.id, reason: d.reason, at: d.at, entry: d.entry } satisfies DeadRecord);
     }
     const tried: string[] = [];
@@ -667,20 +597,9 @@ export class Outbox {
         const l = this.pendingSet.get(r.id);
         const entry = r.entry ?? l?.toEntry();
         if (l) this.pendingSet.remove(l);
-        if (entry) this.addDead(entry, r.reason, r.at);
+        if (entry) this.dead.add(entry, r.reason, r.at);
         return;
       }
-    }
-  }
-
-  private addDead(entry: OutboxEntry, reason: string, at: number): void {
-    const bytes = Buffer.byteLength(encodeRecord({ t: 'dead', id: entry.id, reason, at, entry }));
-    this.dead.push({ entry, reason, at, bytes });
-    this.deadBytes += bytes;
-    if (this.dead.length > this.maxDeadLetters) {
-      const drop = this.dead.length - this.maxDeadLetters;
-      for (const d of this.dead.slice(0, drop)) this.deadBytes -= d.bytes;
-      this.dead = this.dead.slice(drop);
     }
   }
 }
