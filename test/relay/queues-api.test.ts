@@ -62,8 +62,8 @@ t.test('purge a queue into the dead letters, then re-drive them: every notificat
   const queues = await inject('GET', '/api/v1/queues');
   t.equal(queues.statusCode, 200);
   const byName = Object.fromEntries((queues.json() as { destination: string; pending: number; deadLetters: number }[]).map((q) => [q.destination, q]));
-  t.match(byName.slack, { channel: 'enabled', pending: 3, deadLetters: 0 });
-  t.match(byName['renamed-away'], { channel: 'not configured' });
+  t.match(byName.slack, { state: 'active', pending: 3, deadLetters: 0 });
+  t.match(byName['renamed-away'], { state: 'missing' });
   t.equal(byName['renamed-away']!.pending + byName['renamed-away']!.deadLetters, 1, 'the not-configured destination is listed with its entry');
 
   t.equal((await inject('POST', '/api/v1/queues/slack/purge', {})).statusCode, 401, 'purge needs the API credentials');
@@ -95,6 +95,11 @@ t.test('purge a queue into the dead letters, then re-drive them: every notificat
   await new Promise((r) => setTimeout(r, 300));
   t.same(names.map(delivered), [1, 1, 1], 'each re-driven notification reached Slack once');
   t.same(((await inject('GET', '/api/v1/dead-letters')).json() as { destination: string }[]).filter((d) => d.destination === 'slack'), []);
+
+  const patched = await relay.app.inject({ method: 'PATCH', url: '/api/v1/channels/slack', headers: auth, payload: { enabled: false } });
+  t.equal(patched.statusCode, 200);
+  const after = (await inject('GET', '/api/v1/queues')).json() as { destination: string; state: string }[];
+  t.equal(after.find((q) => q.destination === 'slack')?.state, 'disabled', 'a disabled channel is listed as such');
 });
 
 t.test('a real relay process: a purge survives a restart, and a re-drive after it delivers', async (t) => {

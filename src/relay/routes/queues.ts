@@ -1,6 +1,6 @@
 // /api/v1/queues: what waits for each destination, and dropping it on purpose.
 //   GET  /api/v1/queues                         pending depth per destination, also for destinations
-//                                               that are disabled or no longer configured
+//                                               that are disabled or no longer configured (missing)
 //   POST /api/v1/queues/{destination}/purge     moves the destination's pending notifications to the
 //                                               dead letters (reason "purged"): they can be re-driven
 // A purge that would push older dead letters out of the bounded list answers 409 unless
@@ -16,9 +16,10 @@ export interface QueueRoutesOptions {
 }
 
 export const queueRoutes: FastifyPluginAsync<QueueRoutesOptions> = async (api, o) => {
-  const channelState = (name: string) => {
+  // The dispatcher's words for a destination's state (tocsin_relay_destination_pending{state}).
+  const stateOf = (name: string) => {
     const c = o.channels.get(name);
-    return c ? (c.enabled ? 'enabled' : 'disabled') : 'not configured';
+    return c ? (c.enabled ? 'active' : 'disabled') : 'missing';
   };
   api.get('/queues', async () => {
     const deadBy = new Map<string, number>();
@@ -28,7 +29,7 @@ export const queueRoutes: FastifyPluginAsync<QueueRoutesOptions> = async (api, o
       const oldest = o.outbox.oldestAcceptedAtFor(destination);
       return {
         destination,
-        channel: channelState(destination),
+        state: stateOf(destination),
         pending: o.outbox.pendingCount(destination),
         oldestAcceptedAt: oldest === undefined ? null : new Date(oldest).toISOString(),
         deadLetters: deadBy.get(destination) ?? 0,
