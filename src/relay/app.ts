@@ -1,7 +1,8 @@
 // The relay's HTTP surface, built without listening (tests use app.inject()):
 //   POST /hooks/alertmanager       Alertmanager's webhook_configs receiver   (routes/alertmanager.ts)
 //   /api/v1/channels[/{name}]      channel management                       (routes/channels.ts)
-//   GET /api/v1/dead-letters       what could not be delivered, and why     (routes/dead-letters.ts)
+//   /api/v1/dead-letters[...]      what could not be delivered; re-drive    (routes/dead-letters.ts)
+//   /api/v1/queues[...]            pending per destination; purge           (routes/queues.ts)
 //   /metrics, /-/healthy, /-/ready, /
 // Errors are JSON {statusCode, error, message} and name the bad field (src/http/errors.ts).
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -18,6 +19,7 @@ import type { Outbox } from './outbox/index.js';
 import { alertmanagerRoute, WEBHOOK_PATH } from './routes/alertmanager.js';
 import { callerFromAuthorization, channelRoutes, type WriteAccess } from './routes/channels.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
+import { queueRoutes } from './routes/queues.js';
 
 export { WEBHOOK_PATH };
 
@@ -69,6 +71,7 @@ export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
       if (guard) api.addHook('onRequest', guard);
       await api.register(channelRoutes, { channels: o.channels, writeAccess: o.channelWriteAccess ?? apiAuthWriteAccess(o.apiAuth) });
       await api.register(deadLetterRoutes, { outbox: o.outbox });
+      await api.register(queueRoutes, { outbox: o.outbox, channels: o.channels });
     },
     { prefix: '/api/v1' },
   );

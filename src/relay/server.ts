@@ -15,7 +15,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Intake } from './intake.js';
 import { RelayMetrics } from './metrics.js';
 import { createConsoleNotifier, type Notifier } from './notifier.js';
-import { Outbox } from './outbox/index.js';
+import { Outbox, type OutboxFs } from './outbox/index.js';
 import { Router } from './routing.js';
 import { formatConsole, formatDigest, formatNotification } from './slack/format.js';
 import { createWebhookNotifier } from './slack/webhook.js';
@@ -24,6 +24,8 @@ import type { OutboxEntry, SlackMessage } from './types.js';
 export interface RelayOptions {
   /** Where the console destination writes (stdout by default). */
   readonly consoleWrite?: (text: string) => void;
+  /** The outbox's file-system layer (tests inject one that fails like a full disk). */
+  readonly outboxFs?: OutboxFs;
 }
 
 export interface Relay {
@@ -46,7 +48,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
 
   const registry = createSelfRegistry();
   const metrics = new RelayMetrics(registry);
-  const outbox = await Outbox.open(dataDir, { logger: log }).catch(async (err: unknown) => {
+  const outbox = await Outbox.open(dataDir, { logger: log, ...(options.outboxFs ? { fs: options.outboxFs } : {}) }).catch(async (err: unknown) => {
     await lock.release();
     throw err;
   });
@@ -96,6 +98,8 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     metrics,
     pacing: { minIntervalMs: rc.delivery.min_interval * 1000, digestThreshold: rc.delivery.digest_threshold },
   });
+  // Re-driven dead letters (routes/dead-letters.ts) are pending again: deliver them now.
+  outbox.onRedrive(() => dispatcher.kick());
   // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
   // retries: remember what is still pending (within the window) so the retry is a duplicate.
   const deduper = new Deduper(rc.dedupe_window * 1000);
