@@ -1,6 +1,7 @@
 // The delivery worker: takes what the outbox holds (per destination, so a restart picks up where
-// the last process stopped) and hands it to each destination's notifier. It is the shared retry
-// stage: notifiers say *whether* a failure is worth retrying, the dispatcher decides *when*.
+// the last process stopped) and hands it to the integration of each destination's type (a map
+// type -> integration, see delivery/integration.ts). It is the shared retry stage: integrations
+// format, send and say *whether* a failure is worth retrying; the dispatcher decides *when*.
 //
 // Per destination ("lane"):
 // - one message in flight, and the next post no sooner than minIntervalMs after the previous one
@@ -10,12 +11,13 @@
 //   (baseBackoffMs * 2^n, capped at maxBackoffMs); an entry that failed maxAttempts times is
 //   dead-lettered with the last reason;
 // - permanent errors (4xx): the entry is dead-lettered with the reason and Slack's error string.
-//   A rejected *digest* (clientError) is not blamed on its entries: they are sent one by one;
+//   A rejected *digest* (clientError, or one that cannot be formatted) is not blamed on its
+//   entries: they are sent one by one;
 // - when more than digestThreshold entries wait, up to maxDigestEntries of them are merged into one
-//   digest message (format() gets them all), and all are marked done when it is confirmed;
-// - a destination with no notifier (removed from the configuration, or disabled) gets its pending
-//   entries dead-lettered as destinationRemoved: keeping them would hold outbox space forever for a
-//   way out that no longer exists, and dead letters stay visible in the API.
+//   digest message (the integration gets them all), and all are marked done when it is confirmed;
+// - a destination that is disabled, removed from the configuration, or of a type with no
+//   integration gets its pending entries dead-lettered as destinationRemoved: keeping them would
+//   hold outbox space forever for a way out that no longer exists, and dead letters stay visible in the API.
 // Every entry ends done or dead, and both are counted (metrics.ts). Attempt counts live in memory:
 // after a restart an entry gets maxAttempts fresh tries. The outbox records when an attempt starts
 // and when the destination refused it (markFailed), so that after a restart only entries whose
@@ -30,11 +32,11 @@
 // Call stop() before outbox.close(): in-flight posts get stopGraceMs to finish, then are aborted
 // (the entry stays pending and is sent again by the next process).
 import pino, { type Logger } from 'pino';
-import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS } from './backoff.js';
+import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './backoff.js';
+import type { DeliveryOutcome, Destination, Integration, Integrations } from './delivery/integration.js';
 import type { DeadReason, RelayMetrics } from './metrics.js';
-import type { Notifier, SendResult } from './notifier.js';
 import type { Outbox } from './outbox.js';
-import type { OutboxEntry, SlackMessage } from './types.js';
+import type { OutboxEntry } from './types.js';
 
 export interface PacingOptions {
   /** Minimum time from the end of one post to the start of the next, per destination. */
@@ -63,10 +65,10 @@ const ABORT_WAIT_MS = 1_000;
 
 export interface DispatcherDeps {
   readonly outbox: Outbox;
-  /** undefined: the destination was removed or disabled; its entries are dead-lettered. */
-  notifierFor(destination: string): Notifier | undefined;
-  /** One entry: a message; several: a digest. May throw (a bad template): that is a formatError. */
-  format(entries: readonly OutboxEntry[]): SlackMessage;
+  /** The destination an entry names (the channel store); undefined once it no longer exists. */
+  destination(name: string): Destination | undefined;
+  /** Who delivers to each destination type. */
+  readonly integrations: Integrations;
   readonly logger?: Logger;
   readonly metrics: RelayMetrics;
   readonly pacing?: PacingOptions;
@@ -150,7 +152,7 @@ export class Dispatcher {
     await Promise.race([Promise.all(inFlight.map((f) => f.promise)), grace]);
     clearTimeout(graceTimer);
     for (const f of inFlight) f.controller.abort();
-    // Notifiers honour the abort signal; a buggy one must not hang the shutdown.
+    // Integrations honour the abort signal; a buggy one must not hang the shutdown.
     const settled = Promise.all(inFlight.map((f) => f.promise));
     const gaveUp = new Promise<'gaveUp'>((resolve) => {
       graceTimer = setTimeout(() => resolve('gaveUp'), ABORT_WAIT_MS);
@@ -179,12 +181,13 @@ export class Dispatcher {
     for (const destination of this.outbox.destinationsWithPending()) {
       const lane = this.lane(destination);
       if (lane.inFlight) continue;
-      const notifier = this.deps.notifierFor(destination);
-      if (!notifier) {
+      const target = this.deps.destination(destination);
+      const integration = target?.enabled ? this.deps.integrations.get(target.type) : undefined;
+      if (!target || !integration) {
         const entries = this.outbox.pendingFor(destination);
-        this.logger.warn({ destination, entries: entries.length }, 'no notifier for destination; dead-lettering its entries');
+        this.logger.warn({ destination, entries: entries.length }, 'no way to deliver to destination; dead-lettering its entries');
         for (const e of entries) {
-          void this.deadLetter(e, 'destinationRemoved', `no notifier for destination "${destination}"`);
+          void this.deadLetter(e, 'destinationRemoved', `no way to deliver to destination "${destination}"`);
         }
         continue;
       }
@@ -192,7 +195,7 @@ export class Dispatcher {
         wake = Math.min(wake, lane.nextAt);
         continue;
       }
-      this.send(lane, notifier);
+      this.send(lane, target, integration);
     }
     this.arm(wake);
   }
@@ -227,39 +230,29 @@ export class Dispatcher {
 
   // --- one post ---
 
-  /** Posts the next message for a lane with pending entries. */
-  private send(lane: Lane, notifier: Notifier): void {
+  /** Hands the next message for a lane with pending entries to its integration. */
+  private send(lane: Lane, destination: Destination, integration: Integration): void {
     const batch = this.pickBatch(lane);
-    let message: SlackMessage;
-    try {
-      message = this.deps.format(batch);
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      if (batch.length > 1) {
-        this.logger.warn({ destination: lane.destination, entries: batch.length, error }, 'cannot format digest; sending its entries one by one');
-        for (const e of batch) lane.solo.add(e.id);
-      } else {
-        void this.deadLetter(batch[0]!, 'formatError', `cannot format message: ${error}`);
-      }
-      this.kick();
-      return;
-    }
-
     const ids = batch.map((e) => e.id);
     this.outbox.markAttempted(ids).catch((err: unknown) => this.logger.warn({ err }, 'cannot record delivery attempt'));
     const controller = new AbortController();
     const inFlight = { ids, controller, promise: Promise.resolve() };
     lane.inFlight = inFlight;
     inFlight.promise = (async () => {
-      let result: SendResult;
+      let outcome: DeliveryOutcome;
       try {
-        result = await notifier.send(message, controller.signal);
+        outcome = await integration.deliver({
+          destination,
+          entries: batch,
+          groupKey: batch.length === 1 ? batch[0]!.notification.groupKey : undefined,
+          signal: controller.signal,
+        });
       } catch (err) {
-        // Notifiers classify instead of throwing; the error text may hold a secret, so only its name.
-        result = { ok: false, retry: true, reason: 'network', detail: `notifier failed: ${(err as Error)?.name ?? 'error'}` };
+        // Integrations classify instead of throwing; the error text may hold a secret, so only its name.
+        outcome = { kind: 'unknown', reason: 'network', detail: `${integration.type} integration failed: ${(err as Error)?.name ?? 'error'}` };
       }
       try {
-        await this.settle(lane, batch, result, controller.signal.aborted);
+        await this.settle(lane, batch, outcome, controller.signal.aborted);
       } catch (err) {
         this.logger.error({ err, destination: lane.destination }, 'settling a delivery failed');
       }
@@ -284,14 +277,14 @@ export class Dispatcher {
     return digest;
   }
 
-  private async settle(lane: Lane, batch: readonly OutboxEntry[], result: SendResult, aborted: boolean): Promise<void> {
+  private async settle(lane: Lane, batch: readonly OutboxEntry[], outcome: DeliveryOutcome, aborted: boolean): Promise<void> {
     const destination = lane.destination;
     const ids = batch.map((e) => e.id);
     const now = this.now();
-    // Paced from the end of the previous post, so that however long a request took to reach
-    // Slack, two of them arrive at least minIntervalMs apart.
-    lane.nextAt = now + this.pacing.minIntervalMs;
-    if (result.ok) {
+    if (outcome.kind === 'delivered') {
+      // Paced from the end of the previous post, so that however long a request took to reach
+      // Slack, two of them arrive at least minIntervalMs apart.
+      lane.nextAt = now + this.pacing.minIntervalMs;
       lane.failures = 0;
       this.metrics.delivered.inc({ destination });
       if (batch.length > 1) this.metrics.digests.inc({ destination });
@@ -311,19 +304,33 @@ export class Dispatcher {
       this.logger.info({ destination, entries: batch.length }, 'delivery aborted by shutdown');
       return;
     }
-    this.metrics.failed.inc({ destination, reason: result.reason });
-    const log = { destination, entries: batch.length, reason: result.reason, detail: result.detail };
     // Entries that stay pending after a refusal: record it, so a restart does not take them for
     // possible duplicates. Unknown outcomes are not recorded: the outbox keeps them as such.
     const refused = (entries: readonly OutboxEntry[]) => {
-      if (outcomeUnknown(result) || entries.length === 0) return;
+      if (outcome.kind === 'unknown' || entries.length === 0) return;
       this.outbox
         .markFailed(entries.map((e) => e.id))
         .catch((err: unknown) => this.logger.warn({ err }, 'cannot record failed delivery attempt'));
     };
 
-    if (!result.retry) {
-      if (batch.length > 1 && result.reason === 'clientError') {
+    if (outcome.kind === 'unformattable') {
+      // Nothing was sent, so nothing to pace.
+      if (batch.length > 1) {
+        this.logger.warn({ destination, entries: batch.length, error: outcome.detail }, 'cannot format digest; sending its entries one by one');
+        for (const e of batch) lane.solo.add(e.id);
+        refused(batch);
+      } else {
+        await this.deadLetter(batch[0]!, 'formatError', `cannot format message: ${outcome.detail}`);
+      }
+      return;
+    }
+
+    lane.nextAt = now + this.pacing.minIntervalMs;
+    this.metrics.failed.inc({ destination, reason: outcome.reason });
+    const log = { destination, entries: batch.length, reason: outcome.reason, detail: outcome.detail };
+
+    if (outcome.kind === 'permanent') {
+      if (batch.length > 1 && outcome.reason === 'clientError') {
         // Slack refused the digest itself (too big, invalid blocks): do not blame its entries.
         this.logger.warn(log, 'digest refused; sending its entries one by one');
         for (const e of batch) lane.solo.add(e.id);
@@ -331,16 +338,17 @@ export class Dispatcher {
         return;
       }
       this.logger.warn(log, 'permanent delivery failure');
-      await Promise.all(batch.map((e) => this.deadLetter(e, result.reason, result.detail)));
+      await Promise.all(batch.map((e) => this.deadLetter(e, outcome.reason, outcome.detail)));
       return;
     }
 
-    if (result.reason === 'rateLimited') {
-      const waitMs = result.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
-      this.metrics.rateLimited.inc({ destination });
+    if (outcome.kind === 'retry' && outcome.retryAfterMs !== undefined) {
+      // The destination said when: not a failed attempt, no backoff of our own.
+      const waitMs = outcome.retryAfterMs;
+      if (outcome.reason === 'rateLimited') this.metrics.rateLimited.inc({ destination });
       this.metrics.retries.inc({ destination });
       lane.nextAt = Math.max(lane.nextAt, now + waitMs);
-      this.logger.warn({ ...log, retryAfterMs: waitMs }, 'rate limited by Slack; pausing destination');
+      this.logger.warn({ ...log, retryAfterMs: waitMs }, 'destination asked to wait; pausing it');
       refused(batch);
       return;
     }
@@ -361,7 +369,7 @@ export class Dispatcher {
     this.logger.warn({ ...log, consecutiveFailures: lane.failures, retryInMs: lane.nextAt - now }, 'delivery failed; will retry');
     await Promise.all(
       exhausted.map(({ entry, attempts }) =>
-        this.deadLetter(entry, result.reason, `gave up after ${attempts} attempts; last: ${result.detail}`),
+        this.deadLetter(entry, outcome.reason, `gave up after ${attempts} attempts; last: ${outcome.detail}`),
       ),
     );
   }
@@ -375,24 +383,6 @@ export class Dispatcher {
     await this.outbox
       .markDead(entry.id, `${reason}: ${detail}`)
       .catch((err: unknown) => this.logger.error({ err, id: entry.id }, 'cannot record dead letter'));
-  }
-}
-
-/**
- * Whether a failed post may nevertheless have reached the channel: no answer (timeout, network
- * error, a notifier that threw), or a 2xx that is not Slack's `ok` (something in between answered;
- * slack/webhook.ts classifyResponse reports it as serverError "unexpected answer ..."). An error
- * answer from Slack itself (4xx, 429, 5xx) means the message was not posted.
- */
-export function outcomeUnknown(result: Extract<SendResult, { ok: false }>): boolean {
-  switch (result.reason) {
-    case 'timeout':
-    case 'network':
-      return true;
-    case 'serverError':
-      return result.detail.startsWith('unexpected answer');
-    default:
-      return false;
   }
 }
 

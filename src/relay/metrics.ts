@@ -1,6 +1,6 @@
 // The relay's own series, created once on a long-lived registry (the process's self registry):
 // counters must keep counting across scrapes. Label values stay bounded: `destination` comes from
-// the configuration, `reason` from a fixed set (notifier.ts FailureReason plus DeadReason below),
+// the configuration, `reason` from a fixed set (delivery/integration.ts FailureReason plus DeadReason below),
 // `receiver` from Alertmanager's configuration, `status` is firing|resolved.
 //
 // What counts what:
@@ -12,7 +12,7 @@
 // - redeliveries_total: entries sent again after a restart although an earlier attempt may have
 //   reached Slack (the done-mark was lost): possible duplicates in the channel.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { FAILURE_REASONS, type FailureReason } from './notifier.js';
+import { FAILURE_REASONS, type FailureReason } from './delivery/integration.js';
 
 /** Why an entry was dead-lettered: the last failure, or one of the relay's own reasons. */
 export type DeadReason = FailureReason | 'destinationRemoved' | 'formatError';

@@ -1,4 +1,4 @@
-// The delivery engine end to end: a real outbox in a temp dir, real webhook notifiers, a fake Slack
+// The delivery engine end to end: a real outbox in a temp dir, the real Slack webhook integration, a fake Slack
 // on a real socket. Intervals are small (tens of ms) so every test ends in a few seconds.
 import t from 'tap';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { Dispatcher, type PacingOptions } from '../../src/relay/dispatcher.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
-import type { Notifier } from '../../src/relay/notifier.js';
+import type { Destination, Integration } from '../../src/relay/delivery/integration.js';
 import { Outbox, OUTBOX_FILE } from '../../src/relay/outbox.js';
-import { createWebhookNotifier } from '../../src/relay/slack/webhook.js';
+import { createSlackWebhookIntegration } from '../../src/relay/slack/webhook.js';
 import type { OutboxEntry, SlackMessage } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
 import { FakeSlack, type FakeSlackOptions, type RecordedRequest } from '../helpers/fake-slack.js';
@@ -19,7 +19,7 @@ import { outboxEntry, type Teardown } from '../helpers/outbox-fixtures.js';
 let seq = 0;
 const entry = (destination: string, id = `e${++seq}`): OutboxEntry => outboxEntry(id, destination);
 
-/** Stands in for slack/format.ts: one entry -> "one <id>", several -> "digest <id>,<id>,...". */
+/** Stands in for slack/format.ts in the webhook integration: one entry -> "one <id>", several -> "digest <id>,<id>,...". */
 function format(entries: readonly OutboxEntry[]): SlackMessage {
   if (entries.length === 1) return { text: `one ${entries[0]!.id}` };
   return { text: `digest ${entries.map((e) => e.id).join(',')}` };
@@ -46,7 +46,12 @@ interface Rig {
   metrics: RelayMetrics;
   registry: Registry;
   dispatcher: Dispatcher;
-  notifiers: Map<string, Notifier>;
+  /** The channel store: what the dispatcher finds for each destination name. */
+  destinations: Map<string, Destination>;
+  /** By destination type; the rig's destinations are all of type "slack". */
+  integrations: Map<string, Integration>;
+  /** Adds (or replaces) a Slack destination posting to `path`, optionally through its own integration. */
+  route(name: string, path: string, integration?: { timeoutMs: number }): void;
   add(...entries: OutboxEntry[]): Promise<void>;
   /** Stops the dispatcher and closes the outbox (a process exit). */
   shutdown(): Promise<void>;
@@ -76,13 +81,25 @@ async function rig(
   const registry = new Registry();
   const metrics = new RelayMetrics(registry);
   metrics.watchOutbox(outbox);
-  const notifiers = new Map<string, Notifier>(
-    Object.entries(PATHS).map(([dest, path]) => [dest, createWebhookNotifier({ url: slack.url(path), timeoutMs: opts.timeoutMs ?? 1000 })]),
-  );
+  const slackIntegration = (timeoutMs: number) =>
+    createSlackWebhookIntegration({ timeZone: 'UTC', timeoutMs, format: opts.format ?? format });
+  const integrations = new Map<string, Integration>([['slack', slackIntegration(opts.timeoutMs ?? 1000)]]);
+  const destinations = new Map<string, Destination>();
+  const route = (name: string, path: string, own?: { timeoutMs: number }) => {
+    let type = 'slack';
+    if (own) {
+      // A destination type of its own, served by a webhook integration with another timeout.
+      type = `slack-${name}`;
+      integrations.set(type, { type, deliver: slackIntegration(own.timeoutMs).deliver });
+    }
+    const url = slack.url(path);
+    destinations.set(name, { name, type, enabled: true, webhookUrl: { reveal: () => url } });
+  };
+  for (const [name, path] of Object.entries(PATHS)) route(name, path);
   const dispatcher = new Dispatcher({
     outbox,
-    notifierFor: (d) => notifiers.get(d),
-    format: opts.format ?? format,
+    destination: (name) => destinations.get(name),
+    integrations,
     logger: silentLogger,
     metrics,
     pacing: { ...FAST, ...opts.pacing },
@@ -103,7 +120,9 @@ async function rig(
     metrics,
     registry,
     dispatcher,
-    notifiers,
+    destinations,
+    integrations,
+    route,
     async add(...entries) {
       await outbox.append(entries);
       dispatcher.kick();
@@ -344,7 +363,7 @@ t.test('restart after Slack answered with an error (500, 429, a refused digest):
   const dir = await mkdtemp(join(tmpdir(), 'tocsin-dispatch-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const proxyPath = '/services/T1/B4/proxySecret';
-  const withProxy = (r: Rig) => r.notifiers.set('proxy', createWebhookNotifier({ url: slack.url(proxyPath), timeoutMs: 1000 }));
+  const withProxy = (r: Rig) => r.route('proxy', proxyPath);
 
   // First process: one attempt per destination (the next would wait a minute), then a restart.
   slack.setMode(PATHS.ops!, { kind: 'serverError' });
@@ -389,7 +408,7 @@ t.test('a post cut by a crash, or one that timed out before a retry Slack refuse
   slack.setMode(PATHS.ops!, { kind: 'hang' });
   slack.setMode(PATHS.db!, { kind: 'failThenOk', failures: 1, fail: { kind: 'hang' }, then: { kind: 'serverError' } });
   const first = await rig(t, { slack, dir, timeoutMs: 150 });
-  first.notifiers.set('ops', createWebhookNotifier({ url: slack.url(PATHS.ops!), timeoutMs: 60_000 }));
+  first.route('ops', PATHS.ops!, { timeoutMs: 60_000 });
   await first.add(entry('ops'), entry('db'));
   first.dispatcher.start();
   await slack.waitForRequests(PATHS.ops!, 1);
