@@ -29,7 +29,8 @@ export type FakeSlackMode =
   | { readonly kind: 'ok' }
   /** 200 with a body other than `ok` (a proxy or portal in between). */
   | { readonly kind: 'okBody'; readonly body: string }
-  | { readonly kind: 'rateLimited'; readonly retryAfterSeconds?: number }
+  /** 429; Retry-After in seconds (default 1), or with `httpDate` as the date that many seconds ahead. */
+  | { readonly kind: 'rateLimited'; readonly retryAfterSeconds?: number; readonly httpDate?: boolean }
   | { readonly kind: 'serverError'; readonly status?: number; readonly body?: string }
   /** One of Slack's error answers with its real status. */
   | { readonly kind: 'slackError'; readonly error: SlackErrorCode }
@@ -170,8 +171,11 @@ export class FakeSlack {
     switch (mode.kind) {
       case 'hang':
         return undefined;
-      case 'rateLimited':
-        return { status: 429, body: 'rate_limited', headers: { 'retry-after': String(mode.retryAfterSeconds ?? 1) } };
+      case 'rateLimited': {
+        const seconds = mode.retryAfterSeconds ?? 1;
+        const value = mode.httpDate ? new Date(Date.now() + seconds * 1000).toUTCString() : String(seconds);
+        return { status: 429, body: 'rate_limited', headers: { 'retry-after': value } };
+      }
       case 'serverError':
         return { status: mode.status ?? 500, body: mode.body ?? 'rollup_error' };
       case 'slackError':

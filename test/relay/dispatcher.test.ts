@@ -202,6 +202,28 @@ t.test('429: the destination pauses for Retry-After, then delivers', async (t) =
   // Another webhook is not paused by the 429 of this one.
 });
 
+t.test('429: the pause is the Retry-After Slack sent, in seconds or as an HTTP-date, not a default', async (t) => {
+  // Values far from the 1 s used when Retry-After is missing: ignoring the header would send the
+  // retry after about 1 s (or after the backoff, at most maxBackoffMs = 80 ms here).
+  const r = await rig(t);
+  r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 1, fail: { kind: 'rateLimited', retryAfterSeconds: 7 } });
+  // An HTTP-date has whole seconds: 5 s ahead means a wait of 4 to 5 s.
+  r.slack.setMode(PATHS.db!, { kind: 'failThenOk', failures: 1, fail: { kind: 'rateLimited', retryAfterSeconds: 5, httpDate: true } });
+  await r.add(entry('ops'), entry('db'));
+  r.dispatcher.start();
+  await waitUntil('delivered', () => r.outbox.depth() === 0, 12_000);
+  const gap = (path: string) => {
+    const reqs = r.slack.requestsTo(path);
+    t.same(reqs.map((q) => q.status), [429, 200], `${path}: one 429, then delivered`);
+    return reqs[1]!.at - reqs[0]!.at;
+  };
+  const seconds = gap(PATHS.ops!);
+  t.ok(seconds >= 6_900 && seconds < 9_500, `Retry-After: 7 -> waited ${seconds.toFixed(0)} ms`);
+  const date = gap(PATHS.db!);
+  t.ok(date >= 3_900 && date < 7_000, `Retry-After: <date 5 s ahead> -> waited ${date.toFixed(0)} ms`);
+  t.equal(await sample(r.registry, 'tocsin_relay_slack_rate_limited_total'), 2);
+});
+
 t.test('5xx and timeouts are retried with backoff until Slack accepts', async (t) => {
   const r = await rig(t, { timeoutMs: 150 });
   r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 3, fail: { kind: 'serverError' } });
