@@ -15,9 +15,11 @@
 //   entries: they are sent one by one;
 // - when more than digestThreshold entries wait, up to maxDigestEntries of them are merged into one
 //   digest message (the integration gets them all), and all are marked done when it is confirmed;
-// - a destination that is disabled, removed from the configuration, or of a type with no
-//   integration gets its pending entries dead-lettered as destinationRemoved: keeping them would
-//   hold outbox space forever for a way out that no longer exists, and dead letters stay visible in the API.
+// - a destination that is disabled, no longer configured (renamed across a restart) or of a type
+//   with no integration is held: its entries stay pending, untouched, until it can be delivered to
+//   again or the entries are purged through the API. Switching a channel off for a minute must not
+//   throw away what Alertmanager was told is safe. Each change of a destination's state is logged
+//   once, and queueStates() (the tocsin_relay_destination_pending gauge) shows how much waits.
 // Every entry ends done or dead, and both are counted (metrics.ts). Attempt counts live in memory:
 // after a restart an entry gets maxAttempts fresh tries. The outbox records when an attempt starts
 // and when the destination refused it (markFailed), so that after a restart only entries whose
@@ -69,6 +71,8 @@ export interface DispatcherDeps {
   destination(name: string): Destination | undefined;
   /** Who delivers to each destination type. */
   readonly integrations: Integrations;
+  /** The configured destinations' names, so that queueStates() lists them from the start. */
+  destinationNames?(): Iterable<string>;
   readonly logger?: Logger;
   readonly metrics: RelayMetrics;
   readonly pacing?: PacingOptions;
@@ -76,6 +80,15 @@ export interface DispatcherDeps {
   /** For backoff jitter; tests pass a fixed one. */
   readonly random?: () => number;
   readonly stopGraceMs?: number;
+}
+
+/** Whether a destination's entries are being delivered, and if not, why. */
+export type QueueState = 'active' | 'disabled' | 'missing' | 'unsupported';
+
+export interface QueueStatus {
+  readonly destination: string;
+  readonly state: QueueState;
+  readonly pending: number;
 }
 
 export interface LaneStatus {
@@ -93,6 +106,8 @@ interface Lane {
   failures: number;
   /** Entries to send alone: a digest containing them was refused. */
   readonly solo: Set<string>;
+  /** As last seen by pump(); a change is logged once. */
+  state: QueueState;
 }
 
 export class Dispatcher {
@@ -163,6 +178,19 @@ export class Dispatcher {
     clearTimeout(graceTimer);
   }
 
+  /** Each destination with pending entries or a lane, its state and how many entries wait. */
+  queueStates(): QueueStatus[] {
+    const names = new Set([...(this.deps.destinationNames?.() ?? []), ...this.lanes.keys(), ...this.outbox.destinationsWithPending()]);
+    return [...names].map((destination) => {
+      const target = this.deps.destination(destination);
+      return {
+        destination,
+        state: stateOf(target, target ? this.deps.integrations.get(target.type) : undefined),
+        pending: this.outbox.pendingCount(destination),
+      };
+    });
+  }
+
   laneStatus(): LaneStatus[] {
     return [...this.lanes.values()].map((l) => ({
       destination: l.destination,
@@ -182,15 +210,9 @@ export class Dispatcher {
       const lane = this.lane(destination);
       if (lane.inFlight) continue;
       const target = this.deps.destination(destination);
-      const integration = target?.enabled ? this.deps.integrations.get(target.type) : undefined;
-      if (!target || !integration) {
-        const entries = this.outbox.pendingFor(destination);
-        this.logger.warn({ destination, entries: entries.length }, 'no way to deliver to destination; dead-lettering its entries');
-        for (const e of entries) {
-          void this.deadLetter(e, 'destinationRemoved', `no way to deliver to destination "${destination}"`);
-        }
-        continue;
-      }
+      const integration = target ? this.deps.integrations.get(target.type) : undefined;
+      this.observe(lane, stateOf(target, integration));
+      if (lane.state !== 'active' || !target || !integration) continue;
       if (lane.nextAt > now) {
         wake = Math.min(wake, lane.nextAt);
         continue;
@@ -198,6 +220,28 @@ export class Dispatcher {
       this.send(lane, target, integration);
     }
     this.arm(wake);
+  }
+
+  /** Logs a change of a lane's state once; a held lane is woken again by kick() (channel changes). */
+  private observe(lane: Lane, state: QueueState): void {
+    if (lane.state === state) return;
+    const was = lane.state;
+    lane.state = state;
+    const log = { destination: lane.destination, pending: this.outbox.pendingCount(lane.destination) };
+    switch (state) {
+      case 'active':
+        this.logger.info({ ...log, was }, 'destination deliverable again; sending what waited');
+        break;
+      case 'disabled':
+        this.logger.info(log, 'destination disabled; keeping its notifications until it is enabled or they are purged');
+        break;
+      case 'missing':
+        this.logger.warn(log, 'notifications wait for a destination that is not configured (renamed or removed?); keeping them until it is back or they are purged');
+        break;
+      case 'unsupported':
+        this.logger.error(log, 'no integration for this destination type; keeping its notifications');
+        break;
+    }
   }
 
   private arm(at: number): void {
@@ -221,7 +265,7 @@ export class Dispatcher {
   private lane(destination: string): Lane {
     let lane = this.lanes.get(destination);
     if (!lane) {
-      lane = { destination, inFlight: undefined, nextAt: 0, failures: 0, solo: new Set() };
+      lane = { destination, inFlight: undefined, nextAt: 0, failures: 0, solo: new Set(), state: 'active' };
       this.lanes.set(destination, lane);
       this.metrics.initDestination(destination);
     }
@@ -384,6 +428,12 @@ export class Dispatcher {
       .markDead(entry.id, `${reason}: ${detail}`)
       .catch((err: unknown) => this.logger.error({ err, id: entry.id }, 'cannot record dead letter'));
   }
+}
+
+function stateOf(target: Destination | undefined, integration: Integration | undefined): QueueState {
+  if (!target) return 'missing';
+  if (!target.enabled) return 'disabled';
+  return integration ? 'active' : 'unsupported';
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -24,6 +24,11 @@ export interface OutboxGaugeSource {
   deadLetterCount(): number;
 }
 
+/** What the per-destination queue gauge reads on each scrape (Dispatcher implements it). */
+export interface QueueGaugeSource {
+  queueStates(): readonly { destination: string; state: string; pending: number }[];
+}
+
 export const DELIVERY_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
 export class RelayMetrics {
@@ -42,8 +47,10 @@ export class RelayMetrics {
   readonly deadLetters: Gauge;
   readonly outboxDepth: Gauge;
   readonly outboxOldestAge: Gauge;
+  readonly destinationPending: Gauge<'destination' | 'state'>;
 
   private source: OutboxGaugeSource | undefined;
+  private queues: QueueGaugeSource | undefined;
   private readonly destinations = new Set<string>();
 
   /** Registers the relay's metrics on `registry`; call once per registry. */
@@ -153,6 +160,29 @@ export class RelayMetrics {
         );
       },
     });
+    // One series per destination, in its current state only (reset on each scrape): a disabled
+    // channel's waiting notifications show as state="disabled", those of a destination no longer
+    // configured as state="missing".
+    this.destinationPending = new Gauge({
+      name: 'tocsin_relay_destination_pending',
+      help: 'Notifications waiting for a destination, by destination and state (active, disabled, missing, unsupported).',
+      labelNames: ['destination', 'state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        if (!self.queues) return;
+        try {
+          for (const q of self.queues.queueStates()) this.set({ destination: q.destination, state: q.state }, q.pending);
+        } catch {
+          // A scrape must not fail because of this gauge.
+        }
+      },
+    });
+  }
+
+  /** Lets the per-destination queue gauge read the dispatcher on every scrape. */
+  watchQueues(source: QueueGaugeSource): void {
+    this.queues = source;
   }
 
   /** Lets the gauges read this outbox on every scrape. */

@@ -54,11 +54,15 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const dispatcher = new Dispatcher({
     outbox,
     destination: (name) => channels.get(name),
+    destinationNames: () => channels.list().map((c) => c.name),
     integrations,
     logger: log,
     metrics,
     pacing: { minIntervalMs: rc.delivery.min_interval * 1000, digestThreshold: rc.delivery.digest_threshold },
   });
+  metrics.watchQueues(dispatcher);
+  // Enabling a channel (or adding the one a held queue waits for) sends what waited at once.
+  channels.onChange(() => dispatcher.kick());
   // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
   // retries: remember what is still pending (within the window) so the retry is a duplicate.
   const deduper = new Deduper(rc.dedupe_window * 1000);

@@ -4,6 +4,7 @@ import t from 'tap';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Dispatcher, type PacingOptions } from '../../src/relay/dispatcher.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
@@ -67,6 +68,7 @@ async function rig(
     format?: (entries: readonly OutboxEntry[]) => SlackMessage;
     timeoutMs?: number;
     stopGraceMs?: number;
+    logger?: Logger;
   } = {},
 ): Promise<Rig> {
   const slack = opts.slack ?? (await FakeSlack.start(opts.slackOptions));
@@ -100,11 +102,12 @@ async function rig(
     outbox,
     destination: (name) => destinations.get(name),
     integrations,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     metrics,
     pacing: { ...FAST, ...opts.pacing },
     stopGraceMs: opts.stopGraceMs ?? 200,
   });
+  metrics.watchQueues(dispatcher);
   let down = false;
   const shutdown = async () => {
     if (down) return;
@@ -332,14 +335,47 @@ t.test('a message that cannot be formatted is dead-lettered; the others go on', 
   t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { reason: 'formatError' }), 1);
 });
 
-t.test('entries for a destination that no longer exists are dead-lettered as destinationRemoved', async (t) => {
-  const r = await rig(t);
-  await r.add(entry('gone'), entry('ops'));
+t.test('a destination that is disabled or no longer configured keeps its entries, logs once, and delivers them when it is back', async (t) => {
+  const lines: { msg: string; destination?: string; pending?: number }[] = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const r = await rig(t, { logger });
+  const ops = r.destinations.get('ops')!;
+  r.destinations.set('ops', { ...ops, enabled: false });
+  const held = [entry('ops'), entry('ops'), entry('ops')];
+  const gone = [entry('gone'), entry('gone')];
+  await r.add(...held, ...gone, entry('db'));
   r.dispatcher.start();
-  await waitUntil('settled', () => r.outbox.depth() === 0);
-  t.match(r.outbox.deadLetters(), [{ entry: { destination: 'gone' }, reason: /^destinationRemoved: / }]);
-  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'gone', reason: 'destinationRemoved' }), 1);
-  t.equal(r.slack.requestsTo(PATHS.ops!).length, 1);
+  await r.slack.waitForRequests(PATHS.db!, 1);
+  // Many wake-ups while held: every new entry for db kicks the dispatcher.
+  for (let i = 0; i < 5; i++) {
+    await r.add(entry('db'));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  }
+  await waitUntil('db delivered', () => r.outbox.pendingCount('db') === 0);
+  t.equal(r.slack.requestsTo(PATHS.ops!).length, 0, 'nothing posted for the disabled destination');
+  t.same(r.outbox.deadLetters(), [], 'nothing dead-lettered');
+  t.equal(r.outbox.pendingCount('ops'), 3);
+  t.equal(r.outbox.pendingCount('gone'), 2);
+  t.equal(await sample(r.registry, 'tocsin_relay_destination_pending', { destination: 'ops', state: 'disabled' }), 3);
+  t.equal(await sample(r.registry, 'tocsin_relay_destination_pending', { destination: 'gone', state: 'missing' }), 2);
+  t.equal(await sample(r.registry, 'tocsin_relay_outbox_depth'), 5);
+  const about = (d: string) => lines.filter((l) => l.destination === d).map((l) => l.msg);
+  t.equal(about('ops').length, 1, 'the disabled destination is logged once');
+  t.match(about('ops')[0], /disabled; keeping its notifications/);
+  t.equal(about('gone').length, 1, 'the missing destination is logged once');
+  t.match(about('gone')[0], /not configured/);
+
+  // Enabled again, and the missing one configured again (a rename undone).
+  r.destinations.set('ops', ops);
+  r.route('gone', '/services/T1/B9/goneSecret');
+  r.dispatcher.kick();
+  await waitUntil('delivered', () => r.outbox.depth() === 0);
+  t.same(r.slack.requestsTo(PATHS.ops!).map(idsOf).flat(), held.map((e) => e.id), 'everything that waited, in order');
+  t.same(r.slack.requestsTo('/services/T1/B9/goneSecret').map(idsOf).flat(), gone.map((e) => e.id));
+  t.match(about('ops').at(-1), /deliverable again/);
+  t.equal(await sample(r.registry, 'tocsin_relay_destination_pending', { destination: 'ops', state: 'active' }), 0);
+  t.equal(await sample(r.registry, 'tocsin_relay_destination_pending', { state: 'disabled' }), 0, 'no stale disabled series');
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total'), 0);
 });
 
 t.test('restart: pending entries are sent by the next process; an interrupted post counts as a redelivery, a refused one not', async (t) => {
@@ -503,6 +539,10 @@ t.test('every entry ends done or dead, and the metrics account for all of them',
   for (let i = 0; i < 30; i++) all.push(entry(['ops', 'db', 'web', 'gone'][i % 4]!));
   r.dispatcher.start();
   for (let i = 0; i < all.length; i += 5) await r.add(...all.slice(i, i + 5));
+  await waitUntil('settled, but for the held destination', () => r.outbox.depth() === r.outbox.pendingCount('gone'));
+  // Entries for a destination that is not configured wait for it.
+  r.route('gone', '/services/T1/B9/goneSecret');
+  r.dispatcher.kick();
   await waitUntil('settled', () => r.outbox.depth() === 0);
   const delivered = await sample(r.registry, 'tocsin_relay_delivery_latency_seconds_count');
   const dead = await sample(r.registry, 'tocsin_relay_dead_letters_total');
