@@ -37,7 +37,7 @@ import pino, { type Logger } from 'pino';
 import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './backoff.js';
 import type { DeliveryOutcome, Destination, Integration, Integrations } from './delivery/integration.js';
 import type { DeadReason, RelayMetrics } from './metrics.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox } from './outbox/index.js';
 import type { OutboxEntry } from './types.js';
 
 export interface PacingOptions {

@@ -13,7 +13,7 @@ import { Deduper, notificationKey } from './dedupe.js';
 import { Dispatcher } from './dispatcher.js';
 import { Intake } from './intake.js';
 import { RelayMetrics } from './metrics.js';
-import { Outbox } from './outbox.js';
+import { Outbox } from './outbox/index.js';
 import { Router } from './routing.js';
 import { createIntegrations } from './integrations.js';
 import type { ConsoleWrite } from './console/integration.js';
