@@ -6,10 +6,15 @@
 // Per destination ("lane"):
 // - one message in flight, and the next post no sooner than minIntervalMs after the previous one
 //   ended (Slack allows about one message per second per webhook, with short bursts);
-// - 429: the lane pauses for Retry-After (not counted as a failed attempt);
+// - 429: the lane pauses for Retry-After (no backoff of our own);
 // - timeouts, 5xx, network errors: retried with exponential backoff and full jitter
-//   (baseBackoffMs * 2^n, capped at maxBackoffMs); an entry that failed maxAttempts times is
-//   dead-lettered with the last reason;
+//   (baseBackoffMs * 2^n, capped at maxBackoffMs, 5 minutes by default);
+// - the retry horizon (relay.delivery.retry_horizon): an entry that still fails, retryably, once
+//   retryHorizonMs have passed is dead-lettered with the last reason. The horizon counts from the
+//   entry's acceptance, or from when its destination last became deliverable (the relay started,
+//   the channel was enabled again), whichever is later: a relay that was stopped for two days, or
+//   a channel switched off over a weekend, gets a whole horizon again instead of losing its queue
+//   at the first 500;
 // - permanent errors (4xx): the entry is dead-lettered with the reason and Slack's error string.
 //   A rejected *digest* (clientError, or one that cannot be formatted) is not blamed on its
 //   entries: they are sent one by one;
@@ -20,8 +25,8 @@
 //   again or the entries are purged through the API. Switching a channel off for a minute must not
 //   throw away what Alertmanager was told is safe. Each change of a destination's state is logged
 //   once, and queueStates() (the tocsin_relay_destination_pending gauge) shows how much waits.
-// Every entry ends done or dead, and both are counted (metrics.ts). Attempt counts live in memory:
-// after a restart an entry gets maxAttempts fresh tries. The outbox records when an attempt starts
+// Every entry ends done or dead, and both are counted (metrics.ts). A run of failures is logged
+// when it starts and when it ends, not once per attempt. The outbox records when an attempt starts
 // and when the destination refused it (markFailed), so that after a restart only entries whose
 // earlier attempt had an unknown outcome (timeout, network error, shutdown, crash) count as
 // redeliveries.
@@ -34,6 +39,7 @@
 // Call stop() before outbox.close(): in-flight posts get stopGraceMs to finish, then are aborted
 // (the entry stays pending and is sent again by the next process).
 import pino, { type Logger } from 'pino';
+import { formatDurationMs } from '../config/duration.js';
 import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './backoff.js';
 import type { DeliveryOutcome, Destination, Integration, Integrations } from './delivery/integration.js';
 import type { DeadReason, RelayMetrics } from './metrics.js';
@@ -47,17 +53,20 @@ export interface PacingOptions {
   readonly digestThreshold?: number;
   /** At most this many entries in one digest. */
   readonly maxDigestEntries?: number;
-  /** Failed attempts (429 not counted) after which an entry is dead-lettered. */
-  readonly maxAttempts?: number;
+  /** How long an entry may keep failing (retryably) before it is dead-lettered; see above. */
+  readonly retryHorizonMs?: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
 }
+
+/** Three days: a Slack outage or a revoked-then-restored webhook over a weekend loses nothing. */
+export const DEFAULT_RETRY_HORIZON_MS = 72 * 3600_000;
 
 export const DEFAULT_PACING: Required<PacingOptions> = {
   minIntervalMs: 1_000,
   digestThreshold: 10,
   maxDigestEntries: 100,
-  maxAttempts: 50,
+  retryHorizonMs: DEFAULT_RETRY_HORIZON_MS,
   baseBackoffMs: DEFAULT_BASE_BACKOFF_MS,
   maxBackoffMs: DEFAULT_MAX_BACKOFF_MS,
 };
@@ -108,6 +117,8 @@ interface Lane {
   readonly solo: Set<string>;
   /** As last seen by pump(); a change is logged once. */
   state: QueueState;
+  /** Unix ms when the lane last became deliverable: the earliest start of an entry's retry horizon. */
+  activeSince: number;
 }
 
 export class Dispatcher {
@@ -119,7 +130,7 @@ export class Dispatcher {
   private readonly random: () => number;
   private readonly stopGraceMs: number;
   private readonly lanes = new Map<string, Lane>();
-  /** Failed attempts per entry id (429 excluded). */
+  /** Failed attempts per entry id in this process, for the dead letter's reason. */
   private readonly attempts = new Map<string, number>();
   private running = false;
   private pumpQueued = false;
@@ -230,6 +241,7 @@ export class Dispatcher {
     const log = { destination: lane.destination, pending: this.outbox.pendingCount(lane.destination) };
     switch (state) {
       case 'active':
+        lane.activeSince = this.now();
         this.logger.info({ ...log, was }, 'destination deliverable again; sending what waited');
         break;
       case 'disabled':
@@ -265,7 +277,7 @@ export class Dispatcher {
   private lane(destination: string): Lane {
     let lane = this.lanes.get(destination);
     if (!lane) {
-      lane = { destination, inFlight: undefined, nextAt: 0, failures: 0, solo: new Set(), state: 'active' };
+      lane = { destination, inFlight: undefined, nextAt: 0, failures: 0, solo: new Set(), state: 'active', activeSince: this.now() };
       this.lanes.set(destination, lane);
       this.metrics.initDestination(destination);
     }
@@ -329,6 +341,7 @@ export class Dispatcher {
       // Paced from the end of the previous post, so that however long a request took to reach
       // Slack, two of them arrive at least minIntervalMs apart.
       lane.nextAt = now + this.pacing.minIntervalMs;
+      if (lane.failures > 0) this.logger.info({ destination, failedAttempts: lane.failures }, 'delivering again');
       lane.failures = 0;
       this.metrics.delivered.inc({ destination });
       if (batch.length > 1) this.metrics.digests.inc({ destination });
@@ -386,36 +399,46 @@ export class Dispatcher {
       return;
     }
 
-    if (outcome.kind === 'retry' && outcome.retryAfterMs !== undefined) {
-      // The destination said when: not a failed attempt, no backoff of our own.
-      const waitMs = outcome.retryAfterMs;
-      if (outcome.reason === 'rateLimited') this.metrics.rateLimited.inc({ destination });
-      this.metrics.retries.inc({ destination });
-      lane.nextAt = Math.max(lane.nextAt, now + waitMs);
-      this.logger.warn({ ...log, retryAfterMs: waitMs }, 'destination asked to wait; pausing it');
-      refused(batch);
-      return;
-    }
-
+    // Worth another try, unless an entry's horizon has passed.
     lane.failures++;
-    const exhausted: { entry: OutboxEntry; attempts: number }[] = [];
+    const exhausted: OutboxEntry[] = [];
     const retried: OutboxEntry[] = [];
     for (const e of batch) {
-      const n = (this.attempts.get(e.id) ?? 0) + 1;
-      this.attempts.set(e.id, n);
-      if (n >= this.pacing.maxAttempts) exhausted.push({ entry: e, attempts: n });
+      this.attempts.set(e.id, (this.attempts.get(e.id) ?? 0) + 1);
+      if (now >= this.horizonStart(lane, e) + this.pacing.retryHorizonMs) exhausted.push(e);
       else retried.push(e);
     }
     refused(retried);
-    if (exhausted.length < batch.length) this.metrics.retries.inc({ destination });
-    const delay = backoffDelay(lane.failures, { baseMs: this.pacing.baseBackoffMs, maxMs: this.pacing.maxBackoffMs }, this.random);
-    lane.nextAt = Math.max(lane.nextAt, now + delay);
-    this.logger.warn({ ...log, consecutiveFailures: lane.failures, retryInMs: lane.nextAt - now }, 'delivery failed; will retry');
+    if (retried.length > 0) this.metrics.retries.inc({ destination });
+    let retryLog: Record<string, unknown>;
+    if (outcome.kind === 'retry' && outcome.retryAfterMs !== undefined) {
+      // The destination said when (Retry-After): no backoff of our own.
+      if (outcome.reason === 'rateLimited') this.metrics.rateLimited.inc({ destination });
+      lane.nextAt = Math.max(lane.nextAt, now + outcome.retryAfterMs);
+      retryLog = { retryAfterMs: outcome.retryAfterMs };
+    } else {
+      const delay = backoffDelay(lane.failures, { baseMs: this.pacing.baseBackoffMs, maxMs: this.pacing.maxBackoffMs }, this.random);
+      lane.nextAt = Math.max(lane.nextAt, now + delay);
+      retryLog = { retryInMs: lane.nextAt - now };
+    }
+    // One line when a run of failures starts (and one when it ends, in the delivered branch); the
+    // attempts in between at debug, so an outage of hours does not flood the log.
+    const level = lane.failures === 1 ? 'warn' : 'debug';
+    this.logger[level]({ ...log, ...retryLog, consecutiveFailures: lane.failures }, 'delivery failed; will retry');
     await Promise.all(
-      exhausted.map(({ entry, attempts }) =>
-        this.deadLetter(entry, outcome.reason, `gave up after ${attempts} attempts; last: ${outcome.detail}`),
-      ),
+      exhausted.map((e) => {
+        const tried = this.attempts.get(e.id) ?? 1;
+        const horizon = formatDurationMs(this.pacing.retryHorizonMs);
+        const failingFor = formatDurationMs(now - this.horizonStart(lane, e));
+        const detail = `gave up after ${tried} attempt${tried === 1 ? '' : 's'} in ${failingFor} (retry horizon ${horizon}); last: ${outcome.detail}`;
+        return this.deadLetter(e, outcome.reason, detail);
+      }),
     );
+  }
+
+  /** Where an entry's retry horizon starts: its acceptance, or its lane's last (re)activation. */
+  private horizonStart(lane: Lane, e: OutboxEntry): number {
+    return Math.max(e.acceptedAt, lane.activeSince);
   }
 
   private async deadLetter(entry: OutboxEntry, reason: DeadReason, detail: string): Promise<void> {

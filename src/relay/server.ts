@@ -58,7 +58,11 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     integrations,
     logger: log,
     metrics,
-    pacing: { minIntervalMs: rc.delivery.min_interval * 1000, digestThreshold: rc.delivery.digest_threshold },
+    pacing: {
+      minIntervalMs: rc.delivery.min_interval * 1000,
+      digestThreshold: rc.delivery.digest_threshold,
+      retryHorizonMs: rc.delivery.retry_horizon * 1000,
+    },
   });
   metrics.watchQueues(dispatcher);
   // Enabling a channel (or adding the one a held queue waits for) sends what waited at once.

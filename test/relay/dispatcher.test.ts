@@ -38,7 +38,7 @@ const PATHS: Record<string, string> = {
   web: '/services/T1/B3/webSecret',
 };
 
-const FAST: PacingOptions = { minIntervalMs: 50, digestThreshold: 100, baseBackoffMs: 20, maxBackoffMs: 80, maxAttempts: 10 };
+const FAST: PacingOptions = { minIntervalMs: 50, digestThreshold: 100, baseBackoffMs: 20, maxBackoffMs: 80, retryHorizonMs: 10_000 };
 
 interface Rig {
   slack: FakeSlack;
@@ -262,16 +262,53 @@ t.test('permanent errors dead-letter the entry at once with reason and detail', 
   for (const reason of dead.values()) t.notMatch(reason, /Secret/, 'no webhook secret in the dead letter');
 });
 
-t.test('an entry that keeps failing is dead-lettered after maxAttempts', async (t) => {
-  const r = await rig(t, { pacing: { maxAttempts: 3, minIntervalMs: 10 } });
+t.test('an entry that keeps failing (5xx, or 429 after 429) is dead-lettered at the retry horizon, not before', async (t) => {
+  const horizon = 400;
+  const r = await rig(t, { pacing: { retryHorizonMs: horizon, minIntervalMs: 10 } });
   r.slack.setMode(PATHS.ops!, { kind: 'serverError', status: 503, body: 'unavailable' });
+  r.slack.setMode(PATHS.db!, { kind: 'rateLimited', retryAfterSeconds: 0 });
   const e = entry('ops');
-  await r.add(e);
+  const limited = entry('db');
+  await r.add(e, limited);
   r.dispatcher.start();
   await waitUntil('dead-lettered', () => r.outbox.depth() === 0);
-  t.equal(r.slack.requestsTo(PATHS.ops!).length, 3);
-  t.match(r.outbox.deadLetters()[0]!.reason, /^serverError: gave up after 3 attempts; last: HTTP 503 unavailable$/);
-  t.equal(await sample(r.registry, 'tocsin_relay_retries_total', { destination: 'ops' }), 2);
+  const tries = r.slack.requestsTo(PATHS.ops!).length;
+  t.ok(tries >= 3, `retried meanwhile: ${tries} attempts`);
+  const dead = new Map(r.outbox.deadLetters().map((d) => [d.entry.id, d]));
+  const reason = dead.get(e.id)!.reason;
+  t.match(reason, new RegExp(`^serverError: gave up after ${tries} attempts in \\d+ms \\(retry horizon 400ms\\); last: HTTP 503 unavailable$`));
+  const after = dead.get(e.id)!.at - e.acceptedAt;
+  t.ok(after >= horizon && after < horizon + 1500, `dead-lettered ${after} ms after acceptance (horizon ${horizon} ms)`);
+  t.match(dead.get(limited.id)!.reason, /^rateLimited: gave up after \d+ attempts in \d+ms \(retry horizon 400ms\); last: HTTP 429 rate_limited$/);
+  t.ok(dead.get(limited.id)!.at - limited.acceptedAt >= horizon, 'a destination that keeps answering 429 also gives up at the horizon only');
+  t.equal(await sample(r.registry, 'tocsin_relay_retries_total', { destination: 'ops' }), tries - 1, 'every attempt but the last was retried');
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'ops', reason: 'serverError' }), 1);
+});
+
+t.test('the horizon of entries older than it starts when their destination becomes deliverable (start, re-enable)', async (t) => {
+  const horizon = 300;
+  const r = await rig(t, { pacing: { retryHorizonMs: horizon, minIntervalMs: 10 } });
+  // Accepted long before: the relay was down, or the channel switched off, for longer than the horizon.
+  const old = { ...entry('ops'), acceptedAt: Date.now() - 20 * horizon };
+  r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 2, fail: { kind: 'serverError' } });
+  await r.add(old);
+  r.dispatcher.start();
+  await waitUntil('delivered', () => r.outbox.depth() === 0);
+  t.same(r.outbox.deadLetters(), [], 'not dead-lettered at the first failure');
+  t.same(r.slack.requestsTo(PATHS.ops!).map((q) => q.status), [500, 500, 200]);
+
+  // Disabled for longer than the horizon, then enabled: a whole horizon again.
+  const db = r.destinations.get('db')!;
+  r.destinations.set('db', { ...db, enabled: false });
+  const waited = entry('db');
+  await r.add(waited);
+  await new Promise((resolve) => setTimeout(resolve, horizon + 100));
+  r.slack.setMode(PATHS.db!, { kind: 'failThenOk', failures: 1, fail: { kind: 'serverError' } });
+  r.destinations.set('db', db);
+  r.dispatcher.kick();
+  await waitUntil('delivered', () => r.outbox.depth() === 0);
+  t.same(r.outbox.deadLetters(), []);
+  t.same(r.slack.requestsTo(PATHS.db!).map((q) => q.status), [500, 200]);
 });
 
 t.test('when a destination is behind, waiting entries go out as one digest', async (t) => {
@@ -531,7 +568,7 @@ t.test('a wake-up reads only what the next post needs, however long the backlog;
 });
 
 t.test('every entry ends done or dead, and the metrics account for all of them', async (t) => {
-  const r = await rig(t, { pacing: { maxAttempts: 2, minIntervalMs: 5, digestThreshold: 4 } });
+  const r = await rig(t, { pacing: { retryHorizonMs: 100, minIntervalMs: 5, digestThreshold: 4 } });
   r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 2, fail: { kind: 'serverError' } });
   r.slack.setMode(PATHS.db!, { kind: 'slackError', error: 'channel_not_found' });
   r.slack.setMode(PATHS.web!, { kind: 'failThenOk', failures: 1, fail: { kind: 'rateLimited', retryAfterSeconds: 0 } });
