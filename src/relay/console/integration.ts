@@ -1,7 +1,10 @@
 // The console integration: each notification as readable text (slack/console.ts formatConsole) on
 // standard output, or wherever `write` puts it. Logs go to stderr, so stdout carries only messages.
-// A failed write is a `retry` outcome: the notification stays pending and the dispatcher's retry
-// stage takes over.
+//
+// Standard output can go away under us (the reader of a pipe exits, `tocsin stack | head`): Node
+// then reports EPIPE as an 'error' event on process.stdout, which ends the process when nobody
+// listens, after Alertmanager was told 200. streamWriter() listens, and a failed write is a
+// `retry` outcome: the notification stays pending and the dispatcher's retry stage takes over.
 import type { DeliveryOutcome, Integration } from '../delivery/integration.js';
 import { formatConsole } from '../slack/console.js';
 
@@ -39,3 +42,23 @@ export function createConsoleIntegration(opts: ConsoleIntegrationOptions): Integ
   };
 }
 
+
+/**
+ * A ConsoleWrite for a stream (process.stdout by default) that resolves once the text is written
+ * and rejects when the stream failed (EPIPE, closed), instead of letting the stream's 'error'
+ * event end the process. Once broken, a stream stays broken: later writes reject at once.
+ */
+export function streamWriter(stream: NodeJS.WritableStream & { readonly destroyed?: boolean } = process.stdout): ConsoleWrite {
+  let failure: Error | undefined;
+  stream.on('error', (err: Error) => {
+    failure ??= err;
+  });
+  return (text) =>
+    new Promise<void>((resolve, reject) => {
+      if (failure !== undefined || stream.destroyed === true) {
+        reject(failure ?? Object.assign(new Error('output closed'), { code: 'ERR_STREAM_DESTROYED' }));
+        return;
+      }
+      stream.write(`${text}\n`, (err) => (err ? reject(err) : resolve()));
+    });
+}
