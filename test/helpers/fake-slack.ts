@@ -34,6 +34,8 @@ export type FakeSlackMode =
   | { readonly kind: 'serverError'; readonly status?: number; readonly body?: string }
   /** One of Slack's error answers with its real status. */
   | { readonly kind: 'slackError'; readonly error: SlackErrorCode }
+  /** A redirect (a webhook URL that moved, a proxy's login page), with an optional Location. */
+  | { readonly kind: 'redirect'; readonly status: 301 | 302 | 303 | 307 | 308; readonly location?: string }
   /** Never answers (until the server closes). */
   | { readonly kind: 'hang' }
   /** Answers `fail` for the first `failures` requests to the path, then `then` (default ok). */
@@ -182,6 +184,8 @@ export class FakeSlack {
         return { status: SLACK_ERRORS[mode.error], body: mode.error };
       case 'okBody':
         return { status: 200, body: mode.body };
+      case 'redirect':
+        return { status: mode.status, body: '', headers: mode.location === undefined ? {} : { location: mode.location } };
       case 'ok': {
         // Like Slack, check the payload before accepting it.
         if (method !== 'POST') return { status: 405, body: 'invalid_method' };

@@ -247,18 +247,21 @@ t.test('permanent errors dead-letter the entry at once with reason and detail', 
   const r = await rig(t);
   r.slack.setMode(PATHS.ops!, { kind: 'slackError', error: 'channel_is_archived' });
   r.slack.setMode(PATHS.db!, { kind: 'slackError', error: 'invalid_token' });
+  r.slack.setMode(PATHS.web!, { kind: 'redirect', status: 301, location: r.slack.url('/services/T1/B3/moved') });
   const a = entry('ops');
   const b = entry('db');
-  await r.add(a, b);
+  const c = entry('web');
+  await r.add(a, b, c);
   r.dispatcher.start();
   await waitUntil('dead-lettered', () => r.outbox.depth() === 0);
-  t.equal(r.slack.requests.length, 2, 'not retried');
+  t.equal(r.slack.requests.length, 3, 'not retried, the redirect not followed');
   const dead = new Map(r.outbox.deadLetters().map((d) => [d.entry.id, d.reason]));
   t.equal(dead.get(a.id), 'clientError: HTTP 410 channel_is_archived');
   t.equal(dead.get(b.id), 'authError: HTTP 403 invalid_token');
+  t.match(dead.get(c.id), /^clientError: HTTP 301 redirect/);
   t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'ops', reason: 'clientError' }), 1);
   t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'db', reason: 'authError' }), 1);
-  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters'), 2);
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters'), 3);
   for (const reason of dead.values()) t.notMatch(reason, /Secret/, 'no webhook secret in the dead letter');
 });
 

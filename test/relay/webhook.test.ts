@@ -106,6 +106,23 @@ t.test('a hanging Slack is a timeout; a closed port is a network error; neither 
   t.same(leaks(r2, deadUrl), [], 'no part of the URL in the result');
 });
 
+t.test('a 3xx from the webhook is a permanent failure that says so; the redirect is not followed', async (t) => {
+  const slack = await FakeSlack.start();
+  t.teardown(() => slack.close());
+  const url = slack.url(PATH);
+  const elsewhere = '/services/T0AAA1111/B0BBB2222/moved';
+  const post = createWebhookPoster({ url, timeoutMs: 2000 });
+  for (const status of [301, 302, 307, 308] as const) {
+    slack.setMode(PATH, { kind: 'redirect', status, location: slack.url(elsewhere) });
+    const r = await post(message);
+    t.match(r, { kind: 'permanent', reason: 'clientError', detail: new RegExp(`^HTTP ${status} redirect`) }, `${status}`);
+    t.same(leaks(r, url), [], 'no part of the URL in the result');
+  }
+  slack.setMode(PATH, { kind: 'redirect', status: 302 });
+  t.match(await post(message), { kind: 'permanent', detail: /^HTTP 302 redirect/ }, 'without a Location');
+  t.equal(slack.requestsTo(elsewhere).length, 0, 'never followed');
+});
+
 t.test('the caller can abort a send (shutdown)', async (t) => {
   const slack = await FakeSlack.start();
   t.teardown(() => slack.close());

@@ -75,6 +75,10 @@ export function createWebhookPoster(opts: WebhookPostOptions): WebhookPoster {
       const signals = [init?.signal, signal].filter((s): s is AbortSignal => s !== undefined);
       const res = await baseFetch(input, {
         ...init,
+        // The library asks for redirect: 'error', which turns a 3xx into a network error, retried
+        // for hours. 'manual' hands us the 3xx itself (not followed: the message must not go to
+        // wherever a Location points), so classifyResponse can call it permanent.
+        redirect: 'manual',
         signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
       });
       retryAfter = res.headers.get('retry-after');
@@ -176,7 +180,12 @@ export function classifyResponse(
     return permanent(AUTH_ERRORS.has(body.trim()) ? 'authError' : 'clientError', detail);
   }
   if (status >= 400) return permanent('clientError', detail);
-  // 1xx/3xx reaching here (fetch is told not to follow redirects): a misconfigured URL.
+  if (status >= 300) {
+    // Slack's webhooks never redirect: the URL is wrong (moved, mistyped, a proxy's login page).
+    // The Location is not shown: it may repeat the secret URL.
+    return permanent('clientError', `HTTP ${status} redirect, not followed: check the webhook URL`);
+  }
+  // 1xx reaching here: not an answer Slack gives.
   return permanent('clientError', detail);
 }
 
