@@ -14,7 +14,7 @@
 //   entry's acceptance, or from when its destination last became deliverable (the relay started,
 //   the channel was enabled again), whichever is later: a relay that was stopped for two days, or
 //   a channel switched off over a weekend, gets a whole horizon again instead of losing its queue
-//   at the first 500;
+//   at the first 500. A dead letter re-driven through the API gets a whole horizon from then;
 // - permanent errors (4xx): the entry is dead-lettered with the reason and Slack's error string.
 //   A rejected *digest* (clientError, or one that cannot be formatted) is not blamed on its
 //   entries: they are sent one by one;
@@ -71,6 +71,7 @@ export const DEFAULT_PACING: Required<PacingOptions> = {
   maxBackoffMs: DEFAULT_MAX_BACKOFF_MS,
 };
 
+const MAX_REMEMBERED_DEAD = 10_000;
 export const DEFAULT_STOP_GRACE_MS = 3_000;
 const ABORT_WAIT_MS = 1_000;
 
@@ -132,6 +133,10 @@ export class Dispatcher {
   private readonly lanes = new Map<string, Lane>();
   /** Failed attempts per entry id in this process, for the dead letter's reason. */
   private readonly attempts = new Map<string, number>();
+  /** Ids this process dead-lettered (the most recent MAX_REMEMBERED_DEAD): seen pending again, they were re-driven. */
+  private readonly buried = new Map<string, true>();
+  /** Re-driven entries: when their horizon starts again. */
+  private readonly revivedAt = new Map<string, number>();
   private running = false;
   private pumpQueued = false;
   private timer: NodeJS.Timeout | undefined;
@@ -290,6 +295,7 @@ export class Dispatcher {
   private send(lane: Lane, destination: Destination, integration: Integration): void {
     const batch = this.pickBatch(lane);
     const ids = batch.map((e) => e.id);
+    for (const id of ids) if (this.buried.delete(id)) this.revivedAt.set(id, this.now());
     this.outbox.markAttempted(ids).catch((err: unknown) => this.logger.warn({ err }, 'cannot record delivery attempt'));
     const controller = new AbortController();
     const inFlight = { ids, controller, promise: Promise.resolve() };
@@ -349,6 +355,7 @@ export class Dispatcher {
         this.metrics.deliveryLatency.observe({ destination }, Math.max(0, (now - e.acceptedAt) / 1000));
         if (this.outbox.wasAttempted(e.id)) this.metrics.redeliveries.inc({ destination });
         this.attempts.delete(e.id);
+        this.revivedAt.delete(e.id);
         lane.solo.delete(e.id);
       }
       this.logger.debug({ destination, entries: batch.length }, 'delivered');
@@ -436,14 +443,17 @@ export class Dispatcher {
     );
   }
 
-  /** Where an entry's retry horizon starts: its acceptance, or its lane's last (re)activation. */
+  /** Where an entry's retry horizon starts: its acceptance, its lane's last (re)activation, or its re-drive. */
   private horizonStart(lane: Lane, e: OutboxEntry): number {
-    return Math.max(e.acceptedAt, lane.activeSince);
+    return Math.max(e.acceptedAt, lane.activeSince, this.revivedAt.get(e.id) ?? 0);
   }
 
   private async deadLetter(entry: OutboxEntry, reason: DeadReason, detail: string): Promise<void> {
     if (!this.outbox.has(entry.id)) return;
     this.attempts.delete(entry.id);
+    this.revivedAt.delete(entry.id);
+    this.buried.set(entry.id, true);
+    if (this.buried.size > MAX_REMEMBERED_DEAD) this.buried.delete(this.buried.keys().next().value!);
     this.lanes.get(entry.destination)?.solo.delete(entry.id);
     this.metrics.deadLettered.inc({ destination: entry.destination, reason });
     this.logger.warn({ id: entry.id, destination: entry.destination, reason, detail }, 'notification dead-lettered');

@@ -317,6 +317,22 @@ t.test('the horizon of entries older than it starts when their destination becom
   t.same(r.slack.requestsTo(PATHS.db!).map((q) => q.status), [500, 200]);
 });
 
+t.test('a dead letter re-driven after the horizon gets a whole horizon again', async (t) => {
+  const horizon = 300;
+  const r = await rig(t, { pacing: { retryHorizonMs: horizon, minIntervalMs: 10 } });
+  r.slack.setMode(PATHS.ops!, { kind: 'serverError' });
+  const e = entry('ops');
+  await r.add(e);
+  r.dispatcher.start();
+  await waitUntil('dead-lettered at the horizon', () => r.outbox.deadLetterCount() === 1);
+  // Put back to pending as the dead-letters API does: same id, same acceptedAt. Slack fails once more.
+  r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 1, fail: { kind: 'serverError' } });
+  await r.add(e);
+  await waitUntil('delivered', () => r.outbox.depth() === 0);
+  t.equal(r.slack.requestsTo(PATHS.ops!).at(-1)!.status, 200, 'delivered after one more failure, not dead-lettered by it');
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total'), 1, 'only the first time');
+});
+
 t.test('when a destination is behind, waiting entries go out as one digest', async (t) => {
   const r = await rig(t, { pacing: { digestThreshold: 10 } });
   const backlog = Array.from({ length: 25 }, () => entry('ops'));
