@@ -17,7 +17,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { FAILURE_REASONS, type FailureReason } from './delivery/integration.js';
 
 /** Why an entry was dead-lettered: the last failure, or one of the relay's own reasons. */
-export type DeadReason = FailureReason | 'destinationRemoved' | 'formatError';
+export type DeadReason = FailureReason | 'formatError';
 
 /** What the outbox gauges read on each scrape (Outbox implements it). */
 export interface OutboxGaugeSource {

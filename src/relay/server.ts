@@ -16,7 +16,7 @@ import { RelayMetrics } from './metrics.js';
 import { Outbox } from './outbox/index.js';
 import { Router } from './routing.js';
 import { createIntegrations } from './integrations.js';
-import { streamWriter, type ConsoleWrite } from './console/integration.js';
+import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
 
 export interface RelayOptions {
   /** Where the console destination writes (stdout by default). */
@@ -49,7 +49,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const integrations = createIntegrations({
     timeZone: rc.time_zone,
     webhookTimeoutMs: rc.delivery.timeout * 1000,
-    consoleWrite: options.consoleWrite ?? streamWriter(process.stdout),
+    consoleWrite: options.consoleWrite ?? stdoutWriter(),
   });
   const dispatcher = new Dispatcher({
     outbox,

@@ -62,3 +62,10 @@ export function streamWriter(stream: NodeJS.WritableStream & { readonly destroye
       stream.write(`${text}\n`, (err) => (err ? reject(err) : resolve()));
     });
 }
+
+let stdout: ConsoleWrite | undefined;
+
+/** streamWriter(process.stdout), made once per process (each one adds an 'error' listener). */
+export function stdoutWriter(): ConsoleWrite {
+  return (stdout ??= streamWriter(process.stdout));
+}
