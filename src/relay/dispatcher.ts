@@ -25,11 +25,11 @@
 //   again or the entries are purged through the API. Switching a channel off for a minute must not
 //   throw away what Alertmanager was told is safe. Each change of a destination's state is logged
 //   once, and queueStates() (the tocsin_relay_destination_pending gauge) shows how much waits.
-// Every entry ends done or dead, and both are counted (metrics.ts). A run of failures is logged
-// when it starts and when it ends, not once per attempt. The outbox records when an attempt starts
-// and when the destination refused it (markFailed), so that after a restart only entries whose
-// earlier attempt had an unknown outcome (timeout, network error, shutdown, crash) count as
-// redeliveries.
+// Every entry that leaves the outbox ends done or dead, and both are counted (metrics.ts). A run of
+// failures is logged when it starts and when it ends, not once per attempt. The outbox records when
+// an attempt starts and when the destination refused it (markFailed), so that after a restart only
+// entries whose earlier attempt had an unknown outcome (timeout, network error, shutdown, crash)
+// count as redeliveries.
 //
 // Cost: wake-ups (kick) are coalesced into one pump per event-loop turn, and a pump looks only at
 // destinations with pending entries and reads at most what the next post needs (one entry, or a
