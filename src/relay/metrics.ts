@@ -1,9 +1,9 @@
 // The relay's own series, created once on a long-lived registry (the process's self registry):
 // counters must keep counting across scrapes. Label values stay bounded: `destination` comes from
 // the configuration, `reason` from a fixed set (delivery/integration.ts FailureReason plus
-// DeadReason below), `status` is firing|resolved. `receiver` comes from the request body (whatever a client posts),
-// so only the first MAX_RECEIVERS distinct values get their own series; later ones count under
-// `other` (see countReceived).
+// DeadReason below), `status` is firing|resolved. `receiver` comes from the request body
+// (whatever a client posts), so only the first MAX_RECEIVERS distinct values get their own series;
+// later ones count under `other` (see countReceived).
 //
 // What counts what:
 // - messages_delivered_total: Slack messages confirmed (a digest is one message);
