@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
 import { kubernetesFiles, REPO } from '../../scripts/kubernetes-files.js';
 import { requireBinary } from '../helpers/bin.js';
+import { loadDeployConfig } from '../helpers/deploy-config.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
@@ -102,13 +103,8 @@ t.test('generated files are current, and every ConfigMap holds its source file',
     t.equal(rules[`${f}.yml`], readFileSync(join(REPO, `rules/${f}.yml`), 'utf8'), `tocsin-rules holds rules/${f}.yml`);
   }
   // And the configs load as Tocsin configs.
-  const { loadConfig } = await import('../../src/config/load.js');
   for (const f of ['tocsin.yml', 'containers.yml']) {
-    await t.resolves(loadConfig(join(REPO, BASE, f)).catch((err: Error) => {
-      // Secret files exist only in the cluster: every other problem is a real one.
-      if (/cannot read secret file \/etc\/tocsin\/secrets\//.test(err.message) && !/\n\s*- (?!relay\.)/.test(err.message.split('\n').slice(1).join('\n'))) return;
-      throw err;
-    }), `${f} is a valid Tocsin config`);
+    await t.resolves(loadDeployConfig(join(REPO, BASE, f), '/etc/tocsin/secrets/'), `${f} is a valid Tocsin config`);
   }
 });
 
