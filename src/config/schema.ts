@@ -322,6 +322,9 @@ export const relaySchema = z
         timeout: duration({ min: 0.1, max: 300 }).default(10),
         // A destination with more waiting notifications than this gets one digest instead.
         digest_threshold: z.number().int().min(2).max(10_000).default(10),
+        // A notification that keeps failing (5xx, 429, timeouts) is dead-lettered after this long,
+        // counted from its acceptance or from when its channel became deliverable again.
+        retry_horizon: duration({ min: 1 }).default(72 * 3600),
       })
       .prefault({}),
     // None would mean every notification answered 200 and dropped.

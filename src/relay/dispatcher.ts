@@ -1,26 +1,35 @@
 // The delivery worker: takes what the outbox holds (per destination, so a restart picks up where
-// the last process stopped) and hands it to each destination's notifier. It is the shared retry
-// stage: notifiers say *whether* a failure is worth retrying, the dispatcher decides *when*.
+// the last process stopped) and hands it to the integration of each destination's type (a map
+// type -> integration, see delivery/integration.ts). It is the shared retry stage: integrations
+// format, send and say *whether* a failure is worth retrying; the dispatcher decides *when*.
 //
 // Per destination ("lane"):
 // - one message in flight, and the next post no sooner than minIntervalMs after the previous one
 //   ended (Slack allows about one message per second per webhook, with short bursts);
-// - 429: the lane pauses for Retry-After (not counted as a failed attempt);
+// - 429: the lane pauses for Retry-After (no backoff of our own);
 // - timeouts, 5xx, network errors: retried with exponential backoff and full jitter
-//   (baseBackoffMs * 2^n, capped at maxBackoffMs); an entry that failed maxAttempts times is
-//   dead-lettered with the last reason;
+//   (baseBackoffMs * 2^n, capped at maxBackoffMs, 5 minutes by default);
+// - the retry horizon (relay.delivery.retry_horizon): an entry that still fails, retryably, once
+//   retryHorizonMs have passed is dead-lettered with the last reason. The horizon counts from the
+//   entry's acceptance, or from when its destination last became deliverable (the relay started,
+//   the channel was enabled again), whichever is later: a relay that was stopped for two days, or
+//   a channel switched off over a weekend, gets a whole horizon again instead of losing its queue
+//   at the first 500. A dead letter re-driven through the API gets a whole horizon from then;
 // - permanent errors (4xx): the entry is dead-lettered with the reason and Slack's error string.
-//   A rejected *digest* (clientError) is not blamed on its entries: they are sent one by one;
+//   A rejected *digest* (clientError, or one that cannot be formatted) is not blamed on its
+//   entries: they are sent one by one;
 // - when more than digestThreshold entries wait, up to maxDigestEntries of them are merged into one
-//   digest message (format() gets them all), and all are marked done when it is confirmed;
-// - a destination with no notifier (removed from the configuration, or disabled) gets its pending
-//   entries dead-lettered as destinationRemoved: keeping them would hold outbox space forever for a
-//   way out that no longer exists, and dead letters stay visible in the API.
-// Every entry ends done or dead, and both are counted (metrics.ts). Attempt counts live in memory:
-// after a restart an entry gets maxAttempts fresh tries. The outbox records when an attempt starts
-// and when the destination refused it (markFailed), so that after a restart only entries whose
-// earlier attempt had an unknown outcome (timeout, network error, shutdown, crash) count as
-// redeliveries.
+//   digest message (the integration gets them all), and all are marked done when it is confirmed;
+// - a destination that is disabled, no longer configured (renamed across a restart) or of a type
+//   with no integration is held: its entries stay pending, untouched, until it can be delivered to
+//   again or the entries are purged through the API. Switching a channel off for a minute must not
+//   throw away what Alertmanager was told is safe. Each change of a destination's state is logged
+//   once, and queueStates() (the tocsin_relay_destination_pending gauge) shows how much waits.
+// Every entry that leaves the outbox ends done or dead, and both are counted (metrics.ts). A run of
+// failures is logged when it starts and when it ends, not once per attempt. The outbox records when
+// an attempt starts and when the destination refused it (markFailed), so that after a restart only
+// entries whose earlier attempt had an unknown outcome (timeout, network error, shutdown, crash)
+// count as redeliveries.
 //
 // Cost: wake-ups (kick) are coalesced into one pump per event-loop turn, and a pump looks only at
 // destinations with pending entries and reads at most what the next post needs (one entry, or a
@@ -30,11 +39,12 @@
 // Call stop() before outbox.close(): in-flight posts get stopGraceMs to finish, then are aborted
 // (the entry stays pending and is sent again by the next process).
 import pino, { type Logger } from 'pino';
-import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS } from './backoff.js';
+import { formatDurationMs } from '../config/duration.js';
+import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './backoff.js';
+import type { DeliveryOutcome, Destination, Integration, Integrations } from './delivery/integration.js';
 import type { DeadReason, RelayMetrics } from './metrics.js';
-import type { Notifier, SendResult } from './notifier.js';
 import type { Outbox } from './outbox/index.js';
-import type { OutboxEntry, SlackMessage } from './types.js';
+import type { OutboxEntry } from './types.js';
 
 export interface PacingOptions {
   /** Minimum time from the end of one post to the start of the next, per destination. */
@@ -43,30 +53,36 @@ export interface PacingOptions {
   readonly digestThreshold?: number;
   /** At most this many entries in one digest. */
   readonly maxDigestEntries?: number;
-  /** Failed attempts (429 not counted) after which an entry is dead-lettered. */
-  readonly maxAttempts?: number;
+  /** How long an entry may keep failing (retryably) before it is dead-lettered; see above. */
+  readonly retryHorizonMs?: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
 }
+
+/** Three days: a Slack outage or a revoked-then-restored webhook over a weekend loses nothing. */
+export const DEFAULT_RETRY_HORIZON_MS = 72 * 3600_000;
 
 export const DEFAULT_PACING: Required<PacingOptions> = {
   minIntervalMs: 1_000,
   digestThreshold: 10,
   maxDigestEntries: 100,
-  maxAttempts: 50,
+  retryHorizonMs: DEFAULT_RETRY_HORIZON_MS,
   baseBackoffMs: DEFAULT_BASE_BACKOFF_MS,
   maxBackoffMs: DEFAULT_MAX_BACKOFF_MS,
 };
 
+const MAX_REMEMBERED_DEAD = 10_000;
 export const DEFAULT_STOP_GRACE_MS = 3_000;
 const ABORT_WAIT_MS = 1_000;
 
 export interface DispatcherDeps {
   readonly outbox: Outbox;
-  /** undefined: the destination was removed or disabled; its entries are dead-lettered. */
-  notifierFor(destination: string): Notifier | undefined;
-  /** One entry: a message; several: a digest. May throw (a bad template): that is a formatError. */
-  format(entries: readonly OutboxEntry[]): SlackMessage;
+  /** The destination an entry names (the channel store); undefined once it no longer exists. */
+  destination(name: string): Destination | undefined;
+  /** Who delivers to each destination type. */
+  readonly integrations: Integrations;
+  /** The configured destinations' names, so that queueStates() lists them from the start. */
+  destinationNames?(): Iterable<string>;
   readonly logger?: Logger;
   readonly metrics: RelayMetrics;
   readonly pacing?: PacingOptions;
@@ -74,6 +90,15 @@ export interface DispatcherDeps {
   /** For backoff jitter; tests pass a fixed one. */
   readonly random?: () => number;
   readonly stopGraceMs?: number;
+}
+
+/** Whether a destination's entries are being delivered, and if not, why. */
+export type QueueState = 'active' | 'disabled' | 'missing' | 'unsupported';
+
+export interface QueueStatus {
+  readonly destination: string;
+  readonly state: QueueState;
+  readonly pending: number;
 }
 
 export interface LaneStatus {
@@ -91,6 +116,10 @@ interface Lane {
   failures: number;
   /** Entries to send alone: a digest containing them was refused. */
   readonly solo: Set<string>;
+  /** As last seen by pump(); a change is logged once. */
+  state: QueueState;
+  /** Unix ms when the lane last became deliverable: the earliest start of an entry's retry horizon. */
+  activeSince: number;
 }
 
 export class Dispatcher {
@@ -102,8 +131,12 @@ export class Dispatcher {
   private readonly random: () => number;
   private readonly stopGraceMs: number;
   private readonly lanes = new Map<string, Lane>();
-  /** Failed attempts per entry id (429 excluded). */
+  /** Failed attempts per entry id in this process, for the dead letter's reason. */
   private readonly attempts = new Map<string, number>();
+  /** Ids this process dead-lettered (the most recent MAX_REMEMBERED_DEAD): seen pending again, they were re-driven. */
+  private readonly buried = new Map<string, true>();
+  /** Re-driven entries: when their horizon starts again. */
+  private readonly revivedAt = new Map<string, number>();
   private running = false;
   private pumpQueued = false;
   private timer: NodeJS.Timeout | undefined;
@@ -150,7 +183,7 @@ export class Dispatcher {
     await Promise.race([Promise.all(inFlight.map((f) => f.promise)), grace]);
     clearTimeout(graceTimer);
     for (const f of inFlight) f.controller.abort();
-    // Notifiers honour the abort signal; a buggy one must not hang the shutdown.
+    // Integrations honour the abort signal; a buggy one must not hang the shutdown.
     const settled = Promise.all(inFlight.map((f) => f.promise));
     const gaveUp = new Promise<'gaveUp'>((resolve) => {
       graceTimer = setTimeout(() => resolve('gaveUp'), ABORT_WAIT_MS);
@@ -159,6 +192,19 @@ export class Dispatcher {
       this.logger.warn({ destinations: inFlight.length }, 'in-flight posts did not end after abort; stopping anyway');
     }
     clearTimeout(graceTimer);
+  }
+
+  /** Each destination with pending entries or a lane, its state and how many entries wait. */
+  queueStates(): QueueStatus[] {
+    const names = new Set([...(this.deps.destinationNames?.() ?? []), ...this.lanes.keys(), ...this.outbox.destinationsWithPending()]);
+    return [...names].map((destination) => {
+      const target = this.deps.destination(destination);
+      return {
+        destination,
+        state: stateOf(target, target ? this.deps.integrations.get(target.type) : undefined),
+        pending: this.outbox.pendingCount(destination),
+      };
+    });
   }
 
   laneStatus(): LaneStatus[] {
@@ -179,22 +225,40 @@ export class Dispatcher {
     for (const destination of this.outbox.destinationsWithPending()) {
       const lane = this.lane(destination);
       if (lane.inFlight) continue;
-      const notifier = this.deps.notifierFor(destination);
-      if (!notifier) {
-        const entries = this.outbox.pendingFor(destination);
-        this.logger.warn({ destination, entries: entries.length }, 'no notifier for destination; dead-lettering its entries');
-        for (const e of entries) {
-          void this.deadLetter(e, 'destinationRemoved', `no notifier for destination "${destination}"`);
-        }
-        continue;
-      }
+      const target = this.deps.destination(destination);
+      const integration = target ? this.deps.integrations.get(target.type) : undefined;
+      this.observe(lane, stateOf(target, integration));
+      if (lane.state !== 'active' || !target || !integration) continue;
       if (lane.nextAt > now) {
         wake = Math.min(wake, lane.nextAt);
         continue;
       }
-      this.send(lane, notifier);
+      this.send(lane, target, integration);
     }
     this.arm(wake);
+  }
+
+  /** Logs a change of a lane's state once; a held lane is woken again by kick() (channel changes). */
+  private observe(lane: Lane, state: QueueState): void {
+    if (lane.state === state) return;
+    const was = lane.state;
+    lane.state = state;
+    const log = { destination: lane.destination, pending: this.outbox.pendingCount(lane.destination) };
+    switch (state) {
+      case 'active':
+        lane.activeSince = this.now();
+        this.logger.info({ ...log, was }, 'destination deliverable again; sending what waited');
+        break;
+      case 'disabled':
+        this.logger.info(log, 'destination disabled; keeping its notifications until it is enabled or they are purged');
+        break;
+      case 'missing':
+        this.logger.warn(log, 'notifications wait for a destination that is not configured (renamed or removed?); keeping them until it is back or they are purged');
+        break;
+      case 'unsupported':
+        this.logger.error(log, 'no integration for this destination type; keeping its notifications');
+        break;
+    }
   }
 
   private arm(at: number): void {
@@ -218,7 +282,7 @@ export class Dispatcher {
   private lane(destination: string): Lane {
     let lane = this.lanes.get(destination);
     if (!lane) {
-      lane = { destination, inFlight: undefined, nextAt: 0, failures: 0, solo: new Set() };
+      lane = { destination, inFlight: undefined, nextAt: 0, failures: 0, solo: new Set(), state: 'active', activeSince: this.now() };
       this.lanes.set(destination, lane);
       this.metrics.initDestination(destination);
     }
@@ -227,39 +291,30 @@ export class Dispatcher {
 
   // --- one post ---
 
-  /** Posts the next message for a lane with pending entries. */
-  private send(lane: Lane, notifier: Notifier): void {
+  /** Hands the next message for a lane with pending entries to its integration. */
+  private send(lane: Lane, destination: Destination, integration: Integration): void {
     const batch = this.pickBatch(lane);
-    let message: SlackMessage;
-    try {
-      message = this.deps.format(batch);
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      if (batch.length > 1) {
-        this.logger.warn({ destination: lane.destination, entries: batch.length, error }, 'cannot format digest; sending its entries one by one');
-        for (const e of batch) lane.solo.add(e.id);
-      } else {
-        void this.deadLetter(batch[0]!, 'formatError', `cannot format message: ${error}`);
-      }
-      this.kick();
-      return;
-    }
-
     const ids = batch.map((e) => e.id);
+    for (const id of ids) if (this.buried.delete(id)) this.revivedAt.set(id, this.now());
     this.outbox.markAttempted(ids).catch((err: unknown) => this.logger.warn({ err }, 'cannot record delivery attempt'));
     const controller = new AbortController();
     const inFlight = { ids, controller, promise: Promise.resolve() };
     lane.inFlight = inFlight;
     inFlight.promise = (async () => {
-      let result: SendResult;
+      let outcome: DeliveryOutcome;
       try {
-        result = await notifier.send(message, controller.signal);
+        outcome = await integration.deliver({
+          destination,
+          entries: batch,
+          groupKey: batch.length === 1 ? batch[0]!.notification.groupKey : undefined,
+          signal: controller.signal,
+        });
       } catch (err) {
-        // Notifiers classify instead of throwing; the error text may hold a secret, so only its name.
-        result = { ok: false, retry: true, reason: 'network', detail: `notifier failed: ${(err as Error)?.name ?? 'error'}` };
+        // Integrations classify instead of throwing; the error text may hold a secret, so only its name.
+        outcome = { kind: 'unknown', reason: 'network', detail: `${integration.type} integration failed: ${(err as Error)?.name ?? 'error'}` };
       }
       try {
-        await this.settle(lane, batch, result, controller.signal.aborted);
+        await this.settle(lane, batch, outcome, controller.signal.aborted);
       } catch (err) {
         this.logger.error({ err, destination: lane.destination }, 'settling a delivery failed');
       }
@@ -284,14 +339,15 @@ export class Dispatcher {
     return digest;
   }
 
-  private async settle(lane: Lane, batch: readonly OutboxEntry[], result: SendResult, aborted: boolean): Promise<void> {
+  private async settle(lane: Lane, batch: readonly OutboxEntry[], outcome: DeliveryOutcome, aborted: boolean): Promise<void> {
     const destination = lane.destination;
     const ids = batch.map((e) => e.id);
     const now = this.now();
-    // Paced from the end of the previous post, so that however long a request took to reach
-    // Slack, two of them arrive at least minIntervalMs apart.
-    lane.nextAt = now + this.pacing.minIntervalMs;
-    if (result.ok) {
+    if (outcome.kind === 'delivered') {
+      // Paced from the end of the previous post, so that however long a request took to reach
+      // Slack, two of them arrive at least minIntervalMs apart.
+      lane.nextAt = now + this.pacing.minIntervalMs;
+      if (lane.failures > 0) this.logger.info({ destination, failedAttempts: lane.failures }, 'delivering again');
       lane.failures = 0;
       this.metrics.delivered.inc({ destination });
       if (batch.length > 1) this.metrics.digests.inc({ destination });
@@ -299,6 +355,7 @@ export class Dispatcher {
         this.metrics.deliveryLatency.observe({ destination }, Math.max(0, (now - e.acceptedAt) / 1000));
         if (this.outbox.wasAttempted(e.id)) this.metrics.redeliveries.inc({ destination });
         this.attempts.delete(e.id);
+        this.revivedAt.delete(e.id);
         lane.solo.delete(e.id);
       }
       this.logger.debug({ destination, entries: batch.length }, 'delivered');
@@ -311,19 +368,33 @@ export class Dispatcher {
       this.logger.info({ destination, entries: batch.length }, 'delivery aborted by shutdown');
       return;
     }
-    this.metrics.failed.inc({ destination, reason: result.reason });
-    const log = { destination, entries: batch.length, reason: result.reason, detail: result.detail };
     // Entries that stay pending after a refusal: record it, so a restart does not take them for
     // possible duplicates. Unknown outcomes are not recorded: the outbox keeps them as such.
     const refused = (entries: readonly OutboxEntry[]) => {
-      if (outcomeUnknown(result) || entries.length === 0) return;
+      if (outcome.kind === 'unknown' || entries.length === 0) return;
       this.outbox
         .markFailed(entries.map((e) => e.id))
         .catch((err: unknown) => this.logger.warn({ err }, 'cannot record failed delivery attempt'));
     };
 
-    if (!result.retry) {
-      if (batch.length > 1 && result.reason === 'clientError') {
+    if (outcome.kind === 'unformattable') {
+      // Nothing was sent, so nothing to pace.
+      if (batch.length > 1) {
+        this.logger.warn({ destination, entries: batch.length, error: outcome.detail }, 'cannot format digest; sending its entries one by one');
+        for (const e of batch) lane.solo.add(e.id);
+        refused(batch);
+      } else {
+        await this.deadLetter(batch[0]!, 'formatError', `cannot format message: ${outcome.detail}`);
+      }
+      return;
+    }
+
+    lane.nextAt = now + this.pacing.minIntervalMs;
+    this.metrics.failed.inc({ destination, reason: outcome.reason });
+    const log = { destination, entries: batch.length, reason: outcome.reason, detail: outcome.detail };
+
+    if (outcome.kind === 'permanent') {
+      if (batch.length > 1 && outcome.reason === 'clientError') {
         // Slack refused the digest itself (too big, invalid blocks): do not blame its entries.
         this.logger.warn(log, 'digest refused; sending its entries one by one');
         for (const e of batch) lane.solo.add(e.id);
@@ -331,44 +402,58 @@ export class Dispatcher {
         return;
       }
       this.logger.warn(log, 'permanent delivery failure');
-      await Promise.all(batch.map((e) => this.deadLetter(e, result.reason, result.detail)));
+      await Promise.all(batch.map((e) => this.deadLetter(e, outcome.reason, outcome.detail)));
       return;
     }
 
-    if (result.reason === 'rateLimited') {
-      const waitMs = result.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
-      this.metrics.rateLimited.inc({ destination });
-      this.metrics.retries.inc({ destination });
-      lane.nextAt = Math.max(lane.nextAt, now + waitMs);
-      this.logger.warn({ ...log, retryAfterMs: waitMs }, 'rate limited by Slack; pausing destination');
-      refused(batch);
-      return;
-    }
-
+    // Worth another try, unless an entry's horizon has passed.
     lane.failures++;
-    const exhausted: { entry: OutboxEntry; attempts: number }[] = [];
+    const exhausted: OutboxEntry[] = [];
     const retried: OutboxEntry[] = [];
     for (const e of batch) {
-      const n = (this.attempts.get(e.id) ?? 0) + 1;
-      this.attempts.set(e.id, n);
-      if (n >= this.pacing.maxAttempts) exhausted.push({ entry: e, attempts: n });
+      this.attempts.set(e.id, (this.attempts.get(e.id) ?? 0) + 1);
+      if (now >= this.horizonStart(lane, e) + this.pacing.retryHorizonMs) exhausted.push(e);
       else retried.push(e);
     }
     refused(retried);
-    if (exhausted.length < batch.length) this.metrics.retries.inc({ destination });
-    const delay = backoffDelay(lane.failures, { baseMs: this.pacing.baseBackoffMs, maxMs: this.pacing.maxBackoffMs }, this.random);
-    lane.nextAt = Math.max(lane.nextAt, now + delay);
-    this.logger.warn({ ...log, consecutiveFailures: lane.failures, retryInMs: lane.nextAt - now }, 'delivery failed; will retry');
+    if (retried.length > 0) this.metrics.retries.inc({ destination });
+    let retryLog: Record<string, unknown>;
+    if (outcome.kind === 'retry' && outcome.retryAfterMs !== undefined) {
+      // The destination said when (Retry-After): no backoff of our own.
+      if (outcome.reason === 'rateLimited') this.metrics.rateLimited.inc({ destination });
+      lane.nextAt = Math.max(lane.nextAt, now + outcome.retryAfterMs);
+      retryLog = { retryAfterMs: outcome.retryAfterMs };
+    } else {
+      const delay = backoffDelay(lane.failures, { baseMs: this.pacing.baseBackoffMs, maxMs: this.pacing.maxBackoffMs }, this.random);
+      lane.nextAt = Math.max(lane.nextAt, now + delay);
+      retryLog = { retryInMs: lane.nextAt - now };
+    }
+    // One line when a run of failures starts (and one when it ends, in the delivered branch); the
+    // attempts in between at debug, so an outage of hours does not flood the log.
+    const level = lane.failures === 1 ? 'warn' : 'debug';
+    this.logger[level]({ ...log, ...retryLog, consecutiveFailures: lane.failures }, 'delivery failed; will retry');
     await Promise.all(
-      exhausted.map(({ entry, attempts }) =>
-        this.deadLetter(entry, result.reason, `gave up after ${attempts} attempts; last: ${result.detail}`),
-      ),
+      exhausted.map((e) => {
+        const tried = this.attempts.get(e.id) ?? 1;
+        const horizon = formatDurationMs(this.pacing.retryHorizonMs);
+        const failingFor = formatDurationMs(now - this.horizonStart(lane, e));
+        const detail = `gave up after ${tried} attempt${tried === 1 ? '' : 's'} in ${failingFor} (retry horizon ${horizon}); last: ${outcome.detail}`;
+        return this.deadLetter(e, outcome.reason, detail);
+      }),
     );
+  }
+
+  /** Where an entry's retry horizon starts: its acceptance, its lane's last (re)activation, or its re-drive. */
+  private horizonStart(lane: Lane, e: OutboxEntry): number {
+    return Math.max(e.acceptedAt, lane.activeSince, this.revivedAt.get(e.id) ?? 0);
   }
 
   private async deadLetter(entry: OutboxEntry, reason: DeadReason, detail: string): Promise<void> {
     if (!this.outbox.has(entry.id)) return;
     this.attempts.delete(entry.id);
+    this.revivedAt.delete(entry.id);
+    this.buried.set(entry.id, true);
+    if (this.buried.size > MAX_REMEMBERED_DEAD) this.buried.delete(this.buried.keys().next().value!);
     this.lanes.get(entry.destination)?.solo.delete(entry.id);
     this.metrics.deadLettered.inc({ destination: entry.destination, reason });
     this.logger.warn({ id: entry.id, destination: entry.destination, reason, detail }, 'notification dead-lettered');
@@ -378,22 +463,10 @@ export class Dispatcher {
   }
 }
 
-/**
- * Whether a failed post may nevertheless have reached the channel: no answer (timeout, network
- * error, a notifier that threw), or a 2xx that is not Slack's `ok` (something in between answered;
- * slack/webhook.ts classifyResponse reports it as serverError "unexpected answer ..."). An error
- * answer from Slack itself (4xx, 429, 5xx) means the message was not posted.
- */
-export function outcomeUnknown(result: Extract<SendResult, { ok: false }>): boolean {
-  switch (result.reason) {
-    case 'timeout':
-    case 'network':
-      return true;
-    case 'serverError':
-      return result.detail.startsWith('unexpected answer');
-    default:
-      return false;
-  }
+function stateOf(target: Destination | undefined, integration: Integration | undefined): QueueState {
+  if (!target) return 'missing';
+  if (!target.enabled) return 'disabled';
+  return integration ? 'active' : 'unsupported';
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -1,9 +1,9 @@
 // The relay's own series, created once on a long-lived registry (the process's self registry):
 // counters must keep counting across scrapes. Label values stay bounded: `destination` comes from
-// the configuration, `reason` from a fixed set (notifier.ts FailureReason plus DeadReason below),
-// `status` is firing|resolved. `receiver` comes from the request body (whatever a client posts),
-// so only the first MAX_RECEIVERS distinct values get their own series; later ones count under
-// `other` (see countReceived).
+// the configuration, `reason` from a fixed set (delivery/integration.ts FailureReason plus
+// DeadReason below), `status` is firing|resolved. `receiver` comes from the request body
+// (whatever a client posts), so only the first MAX_RECEIVERS distinct values get their own series;
+// later ones count under `other` (see countReceived).
 //
 // What counts what:
 // - messages_delivered_total: Slack messages confirmed (a digest is one message);
@@ -14,10 +14,10 @@
 // - redeliveries_total: entries sent again after a restart although an earlier attempt may have
 //   reached Slack (the done-mark was lost): possible duplicates in the channel.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { FAILURE_REASONS, type FailureReason } from './notifier.js';
+import { FAILURE_REASONS, type FailureReason } from './delivery/integration.js';
 
 /** Why an entry was dead-lettered: the last failure, or one of the relay's own reasons. */
-export type DeadReason = FailureReason | 'destinationRemoved' | 'formatError';
+export type DeadReason = FailureReason | 'formatError';
 
 /** What the outbox gauges read on each scrape (Outbox implements it). */
 export interface OutboxGaugeSource {
@@ -25,6 +25,11 @@ export interface OutboxGaugeSource {
   oldestAcceptedAt(): number | undefined;
   deadLetterCount(): number;
   stats(): { readonly rejectedRecords: number; readonly writeFailing: boolean; readonly unwrittenMarks: number };
+}
+
+/** What the per-destination queue gauge reads on each scrape (Dispatcher implements it). */
+export interface QueueGaugeSource {
+  queueStates(): readonly { destination: string; state: string; pending: number }[];
 }
 
 /** Distinct `receiver` label values before the rest are counted as `other`. */
@@ -54,8 +59,10 @@ export class RelayMetrics {
   readonly outboxRejectedRecords: Gauge;
   readonly outboxWriteFailing: Gauge;
   readonly outboxUnwrittenMarks: Gauge;
+  readonly destinationPending: Gauge<'destination' | 'state'>;
 
   private source: OutboxGaugeSource | undefined;
+  private queues: QueueGaugeSource | undefined;
   private readonly destinations = new Set<string>();
   private readonly receivers = new Set<string>();
 
@@ -190,6 +197,29 @@ export class RelayMetrics {
         this.set(self.read((s) => s.stats().unwrittenMarks));
       },
     });
+    // One series per destination, in its current state only (reset on each scrape): a disabled
+    // channel's waiting notifications show as state="disabled", those of a destination no longer
+    // configured as state="missing".
+    this.destinationPending = new Gauge({
+      name: 'tocsin_relay_destination_pending',
+      help: 'Notifications waiting for a destination, by destination and state (active, disabled, missing, unsupported).',
+      labelNames: ['destination', 'state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        if (!self.queues) return;
+        try {
+          for (const q of self.queues.queueStates()) this.set({ destination: q.destination, state: q.state }, q.pending);
+        } catch {
+          // A scrape must not fail because of this gauge.
+        }
+      },
+    });
+  }
+
+  /** Lets the per-destination queue gauge read the dispatcher on every scrape. */
+  watchQueues(source: QueueGaugeSource): void {
+    this.queues = source;
   }
 
   /** Counts a received notification; its receiver gets a series of its own while there is room. */

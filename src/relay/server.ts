@@ -9,21 +9,19 @@ import { lockDirectory } from '../util/dir-lock.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import type { RunningServer } from '../http/listen.js';
 import { buildRelayApp } from './app.js';
-import { ChannelStore, type Channel } from './channels.js';
+import { ChannelStore } from './channels.js';
 import { Deduper, notificationKey } from './dedupe.js';
 import { Dispatcher } from './dispatcher.js';
 import { Intake } from './intake.js';
 import { RelayMetrics } from './metrics.js';
-import { createConsoleNotifier, type Notifier } from './notifier.js';
 import { Outbox, type OutboxFs } from './outbox/index.js';
 import { Router } from './routing.js';
-import { formatConsole, formatDigest, formatNotification } from './slack/format.js';
-import { createWebhookNotifier } from './slack/webhook.js';
-import type { OutboxEntry, SlackMessage } from './types.js';
+import { createIntegrations } from './integrations.js';
+import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
 
 export interface RelayOptions {
   /** Where the console destination writes (stdout by default). */
-  readonly consoleWrite?: (text: string) => void;
+  readonly consoleWrite?: ConsoleWrite;
   /** The outbox's file-system layer (tests inject one that fails like a full disk). */
   readonly outboxFs?: OutboxFs;
 }
@@ -60,44 +58,27 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   });
   for (const c of channels.list()) metrics.initDestination(c.name);
 
-  // Notifiers are cached per channel and rebuilt when the channel API changes one.
-  const notifiers = new Map<string, Notifier>();
-  channels.onChange(() => notifiers.clear());
-  const consoleWrite = options.consoleWrite ?? ((text: string) => void process.stdout.write(`${text}\n`));
-  const timeoutMs = rc.delivery.timeout * 1000;
-  const notifierFor = (name: string): Notifier | undefined => {
-    const channel: Channel | undefined = channels.get(name);
-    if (!channel?.enabled) return undefined;
-    let n = notifiers.get(name);
-    if (!n) {
-      n =
-        channel.type === 'console'
-          ? createConsoleNotifier(consoleWrite, (m) => m.text)
-          : createWebhookNotifier({ url: channel.webhookUrl!.reveal(), timeoutMs });
-      notifiers.set(name, n);
-    }
-    return n;
-  };
-  const format = (entries: readonly OutboxEntry[]): SlackMessage => {
-    const first = entries[0]!;
-    const opts = { timeZone: rc.time_zone, presentation: first.presentation };
-    if (channels.get(first.destination)?.type === 'console') {
-      // The console shows readable text; a digest is simply the notifications one after another.
-      return { text: entries.map((e) => formatConsole(e.notification, opts)).join('\n\n') };
-    }
-    return entries.length === 1
-      ? formatNotification(first.notification, opts)
-      : formatDigest(entries.map((e) => e.notification), opts);
-  };
-
+  const integrations = createIntegrations({
+    timeZone: rc.time_zone,
+    webhookTimeoutMs: rc.delivery.timeout * 1000,
+    consoleWrite: options.consoleWrite ?? stdoutWriter(),
+  });
   const dispatcher = new Dispatcher({
     outbox,
-    notifierFor,
-    format,
+    destination: (name) => channels.get(name),
+    destinationNames: () => channels.list().map((c) => c.name),
+    integrations,
     logger: log,
     metrics,
-    pacing: { minIntervalMs: rc.delivery.min_interval * 1000, digestThreshold: rc.delivery.digest_threshold },
+    pacing: {
+      minIntervalMs: rc.delivery.min_interval * 1000,
+      digestThreshold: rc.delivery.digest_threshold,
+      retryHorizonMs: rc.delivery.retry_horizon * 1000,
+    },
   });
+  metrics.watchQueues(dispatcher);
+  // Enabling a channel (or adding the one a held queue waits for) sends what waited at once.
+  channels.onChange(() => dispatcher.kick());
   // Re-driven dead letters (routes/dead-letters.ts) are pending again: deliver them now.
   outbox.onRedrive(() => dispatcher.kick());
   // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager

@@ -29,10 +29,13 @@ export type FakeSlackMode =
   | { readonly kind: 'ok' }
   /** 200 with a body other than `ok` (a proxy or portal in between). */
   | { readonly kind: 'okBody'; readonly body: string }
-  | { readonly kind: 'rateLimited'; readonly retryAfterSeconds?: number }
+  /** 429; Retry-After in seconds (default 1), or with `httpDate` as the date that many seconds ahead. */
+  | { readonly kind: 'rateLimited'; readonly retryAfterSeconds?: number; readonly httpDate?: boolean }
   | { readonly kind: 'serverError'; readonly status?: number; readonly body?: string }
   /** One of Slack's error answers with its real status. */
   | { readonly kind: 'slackError'; readonly error: SlackErrorCode }
+  /** A redirect (a webhook URL that moved, a proxy's login page), with an optional Location. */
+  | { readonly kind: 'redirect'; readonly status: 301 | 302 | 303 | 307 | 308; readonly location?: string }
   /** Never answers (until the server closes). */
   | { readonly kind: 'hang' }
   /** Answers `fail` for the first `failures` requests to the path, then `then` (default ok). */
@@ -170,14 +173,19 @@ export class FakeSlack {
     switch (mode.kind) {
       case 'hang':
         return undefined;
-      case 'rateLimited':
-        return { status: 429, body: 'rate_limited', headers: { 'retry-after': String(mode.retryAfterSeconds ?? 1) } };
+      case 'rateLimited': {
+        const seconds = mode.retryAfterSeconds ?? 1;
+        const value = mode.httpDate ? new Date(Date.now() + seconds * 1000).toUTCString() : String(seconds);
+        return { status: 429, body: 'rate_limited', headers: { 'retry-after': value } };
+      }
       case 'serverError':
         return { status: mode.status ?? 500, body: mode.body ?? 'rollup_error' };
       case 'slackError':
         return { status: SLACK_ERRORS[mode.error], body: mode.error };
       case 'okBody':
         return { status: 200, body: mode.body };
+      case 'redirect':
+        return { status: mode.status, body: '', headers: mode.location === undefined ? {} : { location: mode.location } };
       case 'ok': {
         // Like Slack, check the payload before accepting it.
         if (method !== 'POST') return { status: 405, body: 'invalid_method' };

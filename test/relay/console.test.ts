@@ -2,7 +2,9 @@ import t from 'tap';
 import type { AlertmanagerAlert, AlertmanagerNotification } from '../../src/relay/types.js';
 import { CONSOLE_MAX_ALERTS, formatConsole } from '../../src/relay/slack/console.js';
 import { formatConsole as reexported } from '../../src/relay/slack/format.js';
+import { createConsoleIntegration } from '../../src/relay/console/integration.js';
 import { amFixture as fixture } from '../helpers/am-fixtures.js';
+import { outboxEntry } from '../helpers/outbox-fixtures.js';
 
 const OPTS = { timeZone: 'Asia/Seoul', now: new Date('2026-11-21T14:56:08Z') };
 
@@ -69,4 +71,36 @@ t.test('one line per alert even with hostile values; long groups are cut', async
   const lines = formatConsole(many, OPTS).split('\n');
   t.equal(lines.filter((l) => l.startsWith('  - ')).length, CONSOLE_MAX_ALERTS);
   t.ok(lines.includes(`  …and ${200 - CONSOLE_MAX_ALERTS + 7} more: ${200 - CONSOLE_MAX_ALERTS} not listed here, 7 left out by Alertmanager (max_alerts)`));
+});
+
+t.test('console integration: writes readable text, a digest as the notifications one after another', async (t) => {
+  const out: string[] = [];
+  const integration = createConsoleIntegration({ write: (s) => out.push(s), timeZone: 'UTC' });
+  t.equal(integration.type, 'console');
+  const destination = { name: 'console', type: 'console', enabled: true };
+  const signal = new AbortController().signal;
+  const entry = { ...outboxEntry('a', 'console'), notification: fixture('firing-warning') };
+  t.same(await integration.deliver({ destination, entries: [entry], groupKey: entry.notification.groupKey, signal }), { kind: 'delivered' });
+  t.equal(out.length, 1);
+  t.match(out[0], /^\[FIRING:1\] HostHighCpuUsage \(warning\)/);
+  const resolved = { ...outboxEntry('b', 'console'), notification: fixture('resolved-warning') };
+  t.same(await integration.deliver({ destination, entries: [entry, resolved], groupKey: undefined, signal }), { kind: 'delivered' });
+  t.match(out[1], /^\[FIRING:1\] HostHighCpuUsage[^]*\n\n\[RESOLVED:1\] HostHighCpuUsage/);
+
+  const broken = createConsoleIntegration({
+    write: () => {
+      throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+    },
+    timeZone: 'UTC',
+  });
+  t.match(await broken.deliver({ destination, entries: [entry], groupKey: undefined, signal }), { kind: 'retry', reason: 'network', detail: /EPIPE/ });
+  const rejecting = createConsoleIntegration({
+    write: async () => Promise.reject(Object.assign(new Error('closed'), { code: 'ERR_STREAM_DESTROYED' })),
+    timeZone: 'UTC',
+  });
+  t.match(await rejecting.deliver({ destination, entries: [entry], groupKey: undefined, signal }), { kind: 'retry', detail: /ERR_STREAM_DESTROYED/ });
+  // A notification the formatter cannot read: nothing is written, and the dispatcher is told why.
+  const unreadable = { ...entry, notification: { ...entry.notification, alerts: null } } as unknown as typeof entry;
+  t.match(await integration.deliver({ destination, entries: [unreadable], groupKey: undefined, signal }), { kind: 'unformattable' });
+  t.equal(out.length, 2);
 });

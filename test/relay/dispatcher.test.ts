@@ -1,15 +1,16 @@
-// The delivery engine end to end: a real outbox in a temp dir, real webhook notifiers, a fake Slack
+// The delivery engine end to end: a real outbox in a temp dir, the real Slack webhook integration, a fake Slack
 // on a real socket. Intervals are small (tens of ms) so every test ends in a few seconds.
 import t from 'tap';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Dispatcher, type PacingOptions } from '../../src/relay/dispatcher.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
-import type { Notifier } from '../../src/relay/notifier.js';
+import type { Destination, Integration } from '../../src/relay/delivery/integration.js';
 import { Outbox, OUTBOX_FILE } from '../../src/relay/outbox/index.js';
-import { createWebhookNotifier } from '../../src/relay/slack/webhook.js';
+import { createSlackWebhookIntegration } from '../../src/relay/slack/webhook.js';
 import type { OutboxEntry, SlackMessage } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
 import { FakeSlack, type FakeSlackOptions, type RecordedRequest } from '../helpers/fake-slack.js';
@@ -19,7 +20,7 @@ import { outboxEntry, type Teardown } from '../helpers/outbox-fixtures.js';
 let seq = 0;
 const entry = (destination: string, id = `e${++seq}`): OutboxEntry => outboxEntry(id, destination);
 
-/** Stands in for slack/format.ts: one entry -> "one <id>", several -> "digest <id>,<id>,...". */
+/** Stands in for slack/format.ts in the webhook integration: one entry -> "one <id>", several -> "digest <id>,<id>,...". */
 function format(entries: readonly OutboxEntry[]): SlackMessage {
   if (entries.length === 1) return { text: `one ${entries[0]!.id}` };
   return { text: `digest ${entries.map((e) => e.id).join(',')}` };
@@ -37,7 +38,7 @@ const PATHS: Record<string, string> = {
   web: '/services/T1/B3/webSecret',
 };
 
-const FAST: PacingOptions = { minIntervalMs: 50, digestThreshold: 100, baseBackoffMs: 20, maxBackoffMs: 80, maxAttempts: 10 };
+const FAST: PacingOptions = { minIntervalMs: 50, digestThreshold: 100, baseBackoffMs: 20, maxBackoffMs: 80, retryHorizonMs: 10_000 };
 
 interface Rig {
   slack: FakeSlack;
@@ -46,7 +47,12 @@ interface Rig {
   metrics: RelayMetrics;
   registry: Registry;
   dispatcher: Dispatcher;
-  notifiers: Map<string, Notifier>;
+  /** The channel store: what the dispatcher finds for each destination name. */
+  destinations: Map<string, Destination>;
+  /** By destination type; the rig's destinations are all of type "slack". */
+  integrations: Map<string, Integration>;
+  /** Adds (or replaces) a Slack destination posting to `path`, optionally through its own integration. */
+  route(name: string, path: string, integration?: { timeoutMs: number }): void;
   add(...entries: OutboxEntry[]): Promise<void>;
   /** Stops the dispatcher and closes the outbox (a process exit). */
   shutdown(): Promise<void>;
@@ -62,6 +68,7 @@ async function rig(
     format?: (entries: readonly OutboxEntry[]) => SlackMessage;
     timeoutMs?: number;
     stopGraceMs?: number;
+    logger?: Logger;
   } = {},
 ): Promise<Rig> {
   const slack = opts.slack ?? (await FakeSlack.start(opts.slackOptions));
@@ -76,18 +83,31 @@ async function rig(
   const registry = new Registry();
   const metrics = new RelayMetrics(registry);
   metrics.watchOutbox(outbox);
-  const notifiers = new Map<string, Notifier>(
-    Object.entries(PATHS).map(([dest, path]) => [dest, createWebhookNotifier({ url: slack.url(path), timeoutMs: opts.timeoutMs ?? 1000 })]),
-  );
+  const slackIntegration = (timeoutMs: number) =>
+    createSlackWebhookIntegration({ timeZone: 'UTC', timeoutMs, format: opts.format ?? format });
+  const integrations = new Map<string, Integration>([['slack', slackIntegration(opts.timeoutMs ?? 1000)]]);
+  const destinations = new Map<string, Destination>();
+  const route = (name: string, path: string, own?: { timeoutMs: number }) => {
+    let type = 'slack';
+    if (own) {
+      // A destination type of its own, served by a webhook integration with another timeout.
+      type = `slack-${name}`;
+      integrations.set(type, { type, deliver: slackIntegration(own.timeoutMs).deliver });
+    }
+    const url = slack.url(path);
+    destinations.set(name, { name, type, enabled: true, webhookUrl: { reveal: () => url } });
+  };
+  for (const [name, path] of Object.entries(PATHS)) route(name, path);
   const dispatcher = new Dispatcher({
     outbox,
-    notifierFor: (d) => notifiers.get(d),
-    format: opts.format ?? format,
-    logger: silentLogger,
+    destination: (name) => destinations.get(name),
+    integrations,
+    logger: opts.logger ?? silentLogger,
     metrics,
     pacing: { ...FAST, ...opts.pacing },
     stopGraceMs: opts.stopGraceMs ?? 200,
   });
+  metrics.watchQueues(dispatcher);
   let down = false;
   const shutdown = async () => {
     if (down) return;
@@ -103,7 +123,9 @@ async function rig(
     metrics,
     registry,
     dispatcher,
-    notifiers,
+    destinations,
+    integrations,
+    route,
     async add(...entries) {
       await outbox.append(entries);
       dispatcher.kick();
@@ -186,6 +208,28 @@ t.test('429: the destination pauses for Retry-After, then delivers', async (t) =
   t.ok(db.length === 1 && db[0]!.at < reqs[1]!.at, 'another webhook is not paused by the 429 of this one');
 });
 
+t.test('429: the pause is the Retry-After Slack sent, in seconds or as an HTTP-date, not a default', async (t) => {
+  // Values far from the 1 s used when Retry-After is missing: ignoring the header would send the
+  // retry after about 1 s (or after the backoff, at most maxBackoffMs = 80 ms here).
+  const r = await rig(t);
+  r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 1, fail: { kind: 'rateLimited', retryAfterSeconds: 7 } });
+  // An HTTP-date has whole seconds: 5 s ahead means a wait of 4 to 5 s.
+  r.slack.setMode(PATHS.db!, { kind: 'failThenOk', failures: 1, fail: { kind: 'rateLimited', retryAfterSeconds: 5, httpDate: true } });
+  await r.add(entry('ops'), entry('db'));
+  r.dispatcher.start();
+  await waitUntil('delivered', () => r.outbox.depth() === 0, 12_000);
+  const gap = (path: string) => {
+    const reqs = r.slack.requestsTo(path);
+    t.same(reqs.map((q) => q.status), [429, 200], `${path}: one 429, then delivered`);
+    return reqs[1]!.at - reqs[0]!.at;
+  };
+  const seconds = gap(PATHS.ops!);
+  t.ok(seconds >= 6_900 && seconds < 9_500, `Retry-After: 7 -> waited ${seconds.toFixed(0)} ms`);
+  const date = gap(PATHS.db!);
+  t.ok(date >= 3_900 && date < 7_000, `Retry-After: <date 5 s ahead> -> waited ${date.toFixed(0)} ms`);
+  t.equal(await sample(r.registry, 'tocsin_relay_slack_rate_limited_total'), 2);
+});
+
 t.test('5xx and timeouts are retried with backoff until Slack accepts', async (t) => {
   const r = await rig(t, { timeoutMs: 150 });
   r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 3, fail: { kind: 'serverError' } });
@@ -206,31 +250,87 @@ t.test('permanent errors dead-letter the entry at once with reason and detail', 
   const r = await rig(t);
   r.slack.setMode(PATHS.ops!, { kind: 'slackError', error: 'channel_is_archived' });
   r.slack.setMode(PATHS.db!, { kind: 'slackError', error: 'invalid_token' });
+  r.slack.setMode(PATHS.web!, { kind: 'redirect', status: 301, location: r.slack.url('/services/T1/B3/moved') });
   const a = entry('ops');
   const b = entry('db');
-  await r.add(a, b);
+  const c = entry('web');
+  await r.add(a, b, c);
   r.dispatcher.start();
   await waitUntil('dead-lettered', () => r.outbox.depth() === 0);
-  t.equal(r.slack.requests.length, 2, 'not retried');
+  t.equal(r.slack.requests.length, 3, 'not retried, the redirect not followed');
   const dead = new Map(r.outbox.deadLetters().map((d) => [d.entry.id, d.reason]));
   t.equal(dead.get(a.id), 'clientError: HTTP 410 channel_is_archived');
   t.equal(dead.get(b.id), 'authError: HTTP 403 invalid_token');
+  t.match(dead.get(c.id), /^clientError: HTTP 301 redirect/);
   t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'ops', reason: 'clientError' }), 1);
   t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'db', reason: 'authError' }), 1);
-  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters'), 2);
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters'), 3);
   for (const reason of dead.values()) t.notMatch(reason, /Secret/, 'no webhook secret in the dead letter');
 });
 
-t.test('an entry that keeps failing is dead-lettered after maxAttempts', async (t) => {
-  const r = await rig(t, { pacing: { maxAttempts: 3, minIntervalMs: 10 } });
+t.test('an entry that keeps failing (5xx, or 429 after 429) is dead-lettered at the retry horizon, not before', async (t) => {
+  const horizon = 400;
+  const r = await rig(t, { pacing: { retryHorizonMs: horizon, minIntervalMs: 10 } });
   r.slack.setMode(PATHS.ops!, { kind: 'serverError', status: 503, body: 'unavailable' });
+  r.slack.setMode(PATHS.db!, { kind: 'rateLimited', retryAfterSeconds: 0 });
+  const e = entry('ops');
+  const limited = entry('db');
+  await r.add(e, limited);
+  r.dispatcher.start();
+  await waitUntil('dead-lettered', () => r.outbox.depth() === 0);
+  const tries = r.slack.requestsTo(PATHS.ops!).length;
+  t.ok(tries >= 3, `retried meanwhile: ${tries} attempts`);
+  const dead = new Map(r.outbox.deadLetters().map((d) => [d.entry.id, d]));
+  const reason = dead.get(e.id)!.reason;
+  t.match(reason, new RegExp(`^serverError: gave up after ${tries} attempts in \\d+ms \\(retry horizon 400ms\\); last: HTTP 503 unavailable$`));
+  const after = dead.get(e.id)!.at - e.acceptedAt;
+  t.ok(after >= horizon && after < horizon + 1500, `dead-lettered ${after} ms after acceptance (horizon ${horizon} ms)`);
+  t.match(dead.get(limited.id)!.reason, /^rateLimited: gave up after \d+ attempts in \d+ms \(retry horizon 400ms\); last: HTTP 429 rate_limited$/);
+  t.ok(dead.get(limited.id)!.at - limited.acceptedAt >= horizon, 'a destination that keeps answering 429 also gives up at the horizon only');
+  t.equal(await sample(r.registry, 'tocsin_relay_retries_total', { destination: 'ops' }), tries - 1, 'every attempt but the last was retried');
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'ops', reason: 'serverError' }), 1);
+});
+
+t.test('the horizon of entries older than it starts when their destination becomes deliverable (start, re-enable)', async (t) => {
+  const horizon = 300;
+  const r = await rig(t, { pacing: { retryHorizonMs: horizon, minIntervalMs: 10 } });
+  // Accepted long before: the relay was down, or the channel switched off, for longer than the horizon.
+  const old = { ...entry('ops'), acceptedAt: Date.now() - 20 * horizon };
+  r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 2, fail: { kind: 'serverError' } });
+  await r.add(old);
+  r.dispatcher.start();
+  await waitUntil('delivered', () => r.outbox.depth() === 0);
+  t.same(r.outbox.deadLetters(), [], 'not dead-lettered at the first failure');
+  t.same(r.slack.requestsTo(PATHS.ops!).map((q) => q.status), [500, 500, 200]);
+
+  // Disabled for longer than the horizon, then enabled: a whole horizon again.
+  const db = r.destinations.get('db')!;
+  r.destinations.set('db', { ...db, enabled: false });
+  const waited = entry('db');
+  await r.add(waited);
+  await new Promise((resolve) => setTimeout(resolve, horizon + 100));
+  r.slack.setMode(PATHS.db!, { kind: 'failThenOk', failures: 1, fail: { kind: 'serverError' } });
+  r.destinations.set('db', db);
+  r.dispatcher.kick();
+  await waitUntil('delivered', () => r.outbox.depth() === 0);
+  t.same(r.outbox.deadLetters(), []);
+  t.same(r.slack.requestsTo(PATHS.db!).map((q) => q.status), [500, 200]);
+});
+
+t.test('a dead letter re-driven after the horizon gets a whole horizon again', async (t) => {
+  const horizon = 300;
+  const r = await rig(t, { pacing: { retryHorizonMs: horizon, minIntervalMs: 10 } });
+  r.slack.setMode(PATHS.ops!, { kind: 'serverError' });
   const e = entry('ops');
   await r.add(e);
   r.dispatcher.start();
-  await waitUntil('dead-lettered', () => r.outbox.depth() === 0);
-  t.equal(r.slack.requestsTo(PATHS.ops!).length, 3);
-  t.match(r.outbox.deadLetters()[0]!.reason, /^serverError: gave up after 3 attempts; last: HTTP 503 unavailable$/);
-  t.equal(await sample(r.registry, 'tocsin_relay_retries_total', { destination: 'ops' }), 2);
+  await waitUntil('dead-lettered at the horizon', () => r.outbox.deadLetterCount() === 1);
+  // Put back to pending as the dead-letters API does: same id, same acceptedAt. Slack fails once more.
+  r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 1, fail: { kind: 'serverError' } });
+  await r.add(e);
+  await waitUntil('delivered', () => r.outbox.depth() === 0);
+  t.equal(r.slack.requestsTo(PATHS.ops!).at(-1)!.status, 200, 'delivered after one more failure, not dead-lettered by it');
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total'), 1, 'only the first time');
 });
 
 t.test('when a destination is behind, waiting entries go out as one digest', async (t) => {
@@ -294,14 +394,47 @@ t.test('a message that cannot be formatted is dead-lettered; the others go on', 
   t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { reason: 'formatError' }), 1);
 });
 
-t.test('entries for a destination that no longer exists are dead-lettered as destinationRemoved', async (t) => {
-  const r = await rig(t);
-  await r.add(entry('gone'), entry('ops'));
+t.test('a destination that is disabled or no longer configured keeps its entries, logs once, and delivers them when it is back', async (t) => {
+  const lines: { msg: string; destination?: string; pending?: number }[] = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const r = await rig(t, { logger });
+  const ops = r.destinations.get('ops')!;
+  r.destinations.set('ops', { ...ops, enabled: false });
+  const held = [entry('ops'), entry('ops'), entry('ops')];
+  const gone = [entry('gone'), entry('gone')];
+  await r.add(...held, ...gone, entry('db'));
   r.dispatcher.start();
-  await waitUntil('settled', () => r.outbox.depth() === 0);
-  t.match(r.outbox.deadLetters(), [{ entry: { destination: 'gone' }, reason: /^destinationRemoved: / }]);
-  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total', { destination: 'gone', reason: 'destinationRemoved' }), 1);
-  t.equal(r.slack.requestsTo(PATHS.ops!).length, 1);
+  await r.slack.waitForRequests(PATHS.db!, 1);
+  // Many wake-ups while held: every new entry for db kicks the dispatcher.
+  for (let i = 0; i < 5; i++) {
+    await r.add(entry('db'));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  }
+  await waitUntil('db delivered', () => r.outbox.pendingCount('db') === 0);
+  t.equal(r.slack.requestsTo(PATHS.ops!).length, 0, 'nothing posted for the disabled destination');
+  t.same(r.outbox.deadLetters(), [], 'nothing dead-lettered');
+  t.equal(r.outbox.pendingCount('ops'), 3);
+  t.equal(r.outbox.pendingCount('gone'), 2);
+  t.equal(await sample(r.registry, 'tocsin_relay_destination_pending', { destination: 'ops', state: 'disabled' }), 3);
+  t.equal(await sample(r.registry, 'tocsin_relay_destination_pending', { destination: 'gone', state: 'missing' }), 2);
+  t.equal(await sample(r.registry, 'tocsin_relay_outbox_depth'), 5);
+  const about = (d: string) => lines.filter((l) => l.destination === d).map((l) => l.msg);
+  t.equal(about('ops').length, 1, 'the disabled destination is logged once');
+  t.match(about('ops')[0], /disabled; keeping its notifications/);
+  t.equal(about('gone').length, 1, 'the missing destination is logged once');
+  t.match(about('gone')[0], /not configured/);
+
+  // Enabled again, and the missing one configured again (a rename undone).
+  r.destinations.set('ops', ops);
+  r.route('gone', '/services/T1/B9/goneSecret');
+  r.dispatcher.kick();
+  await waitUntil('delivered', () => r.outbox.depth() === 0);
+  t.same(r.slack.requestsTo(PATHS.ops!).map(idsOf).flat(), held.map((e) => e.id), 'everything that waited, in order');
+  t.same(r.slack.requestsTo('/services/T1/B9/goneSecret').map(idsOf).flat(), gone.map((e) => e.id));
+  t.match(about('ops').at(-1), /deliverable again/);
+  t.equal(await sample(r.registry, 'tocsin_relay_destination_pending', { destination: 'ops', state: 'active' }), 0);
+  t.equal(await sample(r.registry, 'tocsin_relay_destination_pending', { state: 'disabled' }), 0, 'no stale disabled series');
+  t.equal(await sample(r.registry, 'tocsin_relay_dead_letters_total'), 0);
 });
 
 t.test('restart: pending entries are sent by the next process; an interrupted post counts as a redelivery, a refused one not', async (t) => {
@@ -347,7 +480,7 @@ t.test('restart after Slack answered with an error (500, 429, a refused digest):
   const dir = await mkdtemp(join(tmpdir(), 'tocsin-dispatch-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const proxyPath = '/services/T1/B4/proxySecret';
-  const withProxy = (r: Rig) => r.notifiers.set('proxy', createWebhookNotifier({ url: slack.url(proxyPath), timeoutMs: 1000 }));
+  const withProxy = (r: Rig) => r.route('proxy', proxyPath);
 
   // First process: one attempt per destination (the next would wait a minute), then a restart.
   slack.setMode(PATHS.ops!, { kind: 'serverError' });
@@ -392,7 +525,7 @@ t.test('a post cut by a crash, or one that timed out before a retry Slack refuse
   slack.setMode(PATHS.ops!, { kind: 'hang' });
   slack.setMode(PATHS.db!, { kind: 'failThenOk', failures: 1, fail: { kind: 'hang' }, then: { kind: 'serverError' } });
   const first = await rig(t, { slack, dir, timeoutMs: 150 });
-  first.notifiers.set('ops', createWebhookNotifier({ url: slack.url(PATHS.ops!), timeoutMs: 60_000 }));
+  first.route('ops', PATHS.ops!, { timeoutMs: 60_000 });
   await first.add(entry('ops'), entry('db'));
   first.dispatcher.start();
   await slack.waitForRequests(PATHS.ops!, 1);
@@ -457,7 +590,7 @@ t.test('a wake-up reads only what the next post needs, however long the backlog;
 });
 
 t.test('every entry ends done or dead, and the metrics account for all of them', async (t) => {
-  const r = await rig(t, { pacing: { maxAttempts: 2, minIntervalMs: 5, digestThreshold: 4 } });
+  const r = await rig(t, { pacing: { retryHorizonMs: 100, minIntervalMs: 5, digestThreshold: 4 } });
   r.slack.setMode(PATHS.ops!, { kind: 'failThenOk', failures: 2, fail: { kind: 'serverError' } });
   r.slack.setMode(PATHS.db!, { kind: 'slackError', error: 'channel_not_found' });
   r.slack.setMode(PATHS.web!, { kind: 'failThenOk', failures: 1, fail: { kind: 'rateLimited', retryAfterSeconds: 0 } });
@@ -465,6 +598,10 @@ t.test('every entry ends done or dead, and the metrics account for all of them',
   for (let i = 0; i < 30; i++) all.push(entry(['ops', 'db', 'web', 'gone'][i % 4]!));
   r.dispatcher.start();
   for (let i = 0; i < all.length; i += 5) await r.add(...all.slice(i, i + 5));
+  await waitUntil('settled, but for the held destination', () => r.outbox.depth() === r.outbox.pendingCount('gone'));
+  // Entries for a destination that is not configured wait for it.
+  r.route('gone', '/services/T1/B9/goneSecret');
+  r.dispatcher.kick();
   await waitUntil('settled', () => r.outbox.depth() === 0);
   const delivered = await sample(r.registry, 'tocsin_relay_delivery_latency_seconds_count');
   const dead = await sample(r.registry, 'tocsin_relay_dead_letters_total');

@@ -1,27 +1,29 @@
-// The incoming-webhook notifier against a fake Slack on a real local socket: every answer Slack
-// gives maps to the right SendResult, and the webhook URL (a secret) never leaks.
+// The incoming-webhook poster and integration against a fake Slack on a real local socket: every
+// answer Slack gives maps to the right DeliveryOutcome, and the webhook URL (a secret) never leaks.
 import t from 'tap';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { parseRetryAfter, backoffDelay } from '../../src/relay/backoff.js';
-import { createConsoleNotifier, type SendResult } from '../../src/relay/notifier.js';
+import type { DeliveryOutcome } from '../../src/relay/delivery/integration.js';
+import { checkSlackLimits } from '../../src/relay/slack/limits.js';
 import {
   classifyResponse,
-  createWebhookNotifier,
+  createSlackWebhookIntegration,
+  createWebhookPoster,
   describeWebhook,
   redactor,
   WebhookConfigError,
 } from '../../src/relay/slack/webhook.js';
 import type { SlackMessage } from '../../src/relay/types.js';
 import { FakeSlack, type FakeSlackMode, type SlackErrorCode } from '../helpers/fake-slack.js';
-import { checkSlackLimits } from '../../src/relay/slack/limits.js';
+import { outboxEntry } from '../helpers/outbox-fixtures.js';
 
 const SECRET = 'xoxSeCrEtT0kenZZ9';
 const PATH = `/services/T0AAA1111/B0BBB2222/${SECRET}`;
 const message: SlackMessage = { text: 'DiskFull on db-1', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*DiskFull*' } }] };
 
 /** The secret parts of the webhook URL found in a result (none expected). */
-function leaks(r: SendResult, url: string): string[] {
+function leaks(r: DeliveryOutcome, url: string): string[] {
   const text = JSON.stringify(r);
   return [SECRET, url, 'B0BBB2222', 'T0AAA1111'].filter((s) => text.includes(s));
 }
@@ -30,15 +32,14 @@ t.test('classification of every answer Slack gives', async (t) => {
   const slack = await FakeSlack.start();
   t.teardown(() => slack.close());
   const url = slack.url(PATH);
-  const notifier = createWebhookNotifier({ url, timeoutMs: 2000 });
-  t.equal(notifier.kind, 'slack-webhook');
+  const post = createWebhookPoster({ url, timeoutMs: 2000 });
 
-  const cases: [string, FakeSlackMode, Partial<Extract<SendResult, { ok: false }>> | { ok: true }][] = [
-    ['200 ok', { kind: 'ok' }, { ok: true }],
-    ['200 other body', { kind: 'okBody', body: '<html>login</html>' }, { ok: false, retry: true, reason: 'serverError' }],
-    ['429', { kind: 'rateLimited', retryAfterSeconds: 7 }, { ok: false, retry: true, reason: 'rateLimited', retryAfterMs: 7000 }],
-    ['500', { kind: 'serverError' }, { ok: false, retry: true, reason: 'serverError', detail: 'HTTP 500 rollup_error' }],
-    ['503', { kind: 'serverError', status: 503, body: 'upstream unavailable' }, { ok: false, retry: true, reason: 'serverError' }],
+  const cases: [string, FakeSlackMode, Partial<DeliveryOutcome>][] = [
+    ['200 ok', { kind: 'ok' }, { kind: 'delivered' }],
+    ['200 other body', { kind: 'okBody', body: '<html>login</html>' }, { kind: 'unknown', reason: 'serverError' }],
+    ['429', { kind: 'rateLimited', retryAfterSeconds: 7 }, { kind: 'retry', reason: 'rateLimited', retryAfterMs: 7000 }],
+    ['500', { kind: 'serverError' }, { kind: 'retry', reason: 'serverError', detail: 'HTTP 500 rollup_error' }],
+    ['503', { kind: 'serverError', status: 503, body: 'upstream unavailable' }, { kind: 'retry', reason: 'serverError' }],
   ];
   const permanent: [SlackErrorCode, number, 'clientError' | 'authError'][] = [
     ['invalid_payload', 400, 'clientError'],
@@ -54,11 +55,11 @@ t.test('classification of every answer Slack gives', async (t) => {
     ['channel_is_archived', 410, 'clientError'],
   ];
   for (const [error, status, reason] of permanent) {
-    cases.push([`${status} ${error}`, { kind: 'slackError', error }, { ok: false, retry: false, reason, detail: `HTTP ${status} ${error}` }]);
+    cases.push([`${status} ${error}`, { kind: 'slackError', error }, { kind: 'permanent', reason, detail: `HTTP ${status} ${error}` }]);
   }
   for (const [name, mode, want] of cases) {
     slack.setMode(PATH, mode);
-    const r = await notifier.send(message);
+    const r = await post(message);
     t.match(r, want, name);
     t.same(leaks(r, url), [], 'no part of the URL in the result');
   }
@@ -72,10 +73,10 @@ t.test('fail N times then ok', async (t) => {
   const slack = await FakeSlack.start();
   t.teardown(() => slack.close());
   slack.setMode(PATH, { kind: 'failThenOk', failures: 2, fail: { kind: 'serverError' } });
-  const notifier = createWebhookNotifier({ url: slack.url(PATH) });
-  t.match(await notifier.send(message), { ok: false, reason: 'serverError' });
-  t.match(await notifier.send(message), { ok: false, reason: 'serverError' });
-  t.same(await notifier.send(message), { ok: true });
+  const post = createWebhookPoster({ url: slack.url(PATH) });
+  t.match(await post(message), { kind: 'retry', reason: 'serverError' });
+  t.match(await post(message), { kind: 'retry', reason: 'serverError' });
+  t.same(await post(message), { kind: 'delivered' });
   t.equal(slack.requestsTo(PATH).length, 3, 'no retries inside the library: one request per send');
 });
 
@@ -85,9 +86,9 @@ t.test('a hanging Slack is a timeout; a closed port is a network error; neither 
   slack.setMode(PATH, { kind: 'hang' });
   const url = slack.url(PATH);
   const started = performance.now();
-  const r = await createWebhookNotifier({ url, timeoutMs: 200 }).send(message);
+  const r = await createWebhookPoster({ url, timeoutMs: 200 })(message);
   const took = performance.now() - started;
-  t.match(r, { ok: false, retry: true, reason: 'timeout', detail: 'no answer within 200 ms' });
+  t.match(r, { kind: 'unknown', reason: 'timeout', detail: 'no answer within 200 ms' });
   t.ok(took >= 190 && took < 2000, `gave up after ${took.toFixed(0)} ms`);
   t.same(leaks(r, url), [], 'no part of the URL in the result');
 
@@ -100,9 +101,26 @@ t.test('a hanging Slack is a timeout; a closed port is a network error; neither 
     });
   });
   const deadUrl = `http://127.0.0.1:${port}${PATH}`;
-  const r2 = await createWebhookNotifier({ url: deadUrl, timeoutMs: 2000 }).send(message);
-  t.match(r2, { ok: false, retry: true, reason: 'network', detail: /ECONNREFUSED/ });
+  const r2 = await createWebhookPoster({ url: deadUrl, timeoutMs: 2000 })(message);
+  t.match(r2, { kind: 'unknown', reason: 'network', detail: /ECONNREFUSED/ });
   t.same(leaks(r2, deadUrl), [], 'no part of the URL in the result');
+});
+
+t.test('a 3xx from the webhook is a permanent failure that says so; the redirect is not followed', async (t) => {
+  const slack = await FakeSlack.start();
+  t.teardown(() => slack.close());
+  const url = slack.url(PATH);
+  const elsewhere = '/services/T0AAA1111/B0BBB2222/moved';
+  const post = createWebhookPoster({ url, timeoutMs: 2000 });
+  for (const status of [301, 302, 307, 308] as const) {
+    slack.setMode(PATH, { kind: 'redirect', status, location: slack.url(elsewhere) });
+    const r = await post(message);
+    t.match(r, { kind: 'permanent', reason: 'clientError', detail: new RegExp(`^HTTP ${status} redirect`) }, `${status}`);
+    t.same(leaks(r, url), [], 'no part of the URL in the result');
+  }
+  slack.setMode(PATH, { kind: 'redirect', status: 302 });
+  t.match(await post(message), { kind: 'permanent', detail: /^HTTP 302 redirect/ }, 'without a Location');
+  t.equal(slack.requestsTo(elsewhere).length, 0, 'never followed');
 });
 
 t.test('the caller can abort a send (shutdown)', async (t) => {
@@ -110,11 +128,11 @@ t.test('the caller can abort a send (shutdown)', async (t) => {
   t.teardown(() => slack.close());
   slack.setMode(PATH, { kind: 'hang' });
   const ac = new AbortController();
-  const pending = createWebhookNotifier({ url: slack.url(PATH), timeoutMs: 5000 }).send(message, ac.signal);
+  const pending = createWebhookPoster({ url: slack.url(PATH), timeoutMs: 5000 })(message, ac.signal);
   await slack.waitForRequests(PATH, 1);
   ac.abort();
-  t.match(await pending, { ok: false, retry: true, reason: 'network', detail: 'request aborted' });
-  t.match(await createWebhookNotifier({ url: slack.url(PATH) }).send(message, ac.signal), { ok: false, detail: 'request aborted' });
+  t.match(await pending, { kind: 'unknown', reason: 'network', detail: 'request aborted' });
+  t.match(await createWebhookPoster({ url: slack.url(PATH) })(message, ac.signal), { kind: 'unknown', detail: 'request aborted' });
 });
 
 t.test('errors from fetch itself are redacted', async (t) => {
@@ -123,14 +141,14 @@ t.test('errors from fetch itself are redacted', async (t) => {
   const leaky: typeof fetch = async (input) => {
     throw new TypeError(`Failed to parse URL from ${String(input)}`);
   };
-  const r = await createWebhookNotifier({ url, fetch: leaky }).send(message);
-  t.match(r, { ok: false, retry: true, reason: 'network' });
+  const r = await createWebhookPoster({ url, fetch: leaky })(message);
+  t.match(r, { kind: 'unknown', reason: 'network' });
   t.same(leaks(r, url), [], 'no part of the URL in the result');
 
   const withCause: typeof fetch = async (input) => {
     throw new TypeError('fetch failed', { cause: new Error(`connect to ${String(input)} refused`) });
   };
-  const r2 = await createWebhookNotifier({ url, fetch: withCause }).send(message);
+  const r2 = await createWebhookPoster({ url, fetch: withCause })(message);
   t.same(leaks(r2, url), [], 'no part of the URL in the result');
   t.match(r2, { detail: /\[redacted\]/ });
 });
@@ -138,7 +156,7 @@ t.test('errors from fetch itself are redacted', async (t) => {
 t.test('invalid URLs are refused without echoing them', async (t) => {
   for (const bad of [`hooks.slack.com${PATH}`, `ftp://hooks.slack.com${PATH}`]) {
     try {
-      createWebhookNotifier({ url: bad });
+      createWebhookPoster({ url: bad });
       t.fail('should throw');
     } catch (err) {
       t.type(err, WebhookConfigError);
@@ -157,10 +175,10 @@ t.test('classifyResponse: Retry-After forms and odd statuses', async (t) => {
   t.match(classifyResponse(429, 'rate_limited', 'Wed, 01 May 2024 10:00:30 GMT', undefined, now), { retryAfterMs: 30000 });
   t.match(classifyResponse(429, 'rate_limited', null, undefined, now), { retryAfterMs: 1000 });
   t.match(classifyResponse(429, 'rate_limited', 'soon', undefined, now), { retryAfterMs: 1000 });
-  t.match(classifyResponse(408, '', null), { retry: true, reason: 'timeout' });
-  t.match(classifyResponse(401, '', null), { retry: false, reason: 'authError' });
-  t.match(classifyResponse(302, '', null), { retry: false, reason: 'clientError' });
-  t.match(classifyResponse(204, '', null), { retry: true, reason: 'serverError' });
+  t.match(classifyResponse(408, '', null), { kind: 'retry', reason: 'timeout' });
+  t.match(classifyResponse(401, '', null), { kind: 'permanent', reason: 'authError' });
+  t.match(classifyResponse(302, '', null), { kind: 'permanent', reason: 'clientError' });
+  t.match(classifyResponse(204, '', null), { kind: 'unknown', reason: 'serverError' });
   t.match(classifyResponse(500, 'x'.repeat(1000), null), { detail: /^HTTP 500 x{120}…$/ });
   t.equal(parseRetryAfter('-5'), undefined);
   t.equal(parseRetryAfter('999999'), 60 * 60_000, 'capped');
@@ -176,35 +194,34 @@ t.test('backoff: exponential with full jitter, capped', async (t) => {
 });
 
 t.test('with the Slack limits checker, the fake answers 400 invalid_blocks like Slack', async (t) => {
-  const slack = await FakeSlack.start({ validate: (m: unknown) => checkSlackLimits(m as Record<string, unknown>) });
+  const slack = await FakeSlack.start({ validate: checkSlackLimits });
   t.teardown(() => slack.close());
-  const notifier = createWebhookNotifier({ url: slack.url(PATH) });
-  t.same(await notifier.send({ text: 'fine' }), { ok: true });
+  const post = createWebhookPoster({ url: slack.url(PATH) });
+  t.same(await post({ text: 'fine' }), { kind: 'delivered' });
   const tooMany = { text: 'x', blocks: Array.from({ length: 60 }, () => ({ type: 'divider' })) };
-  t.match(await notifier.send(tooMany), { ok: false, retry: false, reason: 'clientError', detail: 'HTTP 400 invalid_blocks' });
+  t.match(await post(tooMany), { kind: 'permanent', reason: 'clientError', detail: 'HTTP 400 invalid_blocks' });
 });
 
-t.test('console notifier', async (t) => {
-  const out: string[] = [];
-  const n = createConsoleNotifier(
-    (s) => out.push(s),
-    (m) => m.text,
-  );
-  t.equal(n.kind, 'console');
-  t.same(await n.send({ text: 'hello' }), { ok: true });
-  t.same(out, ['hello']);
-  const broken = createConsoleNotifier(
-    () => {
-      throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
-    },
-    (m) => m.text,
-  );
-  t.match(await broken.send({ text: 'x' }), { ok: false, retry: true, reason: 'serverError', detail: /EPIPE/ });
-  const badRender = createConsoleNotifier(
-    () => undefined,
-    () => {
-      throw new Error('no template');
-    },
-  );
-  t.match(await badRender.send({ text: 'x' }), { ok: false, retry: false, reason: 'clientError' });
+t.test('the integration formats what it is handed and posts it to the destination\'s URL', async (t) => {
+  const slack = await FakeSlack.start({ validate: checkSlackLimits });
+  t.teardown(() => slack.close());
+  let url = slack.url(PATH);
+  const integration = createSlackWebhookIntegration({ timeZone: 'UTC', timeoutMs: 2000 });
+  t.equal(integration.type, 'slack');
+  const destination = { name: 'ops', type: 'slack', enabled: true, webhookUrl: { reveal: () => url } };
+  const one = outboxEntry('a', 'ops');
+  const signal = new AbortController().signal;
+  t.same(await integration.deliver({ destination, entries: [one], groupKey: one.notification.groupKey, signal }), { kind: 'delivered' });
+  const posted = slack.requestsTo(PATH)[0]!.body as { text: string; attachments: unknown[] };
+  t.match(posted.text, one.notification.commonLabels.alertname!, 'a formatted Slack message, titled with the alert name');
+  t.equal(posted.attachments.length, 1);
+  const digest = [outboxEntry('b', 'ops'), outboxEntry('c', 'ops')];
+  t.same(await integration.deliver({ destination, entries: digest, groupKey: undefined, signal }), { kind: 'delivered' });
+  t.match((slack.requestsTo(PATH)[1]!.body as { text: string }).text, /^Digest: 2 notifications/);
+  // The channel API changed the URL: the next post goes to the new one.
+  url = slack.url('/services/T1/B1/other');
+  t.same(await integration.deliver({ destination, entries: [one], groupKey: undefined, signal }), { kind: 'delivered' });
+  t.equal(slack.requestsTo('/services/T1/B1/other').length, 1);
+  const noUrl = { ...destination, webhookUrl: undefined };
+  t.match(await integration.deliver({ destination: noUrl, entries: [one], groupKey: undefined, signal }), { kind: 'permanent', reason: 'clientError' });
 });

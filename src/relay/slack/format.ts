@@ -27,7 +27,7 @@ import {
   type Severity,
 } from './model.js';
 import { renderTemplate, renderTitle } from './template.js';
-import { describeTimes, formatDuration, formatTime } from './time.js';
+import { describeTimes, formatDuration, formatTime, parseTime } from './time.js';
 
 export { formatConsole } from './console.js';
 
@@ -269,7 +269,8 @@ export function formatNotification(n: AlertmanagerNotification, opts: FormatOpti
       }
       blocks.push(alertSection(a, v, { timeZone: tz, now }));
     }
-    const hiddenFiring = ordered.slice(k).filter((a) => a.status === 'firing').length;
+    // Firing alerts come first in `ordered`.
+    const hiddenFiring = Math.max(0, v.firing.length - k);
     const hiddenResolved = ordered.length - k - hiddenFiring;
     const more = moreBlock(hiddenFiring, hiddenResolved, v.truncated, v);
     if (more !== undefined) blocks.push(more);
@@ -277,7 +278,9 @@ export function formatNotification(n: AlertmanagerNotification, opts: FormatOpti
     return message(text, color, blocks);
   };
 
-  const msg = largestFitting(ordered.length, build);
+  // Each alert takes a block at least, so no more than the blocks left after the head can show:
+  // the search never renders more alerts than Slack could display, however many the group holds.
+  const msg = largestFitting(Math.min(ordered.length, Math.max(0, SLACK_LIMITS.blocksPerMessage - head.length)), build);
   return safe(msg, color, title, escapeMrkdwn(`${v.count} alerts; too large to show here. Open Alertmanager for details.`));
 }
 
@@ -296,14 +299,19 @@ function digestLine(g: DigestGroup, tz: string, now: Date): string {
   const parts = [`${emojiOf(v)} *${escapeMrkdwn(v.title, 200)}*`];
   const alerts = [...v.firing, ...v.resolved];
   if (v.status === 'firing') {
-    const starts = v.firing.map((a) => a.startsAt?.getTime()).filter((t): t is number => t !== undefined);
+    // From the raw times: the alerts' rendered details are not needed for one line per group.
+    const starts = v.firing.map((a) => parseTime(a.alert.startsAt)?.getTime()).filter((t): t is number => t !== undefined);
     if (starts.length > 0) {
       const first = Math.min(...starts);
       parts.push(`since ${formatTime(new Date(first), tz)} (${formatDuration(now.getTime() - first)})`);
     }
   } else {
     const spans = alerts
-      .map((a) => (a.startsAt && a.endsAt ? a.endsAt.getTime() - a.startsAt.getTime() : undefined))
+      .map((a) => {
+        const start = parseTime(a.alert.startsAt);
+        const end = a.status === 'resolved' ? parseTime(a.alert.endsAt) : undefined;
+        return start && end ? end.getTime() - start.getTime() : undefined;
+      })
       .filter((t): t is number => t !== undefined);
     if (spans.length > 0) parts.push(`lasted ${formatDuration(Math.max(...spans))}`);
   }

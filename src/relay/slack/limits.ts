@@ -14,8 +14,6 @@
 //   We therefore cap the text in blocks at 12,000 characters and the whole JSON at 16 KB, a size
 //   webhook senders have long used safely, and the formatter aims lower still (TARGET_MESSAGE_BYTES).
 
-import type { SlackMessage } from '../types.js';
-
 export const SLACK_LIMITS = {
   /** Blocks in one message (and in one attachment). */
   blocksPerMessage: 50,
@@ -199,7 +197,7 @@ function checkBlocks(where: string, blocks: unknown, problems: string[]): number
  * would accept it. Used by the formatter's tests and by the fake Slack server (which answers
  * `invalid_blocks` when this is non-empty).
  */
-export function checkSlackLimits(message: SlackMessage | Record<string, unknown>): string[] {
+export function checkSlackLimits(message: unknown): string[] {
   if (!isObj(message)) return ['message: not a JSON object'];
   const msg = message as Obj;
   const problems: string[] = [];

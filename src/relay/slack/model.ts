@@ -109,11 +109,16 @@ function nonEmpty(s: string | undefined): string | undefined {
 /** The value every alert has for `get`, or undefined when they differ or none has one. */
 function shared(alerts: readonly AlertmanagerAlert[], get: (a: AlertmanagerAlert) => string | undefined): string | undefined {
   let value: string | undefined;
+  let raw: string | undefined;
   for (const a of alerts) {
-    const v = nonEmpty(get(a));
+    const r = get(a);
+    // The same string as the previous alert's: no need to look at it again (large groups).
+    if (r !== undefined && r === raw) continue;
+    const v = nonEmpty(r);
     if (v === undefined) return undefined;
     if (value === undefined) value = v;
     else if (v !== value) return undefined;
+    raw = r;
   }
   return value;
 }
@@ -160,7 +165,7 @@ export function viewNotification(n: AlertmanagerNotification): NotificationView 
   // Labels that matter: instance, job, the grouping labels, then those that differ between alerts.
   const groupKeys = Object.keys(n.groupLabels).sort();
   const varying = new Set<string>();
-  for (const a of alerts) for (const [k, v] of Object.entries(a.labels)) if (n.commonLabels[k] !== v) varying.add(k);
+  for (const a of alerts) for (const k in a.labels) if (n.commonLabels[k] !== a.labels[k]) varying.add(k);
   const keys = [...new Set([...KEY_LABELS, ...groupKeys, ...[...varying].sort()])].filter(
     (k) => !HIDDEN_LABELS.has(k) || varying.has(k),
   );
@@ -178,7 +183,9 @@ export function viewNotification(n: AlertmanagerNotification): NotificationView 
   const groupSilence = link('silence', silenceUrl(n.externalURL, silenceLabels));
   const links = defined([groupRunbook, groupDashboard, groupGraph, groupSilence]);
 
-  const view = (a: AlertmanagerAlert): AlertView => {
+  // What tells an alert apart is worked out only when a renderer asks for it: a group of 20,000
+  // alerts shows some 50, and building the rest would block the event loop for seconds.
+  const details = (a: AlertmanagerAlert): AlertDetails => {
     const own = (kind: LinkKind, url: string | undefined, group: Link | undefined) => {
       const l = link(kind, url);
       return l !== undefined && l.url !== group?.url ? l : undefined;
@@ -190,8 +197,6 @@ export function viewNotification(n: AlertmanagerNotification): NotificationView 
     // What a person would silence: the group, narrowed by what tells this alert apart.
     const silence = several ? silenceUrl(n.externalURL, { ...silenceLabels, ...Object.fromEntries(labels) }) : undefined;
     return {
-      alert: a,
-      status: a.status === 'resolved' ? 'resolved' : 'firing',
       alertname: oneLine(a.labels.alertname ?? '') || alertNames(n),
       summary: commonSummary === undefined ? nonEmpty(a.annotations.summary) : undefined,
       description: commonDescription === undefined ? nonEmpty(a.annotations.description) : undefined,
@@ -206,6 +211,7 @@ export function viewNotification(n: AlertmanagerNotification): NotificationView 
       ]),
     };
   };
+  const view = (a: AlertmanagerAlert): AlertView => new LazyAlertView(a, details);
   const views = alerts.map(view);
   const firing = views.filter((v) => v.status === 'firing');
   const resolved = views.filter((v) => v.status === 'resolved');
@@ -249,6 +255,50 @@ export function viewNotification(n: AlertmanagerNotification): NotificationView 
     commonDescription,
     links,
   };
+}
+
+type AlertDetails = Omit<AlertView, 'alert' | 'status'>;
+
+/**
+ * An AlertView whose details are worked out on first use. One small object per alert, its getters
+ * on the prototype: for a group of 20,000 alerts of which some 50 are shown, the rest cost little
+ * more than their status.
+ */
+class LazyAlertView implements AlertView {
+  readonly status: AlertStatus;
+  #details: AlertDetails | undefined;
+
+  constructor(
+    readonly alert: AlertmanagerAlert,
+    private readonly work: (a: AlertmanagerAlert) => AlertDetails,
+  ) {
+    this.status = alert.status === 'resolved' ? 'resolved' : 'firing';
+  }
+
+  private get d(): AlertDetails {
+    return (this.#details ??= this.work(this.alert));
+  }
+  get alertname(): string {
+    return this.d.alertname;
+  }
+  get summary(): string | undefined {
+    return this.d.summary;
+  }
+  get description(): string | undefined {
+    return this.d.description;
+  }
+  get labels(): readonly (readonly [string, string])[] {
+    return this.d.labels;
+  }
+  get startsAt(): Date | undefined {
+    return this.d.startsAt;
+  }
+  get endsAt(): Date | undefined {
+    return this.d.endsAt;
+  }
+  get links(): readonly Link[] {
+    return this.d.links;
+  }
 }
 
 function withoutSeverity(labels: Readonly<Record<string, string>>): Record<string, string> {

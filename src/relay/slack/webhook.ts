@@ -1,5 +1,6 @@
-// The Slack incoming-webhook way out: posts one message with @slack/webhook and maps Slack's
-// answer to a SendResult (retry or not, and a reason from the fixed set).
+// The Slack incoming-webhook integration: formats with slack/format.ts, posts one message with
+// @slack/webhook and maps Slack's answer to a DeliveryOutcome (delivered, retry, permanent or
+// unknown, with a reason from the fixed set).
 //
 // @slack/webhook 8 (checked on 8.0.2) posts with fetch and by default does not retry
 // (retryConfig {retries: 0}), has no timeout (timeout 0) and turns a 429 into a plain HTTP error
@@ -15,7 +16,7 @@
 // with Retry-After (seconds), 5xx (rollup_error): retry.
 //
 // The webhook URL is a secret (whoever has it can post to the channel): it never appears in a
-// SendResult, a thrown error or a log line. Slack's own error bodies are short codes; anything we
+// DeliveryOutcome, a thrown error or a log line. Slack's own error bodies are short codes; anything we
 // echo is still passed through redact().
 import {
   IncomingWebhook,
@@ -27,8 +28,9 @@ import {
 import { redactedExcerpt, redactor } from '../../config/secret.js';
 import { webhookUrlProblem } from '../../config/webhook-url.js';
 import { DEFAULT_RETRY_AFTER_MS, parseRetryAfter } from '../backoff.js';
-import type { FailureReason, Notifier, SendResult } from '../notifier.js';
-import type { SlackMessage } from '../types.js';
+import type { DeliveryOutcome, FailureReason, Integration } from '../delivery/integration.js';
+import type { OutboxEntry, SlackMessage } from '../types.js';
+import { formatDigest, formatNotification } from './format.js';
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
@@ -39,7 +41,7 @@ export class WebhookConfigError extends Error {
   override readonly name = 'WebhookConfigError';
 }
 
-export interface WebhookNotifierOptions {
+export interface WebhookPostOptions {
   readonly url: string;
   /** Per request, connection to last body byte. */
   readonly timeoutMs?: number;
@@ -47,7 +49,10 @@ export interface WebhookNotifierOptions {
   readonly fetch?: typeof globalThis.fetch;
 }
 
-export function createWebhookNotifier(opts: WebhookNotifierOptions): Notifier {
+/** Posts one message to one webhook URL; never throws for delivery failures. */
+export type WebhookPoster = (message: SlackMessage, signal?: AbortSignal) => Promise<DeliveryOutcome>;
+
+export function createWebhookPoster(opts: WebhookPostOptions): WebhookPoster {
   const { url } = opts;
   const problem = webhookUrlProblem(url);
   if (problem) throw new WebhookConfigError(`the Slack webhook URL ${problem}`);
@@ -55,94 +60,155 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions): Notifier {
   const baseFetch = opts.fetch ?? globalThis.fetch;
   const redact = redactor(url);
 
-  return {
-    kind: 'slack-webhook',
-    async send(message: SlackMessage, signal?: AbortSignal): Promise<SendResult> {
-      if (signal?.aborted) return aborted();
-      let retryAfter: string | null = null;
-      // A fresh IncomingWebhook per send (a few object fields) so the captured Retry-After
-      // belongs to this request even when sends to one webhook overlap.
-      const fetchFn: FetchFunction = async (input, init) => {
-        const signals = [init?.signal, signal].filter((s): s is AbortSignal => s !== undefined);
-        const res = await baseFetch(input, {
-          ...init,
-          signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
-        });
-        retryAfter = res.headers.get('retry-after');
-        return res;
-      };
-      const webhook = new IncomingWebhook(url, { timeout: timeoutMs, retryConfig: { retries: 0 }, fetch: fetchFn });
-      try {
-        const result = await webhook.send(message as unknown as IncomingWebhookSendArguments);
-        return classifyResponse(200, result.text, null, redact);
-      } catch (err) {
-        if (err instanceof IncomingWebhookHTTPError) {
-          return classifyResponse(err.statusCode, err.body, retryAfter, redact);
-        }
-        if (signal?.aborted) return aborted();
-        const original = err instanceof IncomingWebhookRequestError ? err.original : err;
-        return classifyRequestError(original, timeoutMs, redact);
+  return async (message, signal) => {
+    if (signal?.aborted) return aborted();
+    let retryAfter: string | null = null;
+    // A fresh IncomingWebhook per send (a few object fields) so the captured Retry-After
+    // belongs to this request even when sends to one webhook overlap.
+    const fetchFn: FetchFunction = async (input, init) => {
+      const signals = [init?.signal, signal].filter((s): s is AbortSignal => s !== undefined);
+      const res = await baseFetch(input, {
+        ...init,
+        // The library asks for redirect: 'error', which turns a 3xx into a network error, retried
+        // for hours. 'manual' hands us the 3xx itself (not followed: the message must not go to
+        // wherever a Location points), so classifyResponse can call it permanent.
+        redirect: 'manual',
+        signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+      });
+      retryAfter = res.headers.get('retry-after');
+      return res;
+    };
+    const webhook = new IncomingWebhook(url, { timeout: timeoutMs, retryConfig: { retries: 0 }, fetch: fetchFn });
+    try {
+      const result = await webhook.send(message as unknown as IncomingWebhookSendArguments);
+      return classifyResponse(200, result.text, null, redact);
+    } catch (err) {
+      if (err instanceof IncomingWebhookHTTPError) {
+        return classifyResponse(err.statusCode, err.body, retryAfter, redact);
       }
+      if (signal?.aborted) return aborted();
+      const original = err instanceof IncomingWebhookRequestError ? err.original : err;
+      return classifyRequestError(original, timeoutMs, redact);
+    }
+  };
+}
+
+export interface SlackWebhookIntegrationOptions {
+  readonly timeoutMs?: number;
+  /** IANA zone for times in messages. */
+  readonly timeZone: string;
+  /** The message for one entry or a digest; the default is slack/format.ts. Tests pass their own. */
+  readonly format?: (entries: readonly OutboxEntry[]) => SlackMessage;
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** The Slack incoming-webhook integration: formats with slack/format.ts, posts to the destination's URL. */
+export function createSlackWebhookIntegration(opts: SlackWebhookIntegrationOptions): Integration {
+  const format =
+    opts.format ??
+    ((entries: readonly OutboxEntry[]): SlackMessage => {
+      const first = entries[0]!;
+      const fo = { timeZone: opts.timeZone, presentation: first.presentation };
+      return entries.length === 1 ? formatNotification(first.notification, fo) : formatDigest(entries.map((e) => e.notification), fo);
+    });
+  // One poster per URL (its redactor is built once); rebuilt when a channel's URL changes.
+  const posters = new Map<string, { url: string; post: WebhookPoster }>();
+  return {
+    type: 'slack',
+    async deliver({ destination, entries, signal }) {
+      const url = destination.webhookUrl?.reveal();
+      if (url === undefined) return { kind: 'permanent', reason: 'clientError', detail: 'the destination has no webhook URL' };
+      let poster = posters.get(destination.name);
+      if (poster?.url !== url) {
+        try {
+          poster = { url, post: createWebhookPoster({ url, timeoutMs: opts.timeoutMs, fetch: opts.fetch }) };
+        } catch (err) {
+          return { kind: 'permanent', reason: 'clientError', detail: (err as Error).message };
+        }
+        posters.set(destination.name, poster);
+      }
+      let message: SlackMessage;
+      try {
+        message = format(entries);
+      } catch (err) {
+        return { kind: 'unformattable', detail: err instanceof Error ? err.message : String(err) };
+      }
+      return poster.post(message, signal);
     },
   };
 }
 
-function aborted(): SendResult {
-  return { ok: false, retry: true, reason: 'network', detail: 'request aborted' };
+function aborted(): DeliveryOutcome {
+  // Shutdown: the request may have gone out before the abort.
+  return { kind: 'unknown', reason: 'network', detail: 'request aborted' };
 }
 
-/** Maps an HTTP answer from Slack to a SendResult. Exported for tests. */
+/** Maps an HTTP answer from Slack to a DeliveryOutcome. Exported for tests. */
 export function classifyResponse(
   status: number,
   body: string,
   retryAfterHeader: string | null,
   redact: (s: string) => string = (s) => s,
   nowMs: number = Date.now(),
-): SendResult {
+): DeliveryOutcome {
   const code = shortBody(body, redact);
   const detail = `HTTP ${status}${code ? ` ${code}` : ''}`;
-  if (status === 200 && body.trim() === 'ok') return { ok: true };
+  if (status === 200 && body.trim() === 'ok') return { kind: 'delivered' };
   if (status >= 200 && status < 300) {
     // Not Slack's success answer: something in between (a proxy, a captive portal) answered.
-    // Whether the message got through is unknown, so try again (bounded by maxAttempts).
-    return fail(true, 'serverError', `unexpected answer ${detail}`);
+    // Whether the message got through is unknown, so try again.
+    return { kind: 'unknown', reason: 'serverError', detail: `unexpected answer ${detail}` };
   }
   if (status === 429) {
     return {
-      ok: false,
-      retry: true,
+      kind: 'retry',
       reason: 'rateLimited',
       retryAfterMs: parseRetryAfter(retryAfterHeader, nowMs) ?? DEFAULT_RETRY_AFTER_MS,
       detail,
     };
   }
-  if (status >= 500) return fail(true, 'serverError', detail);
-  if (status === 408) return fail(true, 'timeout', detail);
-  if (status === 401) return fail(false, 'authError', detail);
+  if (status >= 500) return retry('serverError', detail);
+  if (status === 408) return retry('timeout', detail);
+  if (status === 401) return permanent('authError', detail);
   if (status === 403 || status === 404) {
-    return fail(false, AUTH_ERRORS.has(body.trim()) ? 'authError' : 'clientError', detail);
+    return permanent(AUTH_ERRORS.has(body.trim()) ? 'authError' : 'clientError', detail);
   }
-  if (status >= 400) return fail(false, 'clientError', detail);
-  // 1xx/3xx reaching here (fetch is told not to follow redirects): a misconfigured URL.
-  return fail(false, 'clientError', detail);
+  if (status >= 400) return permanent('clientError', detail);
+  if (status >= 300) {
+    // Slack's webhooks never redirect: the URL is wrong (moved, mistyped, a proxy's login page).
+    // The Location is not shown: it may repeat the secret URL.
+    return permanent('clientError', `HTTP ${status} redirect, not followed: check the webhook URL`);
+  }
+  // 1xx reaching here: not an answer Slack gives.
+  return permanent('clientError', detail);
 }
 
-function classifyRequestError(err: unknown, timeoutMs: number, redact: (s: string) => string): SendResult {
+function classifyRequestError(err: unknown, timeoutMs: number, redact: (s: string) => string): DeliveryOutcome {
   const e = err as (Error & { cause?: unknown }) | undefined;
   if (e?.name === 'TimeoutError') {
-    return fail(true, 'timeout', `no answer within ${timeoutMs} ms`);
+    return unknown('timeout', `no answer within ${timeoutMs} ms`);
   }
   const cause = e?.cause as (Error & { code?: string }) | undefined;
   const code = cause?.code ?? (e as { code?: string } | undefined)?.code;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
-    return fail(true, 'timeout', `network timeout: ${code}`);
+    return unknown('timeout', `network timeout: ${code}`);
   }
   const text = code ?? cause?.message ?? e?.message ?? String(err);
-  return fail(true, 'network', `network error: ${redactedExcerpt(text, 200, redact)}`);
+  // A connection refused never carried the message, but telling that apart from a reset after the
+  // body went out is guesswork: every network error counts as a possible delivery.
+  return unknown('network', `network error: ${redactedExcerpt(text, 200, redact)}`);
 }
 
-function fail(retry: boolean, reason: FailureReason, detail: string): SendResult {
-  return { ok: false, retry, reason, detail };
+function retry(reason: FailureReason, detail: string): DeliveryOutcome {
+  return { kind: 'retry', reason, detail };
+}
+
+function permanent(reason: FailureReason, detail: string): DeliveryOutcome {
+  return { kind: 'permanent', reason, detail };
+}
+
+function unknown(reason: FailureReason, detail: string): DeliveryOutcome {
+  return { kind: 'unknown', reason, detail };
 }
 
 function shortBody(body: string, redact: (s: string) => string): string {
