@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createLogger, type LogLevel } from '../telemetry/log.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../telemetry/log.js';
 import { parseListenAddress } from '../http/listen.js';
 import type { RunningServer } from '../http/listen.js';
 // Each command loads only what it runs: an exporter does not carry the relay's modules.
@@ -30,9 +30,10 @@ interface Command {
   run(flags: FlagValues, positionals: string[], io: Io): Promise<number | RunningServer[]>;
 }
 
-const EXPORTER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'logLevel'];
-const RELAY_FLAGS: readonly FlagKey[] = ['configFile', 'relayListenAddress', 'logLevel'];
-const ALL_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'relayListenAddress', 'logLevel'];
+const LOG_FLAGS: readonly FlagKey[] = ['logLevel', 'logFormat'];
+const EXPORTER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', ...LOG_FLAGS];
+const RELAY_FLAGS: readonly FlagKey[] = ['configFile', 'relayListenAddress', ...LOG_FLAGS];
+const ALL_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'relayListenAddress', ...LOG_FLAGS];
 
 const COMMANDS: Record<string, Command> = {
   exporter: {
@@ -112,10 +113,16 @@ async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Log
     config.exporter.telemetry_path = flags.telemetryPath;
   }
   if (flags.logLevel !== undefined) {
-    if (!['debug', 'info', 'warn', 'error'].includes(flags.logLevel)) {
-      throw new UsageError(`--${FLAGS.logLevel.name} must be one of debug, info, warn, error; got ${JSON.stringify(flags.logLevel)}`);
+    if (!(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) {
+      throw new UsageError(`--${FLAGS.logLevel.name} must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(flags.logLevel)}`);
     }
     config.log.level = flags.logLevel as LogLevel;
+  }
+  if (flags.logFormat !== undefined) {
+    if (!(LOG_FORMATS as readonly string[]).includes(flags.logFormat)) {
+      throw new UsageError(`--${FLAGS.logFormat.name} must be one of ${LOG_FORMATS.join(', ')}; got ${JSON.stringify(flags.logFormat)}`);
+    }
+    config.log.format = flags.logFormat as LogFormat;
   }
   // Validate the effective listen addresses now, naming where they came from.
   for (const [where, address] of [
@@ -128,7 +135,7 @@ async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Log
       throw new UsageError(`${where}: ${(err as Error).message}`);
     }
   }
-  return { config, logger: createLogger(config.log.level) };
+  return { config, logger: createLogger(config.log) };
 }
 
 function mainHelp(): string {

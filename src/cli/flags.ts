@@ -39,6 +39,12 @@ export const FLAGS = {
     help: 'Only log messages with the given severity or above: debug, info, warn, error (default info, or log.level).',
     placeholder: 'LEVEL',
   },
+  logFormat: {
+    name: 'log.format',
+    env: 'TOCSIN_LOG_FORMAT',
+    help: 'Output format of log messages: json or logfmt (default json, or log.format).',
+    placeholder: 'FORMAT',
+  },
 } as const satisfies Record<string, Flag>;
 
 export type FlagKey = keyof typeof FLAGS;
