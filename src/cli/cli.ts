@@ -6,6 +6,7 @@ import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../telemetry/log.js';
 import { parseListenAddress } from '../http/listen.js';
+import { loadWebConfig, WebSettings } from '../http/web-config.js';
 import type { RunningServer } from '../http/listen.js';
 // Each command loads only what it runs: an exporter does not carry the relay's modules.
 const startExporter = async (...a: Parameters<typeof import('../exporter/server.js').startExporter>) =>
@@ -31,9 +32,11 @@ interface Command {
 }
 
 const LOG_FLAGS: readonly FlagKey[] = ['logLevel', 'logFormat'];
-const EXPORTER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', ...LOG_FLAGS];
-const RELAY_FLAGS: readonly FlagKey[] = ['configFile', 'relayListenAddress', ...LOG_FLAGS];
-const ALL_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'relayListenAddress', ...LOG_FLAGS];
+const EXPORTER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'webConfigFile', ...LOG_FLAGS];
+const RELAY_FLAGS: readonly FlagKey[] = ['configFile', 'relayListenAddress', 'webConfigFile', ...LOG_FLAGS];
+const ALL_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'relayListenAddress', 'webConfigFile', ...LOG_FLAGS];
+// The stack's Prometheus and Alertmanager talk to the exporter and relay over plain HTTP.
+const STACK_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'relayListenAddress', ...LOG_FLAGS];
 
 const COMMANDS: Record<string, Command> = {
   exporter: {
@@ -41,8 +44,8 @@ const COMMANDS: Record<string, Command> = {
     usage: 'tocsin exporter [flags]',
     flags: EXPORTER_FLAGS,
     async run(flags) {
-      const { config, logger } = await prepare(flags);
-      return [await startExporter(config, logger)];
+      const { config, logger, web } = await prepare(flags);
+      return [await startExporter(config, logger, { web })];
     },
   },
   relay: {
@@ -50,8 +53,8 @@ const COMMANDS: Record<string, Command> = {
     usage: 'tocsin relay [flags]',
     flags: RELAY_FLAGS,
     async run(flags) {
-      const { config, logger } = await prepare(flags);
-      return [await startRelay(config, logger)];
+      const { config, logger, web } = await prepare(flags);
+      return [await startRelay(config, logger, { web })];
     },
   },
   all: {
@@ -59,10 +62,10 @@ const COMMANDS: Record<string, Command> = {
     usage: 'tocsin all [flags]',
     flags: ALL_FLAGS,
     async run(flags) {
-      const { config, logger } = await prepare(flags);
-      const exporter = await startExporter(config, logger);
+      const { config, logger, web } = await prepare(flags);
+      const exporter = await startExporter(config, logger, { web });
       try {
-        return [exporter, await startRelay(config, logger)];
+        return [exporter, await startRelay(config, logger, { web })];
       } catch (err) {
         await exporter.close();
         throw err;
@@ -72,7 +75,7 @@ const COMMANDS: Record<string, Command> = {
   stack: {
     summary: 'The whole chain on one machine: exporter, relay, and Prometheus and Alertmanager as children.',
     usage: 'tocsin stack [flags]',
-    flags: ALL_FLAGS,
+    flags: STACK_FLAGS,
     async run(flags, _positionals, io) {
       const { config, logger } = await prepare(flags);
       return startStack(config, logger, { warn: (text) => io.err(`${text}\n`) });
@@ -98,8 +101,9 @@ const COMMANDS: Record<string, Command> = {
 class UsageError extends Error {}
 
 /** Config from file, then the flags that override it; a logger at the effective level. */
-async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Logger }> {
+async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Logger; web: WebSettings }> {
   const config = await loadConfig(flags.configFile ?? EXAMPLE_CONFIG_FILE);
+  const web = new WebSettings(await loadWebConfig(flags.webConfigFile));
   if (flags.listenAddress !== undefined) {
     parseListenAddress(flags.listenAddress); // fail early with the flag's own message
     config.exporter.listen_address = flags.listenAddress;
@@ -135,7 +139,7 @@ async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Log
       throw new UsageError(`${where}: ${(err as Error).message}`);
     }
   }
-  return { config, logger: createLogger(config.log) };
+  return { config, logger: createLogger(config.log), web };
 }
 
 function mainHelp(): string {

@@ -33,6 +33,12 @@ export const FLAGS = {
     help: 'Path under which to expose metrics (default "/metrics", or exporter.telemetry_path).',
     placeholder: 'PATH',
   },
+  webConfigFile: {
+    name: 'web.config.file',
+    env: 'TOCSIN_WEB_CONFIG_FILE',
+    help: 'Web config file (TLS, basic auth, headers) in the Prometheus exporter-toolkit format; applies to every listener of the process.',
+    placeholder: 'FILE',
+  },
   logLevel: {
     name: 'log.level',
     env: 'TOCSIN_LOG_LEVEL',

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { OPENMETRICS, PROMETHEUS_TEXT, type ContentType, type Scraper } from './scrape.js';
 import { opsRoutes } from '../http/ops.js';
-import { createServer } from '../http/server.js';
+import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
 
 export interface MetricsRouteOptions {
@@ -14,10 +14,8 @@ export interface MetricsRouteOptions {
   readonly defaultTimeout: number;
 }
 
-export interface ExporterAppOptions extends MetricsRouteOptions {
+export interface ExporterAppOptions extends MetricsRouteOptions, ServeContext {
   readonly logger: Logger;
-  /** Re-reads the configuration (POST /-/reload). */
-  readonly reload?: () => Promise<void>;
 }
 
 // Leave Prometheus time to receive the body before its own timeout cuts the scrape,
@@ -53,7 +51,7 @@ export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app,
 };
 
 export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
-  const app = createServer({ logger: options.logger });
+  const app = createServer({ logger: options.logger, ...(options.web ? { web: options.web } : {}) });
   app.register(metricsRoute, options);
   app.register(opsRoutes, {
     title: 'Tocsin exporter',

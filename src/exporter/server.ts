@@ -3,16 +3,18 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createCollectors } from '../collectors/index.js';
 import { parseListenAddress, type RunningServer } from '../http/listen.js';
+import type { ServeContext } from '../http/server.js';
 import { buildExporterApp } from './app.js';
 import { Scraper } from './scrape.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 
-export async function startExporter(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startExporter(config: Config, logger: Logger, context: ServeContext = {}): Promise<RunningServer> {
   const ex = config.exporter;
   const log = logger.child({ component: 'exporter' });
   const collectors = createCollectors(ex.collectors, { logger: log, paths: ex.paths });
   const scraper = new Scraper({ collectors, logger: log, selfRegistry: createSelfRegistry() });
   const app = buildExporterApp({
+    ...context,
     scraper,
     logger: log,
     telemetryPath: ex.telemetry_path,

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { requireAuth, type Credentials } from '../http/auth.js';
 import { opsRoutes } from '../http/ops.js';
-import { createServer } from '../http/server.js';
+import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
 import type { ChannelStore } from './channels.js';
 import type { Intake } from './intake.js';
@@ -21,7 +21,7 @@ import { deadLetterRoutes } from './routes/dead-letters.js';
 
 export { WEBHOOK_PATH };
 
-export interface RelayAppOptions {
+export interface RelayAppOptions extends ServeContext {
   readonly intake: Intake;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
@@ -31,8 +31,6 @@ export interface RelayAppOptions {
   readonly webhookAuth: Credentials;
   readonly apiAuth: Credentials;
   readonly maxBodyBytes: number;
-  /** Re-reads the configuration (POST /-/reload). */
-  readonly reload?: () => Promise<void>;
 }
 
 function rejectReason(statusCode: number): string {
@@ -46,6 +44,7 @@ function rejectReason(statusCode: number): string {
 export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
   const app = createServer({
     logger: o.logger,
+    ...(o.web ? { web: o.web } : {}),
     observeError: (statusCode, url) => {
       if (url === WEBHOOK_PATH) o.metrics.rejected.inc({ reason: rejectReason(statusCode) });
     },

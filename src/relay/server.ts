@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { parseListenAddress } from '../http/listen.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import type { RunningServer } from '../http/listen.js';
+import type { ServeContext } from '../http/server.js';
 import { buildRelayApp } from './app.js';
 import { ChannelStore, type Channel } from './channels.js';
 import { Deduper, notificationKey } from './dedupe.js';
@@ -20,7 +21,7 @@ import { formatConsole, formatDigest, formatNotification } from './slack/format.
 import { createWebhookNotifier } from './slack/webhook.js';
 import type { OutboxEntry, SlackMessage } from './types.js';
 
-export interface RelayOptions {
+export interface RelayOptions extends ServeContext {
   /** Where the console destination writes (stdout by default). */
   readonly consoleWrite?: (text: string) => void;
 }
@@ -102,6 +103,8 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     kick: () => dispatcher.kick(),
   });
   const app = buildRelayApp({
+    ...(options.web ? { web: options.web } : {}),
+    ...(options.reload ? { reload: options.reload } : {}),
     intake,
     channels,
     outbox,
