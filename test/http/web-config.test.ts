@@ -178,3 +178,19 @@ t.test('a successful bcrypt check is cached; failures are not', async (t) => {
   const changed = new Map([['prometheus', bcrypt.hashSync('new-password', 4)]]);
   t.equal(await verifier.verify(changed, header('prometheus', 'hunter2-but-longer')), false, 'a changed hash is not served from the cache');
 });
+
+t.test('the shipped examples/web-config.yml is valid (with its certificate files beside it)', async (t) => {
+  const { copyFileSync, readFileSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const example = fileURLToPath(new URL('../../examples/web-config.yml', import.meta.url));
+  const copy = join(dir, 'example');
+  mkdirSync(copy, { recursive: true });
+  copyFileSync(example, join(copy, 'web-config.yml'));
+  copyFileSync(pki.serverCert, join(copy, 'tocsin.crt'));
+  copyFileSync(pki.serverKey, join(copy, 'tocsin.key'));
+  const web = await loadWebConfig(join(copy, 'web-config.yml'));
+  t.equal(web.tls?.clientAuth, 'NoClientCert');
+  t.equal(web.headers['X-Frame-Options'], 'deny');
+  t.equal(await bcrypt.compare('changeme', web.users.get('prometheus')!), true, 'the documented password matches the hash');
+  t.match(readFileSync(example, 'utf8'), /htpasswd -nBC/);
+});
