@@ -13,6 +13,7 @@ import { createFilesystemCollector } from './host/filesystem.js';
 import { createNetdevCollector } from './host/netdev.js';
 import { createDiskstatsCollector } from './host/diskstats.js';
 import { createProcessCollector } from './process/collector.js';
+import { createNginxCollector } from './services/nginx.js';
 
 type Factories = { [K in keyof CollectorsConfig]: (config: CollectorsConfig[K], deps: CollectorDeps) => Collector };
 
@@ -29,6 +30,7 @@ export const COLLECTORS: Factories = {
   process: createProcessCollector,
   // Loaded on first use: see lazyCollector.
   containers: lazyCollector('containers', async () => (await import('./containers/collector.js')).createContainersCollector),
+  nginx: createNginxCollector,
 };
 
 export function createCollectors(config: CollectorsConfig, deps: CollectorDeps): Collector[] {

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { OPENMETRICS, PROMETHEUS_TEXT, type ContentType, type Scraper } from './scrape.js';
+import { metricsEncoding } from './accept-encoding.js';
 import { opsRoutes } from '../http/ops.js';
 import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
@@ -45,7 +46,10 @@ export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app,
   app.get(o.telemetryPath, async (request, reply) => {
     const timeout = scrapeTimeout(request.headers['x-prometheus-scrape-timeout-seconds'], o.defaultTimeout);
     const contentType = negotiate(request.headers.accept);
-    const body = await o.scraper.scrape(timeout, contentType);
+    const encoding = metricsEncoding(request.headers['accept-encoding']);
+    const body = await o.scraper.scrapeBody(timeout, contentType, encoding);
+    reply.header('vary', 'Accept-Encoding');
+    if (encoding === 'gzip') reply.header('content-encoding', 'gzip');
     return reply.type(contentType).send(body);
   });
 };
