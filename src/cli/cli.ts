@@ -6,8 +6,10 @@ import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../telemetry/log.js';
 import { parseListenAddress } from '../http/listen.js';
-import { loadWebConfig, WebSettings } from '../http/web-config.js';
-import type { RunningServer } from '../http/listen.js';
+import type { ServeContext } from '../http/server.js';
+import { loadWebConfig, WebSettings, type WebConfig } from '../http/web-config.js';
+import { ReloadStatus } from '../telemetry/reload-status.js';
+import { Reloader, type Running } from './reload.js';
 // Each command loads only what it runs: an exporter does not carry the relay's modules.
 const startExporter = async (...a: Parameters<typeof import('../exporter/server.js').startExporter>) =>
   (await import('../exporter/server.js')).startExporter(...a);
@@ -28,7 +30,7 @@ interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly flags: readonly FlagKey[];
-  run(flags: FlagValues, positionals: string[], io: Io): Promise<number | RunningServer[]>;
+  run(flags: FlagValues, positionals: string[], io: Io): Promise<number | Running>;
 }
 
 const LOG_FLAGS: readonly FlagKey[] = ['logLevel', 'logFormat'];
@@ -44,8 +46,8 @@ const COMMANDS: Record<string, Command> = {
     usage: 'tocsin exporter [flags]',
     flags: EXPORTER_FLAGS,
     async run(flags) {
-      const { config, logger, web } = await prepare(flags);
-      return [await startExporter(config, logger, { web })];
+      const { config, logger, context, reloader } = await prepare(flags);
+      return reloader.attach([await startExporter(config, logger, context)]);
     },
   },
   relay: {
@@ -53,8 +55,8 @@ const COMMANDS: Record<string, Command> = {
     usage: 'tocsin relay [flags]',
     flags: RELAY_FLAGS,
     async run(flags) {
-      const { config, logger, web } = await prepare(flags);
-      return [await startRelay(config, logger, { web })];
+      const { config, logger, context, reloader } = await prepare(flags);
+      return reloader.attach([await startRelay(config, logger, context)]);
     },
   },
   all: {
@@ -62,10 +64,10 @@ const COMMANDS: Record<string, Command> = {
     usage: 'tocsin all [flags]',
     flags: ALL_FLAGS,
     async run(flags) {
-      const { config, logger, web } = await prepare(flags);
-      const exporter = await startExporter(config, logger, { web });
+      const { config, logger, context, reloader } = await prepare(flags);
+      const exporter = await startExporter(config, logger, context);
       try {
-        return [exporter, await startRelay(config, logger, { web })];
+        return reloader.attach([exporter, await startRelay(config, logger, context)]);
       } catch (err) {
         await exporter.close();
         throw err;
@@ -77,8 +79,8 @@ const COMMANDS: Record<string, Command> = {
     usage: 'tocsin stack [flags]',
     flags: STACK_FLAGS,
     async run(flags, _positionals, io) {
-      const { config, logger } = await prepare(flags);
-      return startStack(config, logger, { warn: (text) => io.err(`${text}\n`) });
+      const { config, logger, context, reloader } = await prepare(flags);
+      return reloader.attach(await startStack(config, logger, { ...context, warn: (text) => io.err(`${text}\n`) }));
     },
   },
   'check-config': {
@@ -100,10 +102,28 @@ const COMMANDS: Record<string, Command> = {
 
 class UsageError extends Error {}
 
-/** Config from file, then the flags that override it; a logger at the effective level. */
-async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Logger; web: WebSettings }> {
+interface Prepared {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** What every server of the process shares: web settings, reload action and status. */
+  readonly context: ServeContext;
+  readonly reloader: Reloader;
+}
+
+/** Config and web config from their files, flags applied; a logger; the reload machinery. */
+async function prepare(flags: FlagValues): Promise<Prepared> {
+  const { config, web: webConfig } = await loadEffective(flags);
+  const logger = createLogger(config.log);
+  const web = new WebSettings(webConfig);
+  const reloadStatus = new ReloadStatus();
+  const reloader = new Reloader({ load: () => loadEffective(flags), started: config, web, status: reloadStatus, logger: logger.child({ component: 'reload' }) });
+  return { config, logger, context: { web, reloadStatus, reload: () => reloader.reload() }, reloader };
+}
+
+/** The config file, then the flags that override it; the web config file. Used at start and on reload. */
+async function loadEffective(flags: FlagValues): Promise<{ config: Config; web: WebConfig }> {
   const config = await loadConfig(flags.configFile ?? EXAMPLE_CONFIG_FILE);
-  const web = new WebSettings(await loadWebConfig(flags.webConfigFile));
+  const web = await loadWebConfig(flags.webConfigFile);
   if (flags.listenAddress !== undefined) {
     parseListenAddress(flags.listenAddress); // fail early with the flag's own message
     config.exporter.listen_address = flags.listenAddress;
@@ -139,7 +159,7 @@ async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Log
       throw new UsageError(`${where}: ${(err as Error).message}`);
     }
   }
-  return { config, logger: createLogger(config.log), web };
+  return { config, web };
 }
 
 function mainHelp(): string {
@@ -164,7 +184,7 @@ function commandHelp(name: string, cmd: Command): string {
 }
 
 /** Runs the CLI. Resolves to an exit code, or to the servers that keep the process alive. */
-export async function runCli(argv: readonly string[], io: Io): Promise<number | RunningServer[]> {
+export async function runCli(argv: readonly string[], io: Io): Promise<number | Running> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(mainHelp());

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { markAuthenticated } from './auth.js';
 import { BasicAuthVerifier } from './basic-auth.js';
 import { HttpError, installErrorHandler, type ErrorObserver } from './errors.js';
+import type { ReloadStatus } from '../telemetry/reload-status.js';
 import { WebSettings, type ClientAuthType, type TlsSettings } from './web-config.js';
 
 /** A request slower than this is logged at warn (a scrape or a webhook should take far less). */
@@ -18,6 +19,8 @@ export interface ServeContext {
   readonly web?: WebSettings;
   /** Re-reads the configuration files (POST /-/reload); rejects with what is wrong. */
   readonly reload?: () => Promise<void>;
+  /** The outcome of the last reload, for /metrics. */
+  readonly reloadStatus?: ReloadStatus;
 }
 
 export interface ServerOptions {

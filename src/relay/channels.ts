@@ -52,7 +52,7 @@ export class ChannelStore {
 
   private constructor(
     private readonly file: string,
-    private readonly fromConfig: readonly DestinationConfig[],
+    private fromConfig: readonly DestinationConfig[],
     private stored: Record<string, StoredChannel>,
   ) {
     this.rebuild();
@@ -89,6 +89,13 @@ export class ChannelStore {
       next.set(name, { name, type: 'slack', enabled: s.enabled ?? true, webhookUrl: new Secret(s.webhook_url), source: 'api' });
     }
     this.channels = next;
+  }
+
+  /** The config file's destinations changed (reload); API changes on top of them stay. */
+  reconfigure(fromConfig: readonly DestinationConfig[]): void {
+    this.fromConfig = fromConfig;
+    this.rebuild();
+    for (const l of this.listeners) l();
   }
 
   onChange(listener: () => void): void {

@@ -97,7 +97,7 @@ export class Dispatcher {
   private readonly outbox: Outbox;
   private readonly logger: Logger;
   private readonly metrics: RelayMetrics;
-  private readonly pacing: Required<PacingOptions>;
+  private pacing: Required<PacingOptions>;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly stopGraceMs: number;
@@ -117,6 +117,11 @@ export class Dispatcher {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.stopGraceMs = deps.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+  }
+
+  /** Delivery settings from a reloaded config; lanes keep their state. */
+  reconfigure(pacing: PacingOptions): void {
+    this.pacing = { ...DEFAULT_PACING, ...definedOnly(pacing) };
   }
 
   /** Starts delivering what the outbox holds. */

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { parseListenAddress } from '../http/listen.js';
+import type { Credentials } from '../http/auth.js';
+import { changedPaths, parseListenAddress } from '../http/listen.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import type { RunningServer } from '../http/listen.js';
 import type { ServeContext } from '../http/server.js';
@@ -33,16 +34,21 @@ export interface Relay {
   readonly dispatcher: Dispatcher;
   /** Stops accepting, lets in-flight deliveries finish (briefly), closes the outbox. */
   close(): Promise<void>;
+  /** Applies a reloaded (validated) config; returns the paths that need a restart. */
+  reconfigure(config: Config): Promise<string[]>;
 }
 
 /** Builds the relay and starts delivering what the outbox holds; does not listen. */
 export async function createRelay(config: Config, logger: Logger, options: RelayOptions = {}): Promise<Relay> {
-  const rc = config.relay;
+  // Replaced on reload: the closures below read it at delivery time.
+  let rc = config.relay;
+  const started = config.relay;
   const log = logger.child({ component: 'relay' });
   const dataDir = resolve(rc.data_dir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   const registry = createSelfRegistry();
+  options.reloadStatus?.register(registry);
   const metrics = new RelayMetrics(registry);
   const outbox = await Outbox.open(dataDir, { logger: log });
   metrics.watchOutbox(outbox);
@@ -53,7 +59,6 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const notifiers = new Map<string, Notifier>();
   channels.onChange(() => notifiers.clear());
   const consoleWrite = options.consoleWrite ?? ((text: string) => void process.stdout.write(`${text}\n`));
-  const timeoutMs = rc.delivery.timeout * 1000;
   const notifierFor = (name: string): Notifier | undefined => {
     const channel: Channel | undefined = channels.get(name);
     if (!channel?.enabled) return undefined;
@@ -62,7 +67,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       n =
         channel.type === 'console'
           ? createConsoleNotifier(consoleWrite, (m) => m.text)
-          : createWebhookNotifier({ url: channel.webhookUrl!.reveal(), timeoutMs });
+          : createWebhookNotifier({ url: channel.webhookUrl!.reveal(), timeoutMs: rc.delivery.timeout * 1000 });
       notifiers.set(name, n);
     }
     return n;
@@ -92,9 +97,10 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const deduper = new Deduper(rc.dedupe_window * 1000);
   const windowStart = Date.now() - rc.dedupe_window * 1000;
   for (const e of outbox.pending()) if (e.acceptedAt > windowStart) deduper.remember(notificationKey(e.notification));
+  const routerFor = (r: typeof rc) => new Router(r.routes, r.default_destinations.length ? r.default_destinations : defaultDestinations(r.destinations));
   const intake = new Intake({
     outbox,
-    router: new Router(rc.routes, rc.default_destinations.length ? rc.default_destinations : defaultDestinations(rc.destinations)),
+    router: routerFor(rc),
     channels,
     deduper,
     metrics,
@@ -105,6 +111,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const app = buildRelayApp({
     ...(options.web ? { web: options.web } : {}),
     ...(options.reload ? { reload: options.reload } : {}),
+    ...(options.reloadStatus ? { reloadStatus: options.reloadStatus } : {}),
     intake,
     channels,
     outbox,
@@ -128,6 +135,22 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       await dispatcher.stop();
       await outbox.close();
     },
+    // Destinations, routes (with their templates and mentions), default destinations, the
+    // suppress label, the time zone and delivery settings change at once. The listener, the
+    // data directory and what was built into the routes at start need a restart.
+    async reconfigure(next) {
+      rc = next.relay;
+      channels.reconfigure(rc.destinations); // clears the notifier cache through onChange
+      for (const c of channels.list()) metrics.initDestination(c.name);
+      intake.reconfigure({ router: routerFor(rc), suppressLabel: rc.suppress_label });
+      dispatcher.reconfigure({ minIntervalMs: rc.delivery.min_interval * 1000, digestThreshold: rc.delivery.digest_threshold });
+      dispatcher.kick(); // a destination that came back may have entries waiting
+      log.info({ destinations: channels.list().map((c) => c.name), routes: rc.routes.length }, 'relay reconfigured');
+      const restart = changedPaths('relay', started, rc, ['listen_address', 'data_dir', 'max_body_bytes', 'dedupe_window']);
+      if (!sameCredentials(started.auth, rc.auth)) restart.push('relay.auth');
+      if (!sameCredentials(started.api_auth, rc.api_auth)) restart.push('relay.api_auth');
+      return restart;
+    },
   };
 }
 
@@ -142,7 +165,13 @@ export async function startRelay(config: Config, logger: Logger, options: RelayO
     throw err;
   }
   logger.child({ component: 'relay' }).info({ address: url }, 'relay listening');
-  return { url, close: () => relay.close() };
+  return { url, close: () => relay.close(), reconfigure: (next) => relay.reconfigure(next) };
+}
+
+/** Compares credentials by value without letting them reach a message. */
+function sameCredentials(a: Credentials, b: Credentials): boolean {
+  const flat = (c: Credentials) => [c.bearerToken?.reveal(), c.basicAuth?.username, c.basicAuth?.password?.reveal()];
+  return JSON.stringify(flat(a)) === JSON.stringify(flat(b));
 }
 
 /** With no routes and no default_destinations: every notification goes to every destination. */
