@@ -2,7 +2,7 @@
 // Returns an exit code for one-shot commands; servers run until SIGINT or SIGTERM.
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig } from '../config/load.js';
+import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../telemetry/log.js';
 import { parseListenAddress } from '../http/listen.js';
@@ -18,7 +18,8 @@ const startRelay = async (...a: Parameters<typeof import('../relay/server.js').s
 const startStack = async (...a: Parameters<typeof import('../stack/stack.js').startStack>) =>
   (await import('../stack/stack.js')).startStack(...a);
 import { VERSION } from '../telemetry/version.js';
-import { FLAGS, flagHelp, resolveFlags, type FlagKey, type FlagValues } from './flags.js';
+import { extractCollectorToggles, FLAGS, flagHelp, resolveFlags, type FlagKey, type FlagValues } from './flags.js';
+import { unknownFlagMessage } from './unknown-flag.js';
 
 export interface Io {
   readonly out: (text: string) => void;
@@ -34,11 +35,17 @@ interface Command {
 }
 
 const LOG_FLAGS: readonly FlagKey[] = ['logLevel', 'logFormat'];
-const EXPORTER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'webConfigFile', ...LOG_FLAGS];
+// Commands with these flags also take --[no-]collector.NAME.
+const PATH_FLAGS: readonly FlagKey[] = ['pathProcfs', 'pathSysfs', 'pathRootfs'];
+const EXPORTER_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', ...PATH_FLAGS, 'webConfigFile', ...LOG_FLAGS];
 const RELAY_FLAGS: readonly FlagKey[] = ['configFile', 'relayListenAddress', 'webConfigFile', ...LOG_FLAGS];
-const ALL_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'relayListenAddress', 'webConfigFile', ...LOG_FLAGS];
+const ALL_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', ...PATH_FLAGS, 'relayListenAddress', 'webConfigFile', ...LOG_FLAGS];
 // The stack's Prometheus and Alertmanager talk to the exporter and relay over plain HTTP.
-const STACK_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', 'relayListenAddress', ...LOG_FLAGS];
+const STACK_FLAGS: readonly FlagKey[] = ['configFile', 'listenAddress', 'telemetryPath', ...PATH_FLAGS, 'relayListenAddress', ...LOG_FLAGS];
+
+const takesCollectorFlags = (cmd: Command) => cmd.flags.includes('pathProcfs');
+/** The collectors --collector.NAME can name: the config's exporter.collectors sections. */
+const collectorNames = (): string[] => Object.keys(parseConfig('', 'defaults').exporter.collectors);
 
 const COMMANDS: Record<string, Command> = {
   exporter: {
@@ -132,6 +139,15 @@ async function loadEffective(flags: FlagValues): Promise<{ config: Config; web: 
     parseListenAddress(flags.relayListenAddress);
     config.relay.listen_address = flags.relayListenAddress;
   }
+  if (flags.pathProcfs !== undefined) config.exporter.paths.procfs = flags.pathProcfs;
+  if (flags.pathSysfs !== undefined) config.exporter.paths.sysfs = flags.pathSysfs;
+  if (flags.pathRootfs !== undefined) config.exporter.paths.rootfs = flags.pathRootfs;
+  const sections = config.exporter.collectors as unknown as Record<string, { enabled: boolean }>;
+  for (const [name, on] of Object.entries(flags.collectors ?? {})) {
+    const section = sections[name];
+    if (!section) throw new UsageError(`--${on ? '' : 'no-'}collector.${name}: no such collector (known: ${Object.keys(sections).join(', ')})`);
+    section.enabled = on;
+  }
   if (flags.telemetryPath !== undefined) {
     if (!flags.telemetryPath.startsWith('/')) throw new UsageError(`--${FLAGS.telemetryPath.name} must start with "/"`);
     config.exporter.telemetry_path = flags.telemetryPath;
@@ -179,7 +195,8 @@ Run "tocsin <command> --help" for a command's flags.
 }
 
 function commandHelp(name: string, cmd: Command): string {
-  const flags = cmd.flags.length ? `\nFlags:\n${flagHelp(cmd.flags)}\n` : '';
+  const list = cmd.flags.length ? `${flagHelp(cmd.flags, takesCollectorFlags(cmd) ? collectorNames() : [])}\n` : '';
+  const flags = `\nFlags:\n${list}  --version\n      Print the version and exit.\n`;
   return `usage: ${cmd.usage}\n\n${cmd.summary}\n${flags}`;
 }
 
@@ -191,7 +208,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
-    io.out(`tocsin ${VERSION} (node ${process.version})\n`);
+    io.out(versionText());
     return 0;
   }
   const cmd = COMMANDS[name];
@@ -201,10 +218,16 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
   }
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
+  const { rest: args, toggles } = takesCollectorFlags(cmd) ? extractCollectorToggles(rest) : { rest: [...rest], toggles: {} };
+  const unknown = unknownFlag(name, cmd, args);
+  if (unknown) {
+    io.err(`tocsin ${name}: ${unknown}\n`);
+    return 2;
+  }
   try {
-    const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+    const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
     for (const key of cmd.flags) options[FLAGS[key].name] = { type: 'string' };
-    ({ values, positionals } = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true }));
+    ({ values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true }));
   } catch (err) {
     io.err(`tocsin ${name}: ${(err as Error).message}\n\n${commandHelp(name, cmd)}`);
     return 2;
@@ -213,8 +236,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
     io.out(commandHelp(name, cmd));
     return 0;
   }
+  if (values.version) {
+    io.out(versionText());
+    return 0;
+  }
   try {
-    return await cmd.run(resolveFlags(cmd.flags, values, io.env), positionals, io);
+    return await cmd.run({ ...resolveFlags(cmd.flags, values, io.env), collectors: toggles }, positionals, io);
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`${err.message}\n`);
@@ -225,8 +252,35 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
       return 2;
     }
     // Startup failures such as EADDRINUSE: one line, no stack trace for the operator.
-    const code = (err as NodeJS.ErrnoException).code;
-    io.err(`tocsin ${name}: ${code ? `${code}: ` : ''}${(err as Error).message}\n`);
+    io.err(`tocsin ${name}: ${errorText(err as NodeJS.ErrnoException)}\n`);
     return 1;
   }
+}
+
+/** The message, with the error code in front unless the message already says it ("listen EADDRINUSE: ..."). */
+export function errorText(err: NodeJS.ErrnoException): string {
+  const code = err.code;
+  return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+}
+
+function versionText(): string {
+  return `tocsin ${VERSION} (node ${process.version})\n`;
+}
+
+/** The first --flag (before "--") that `cmd` does not have, explained; undefined if all are known. */
+function unknownFlag(name: string, cmd: Command, args: readonly string[]): string | undefined {
+  const known = new Set(['help', 'version', ...cmd.flags.map((k) => FLAGS[k].name)]);
+  for (const arg of args) {
+    if (arg === '--') break;
+    if (!arg.startsWith('--')) continue;
+    const flag = arg.slice(2).split('=')[0]!;
+    if (known.has(flag)) continue;
+    const key = (Object.keys(FLAGS) as FlagKey[]).find((k) => FLAGS[k].name === flag);
+    const others = key ? Object.entries(COMMANDS).filter(([, c]) => c.flags.includes(key)).map(([n]) => n) : [];
+    if (!key && /^(no-)?collector\.[a-z0-9_]+$/.test(flag) && !takesCollectorFlags(cmd)) {
+      others.push(...Object.entries(COMMANDS).filter(([, c]) => takesCollectorFlags(c)).map(([n]) => n));
+    }
+    return unknownFlagMessage(flag, name, others);
+  }
+  return undefined;
 }
