@@ -91,17 +91,21 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'check-config': {
-    summary: 'Validate a configuration file; print what is wrong and exit 1, or exit 0.',
-    usage: 'tocsin check-config FILE',
-    flags: [],
-    async run(_flags, positionals, io) {
+    summary: 'Validate a configuration file (and a web config file); print what is wrong and exit 1, or exit 0.',
+    usage: 'tocsin check-config FILE [--web.config.file=FILE]',
+    flags: ['webConfigFile'],
+    async run(flags, positionals, io) {
       const file = positionals[0];
       if (!file || positionals.length > 1) {
-        io.err('usage: tocsin check-config FILE\n');
+        io.err('usage: tocsin check-config FILE [--web.config.file=FILE]\n');
         return 2;
       }
       await loadConfig(file);
       io.out(`${file}: OK\n`);
+      if (flags.webConfigFile !== undefined) {
+        await loadWebConfig(flags.webConfigFile);
+        io.out(`${flags.webConfigFile}: OK\n`);
+      }
       return 0;
     },
   },

@@ -96,7 +96,7 @@ t.test('SIGHUP and /-/reload: good files apply, bad files keep the running confi
   writeConfig(true, '', '127.0.0.1:1');
   t.equal((await fetch(`${exporter}/-/reload`, { method: 'POST' })).status, 200);
   t.equal(value(await metrics(relay), 'tocsin_config_restart_required'), 1);
-  const warning = tocsin.stderr().split('\n').find((l) => l.includes('need a restart'));
+  const warning = await until('the needs-a-restart warning', 10_000, () => tocsin.stderr().split('\n').find((l) => l.includes('need a restart')));
   t.match(warning, 'relay.listen_address');
   t.equal(tocsin.child.exitCode, null);
 });

@@ -76,6 +76,14 @@ t.test('the CLI exits 1 naming the web config file and the field', async (t) => 
   t.equal(await runCli(['exporter', `--web.config.file=${file}`, '--web.listen-address=127.0.0.1:0'], io), 1);
   t.match(err.join(''), file);
   t.match(err.join(''), 'basic_auth_users.bob');
+
+  const out: string[] = [];
+  const both: Io = { out: (s) => out.push(s), err: (s) => err.push(s), env: {} };
+  const config = webFile('tocsin.yml', '');
+  t.equal(await runCli(['check-config', config, `--web.config.file=${file}`], both), 1, 'check-config checks the web config file too');
+  const good = webFile('cli-good.yml', `basic_auth_users:\n  bob: ${JSON.stringify(HASH)}\n`);
+  t.equal(await runCli(['check-config', config, `--web.config.file=${good}`], both), 0);
+  t.match(out.join(''), `${good}: OK`);
 });
 
 async function serve(t: Test, web: WebConfig): Promise<{ url: string; app: FastifyInstance; settings: WebSettings }> {
