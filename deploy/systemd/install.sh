@@ -8,9 +8,9 @@
 #                                               no systemctl): what a package would contain
 #
 # Run it from a checkout. It builds dist/ with the checkout's dev dependencies, then installs
-# the production dependencies only into /opt/tocsin. An existing /etc/tocsin/tocsin.yml is
-# kept. Secrets (Slack webhook URLs, tokens) go in files under /etc/tocsin/secrets, readable
-# by the tocsin user only, and are named in the config with *_file keys.
+# the program with its production dependencies only into /opt/tocsin (deploy/image/assemble.sh).
+# An existing /etc/tocsin/tocsin.yml is kept. Secrets (Slack webhook URLs, tokens) go in files
+# under /etc/tocsin/secrets, readable by the tocsin user only, named in the config with *_file keys.
 set -euo pipefail
 
 root=""
@@ -29,16 +29,10 @@ command -v node >/dev/null || { echo "install.sh: node is missing: apt-get insta
 
 say() { printf 'install.sh: %s\n' "$*"; }
 
-say "building dist/"
-(cd "$src" && npm run --silent build)
-
 app="$root/opt/tocsin"
 say "installing the program into $app"
 rm -rf "$app.new"
-mkdir -p "$app.new"
-cp -r "$src/bin" "$src/dist" "$src/package.json" "$src/package-lock.json" "$app.new/"
-mkdir -p "$app.new/examples" && cp "$src/examples/"*.yml "$app.new/examples/"
-(cd "$app.new" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+"$src/deploy/image/assemble.sh" "$app.new"
 rm -rf "$app.old"
 [ -d "$app" ] && mv "$app" "$app.old"
 mv "$app.new" "$app"
