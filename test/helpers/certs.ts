@@ -14,6 +14,10 @@ export interface Pki {
   readonly serverKey: string;
   readonly clientCert: string;
   readonly clientKey: string;
+  /** The other CA, and a server certificate for 127.0.0.1 it signed (a rotated certificate). */
+  readonly strangerCaCert: string;
+  readonly rotatedCert: string;
+  readonly rotatedKey: string;
   /** A client certificate signed by another CA. */
   readonly strangerCert: string;
   readonly strangerKey: string;
@@ -37,6 +41,7 @@ export function makePki(): Pki {
   leaf('server', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   leaf('client', 'ca', 'extendedKeyUsage=clientAuth\n');
   leaf('stranger', 'stranger-ca', 'extendedKeyUsage=clientAuth\n');
+  leaf('rotated', 'stranger-ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   return {
     dir,
     caCert: p('ca.crt'),
@@ -44,6 +49,9 @@ export function makePki(): Pki {
     serverKey: p('server.key'),
     clientCert: p('client.crt'),
     clientKey: p('client.key'),
+    strangerCaCert: p('stranger-ca.crt'),
+    rotatedCert: p('rotated.crt'),
+    rotatedKey: p('rotated.key'),
     strangerCert: p('stranger.crt'),
     strangerKey: p('stranger.key'),
     remove: () => rmSync(dir, { recursive: true, force: true }),

@@ -12,7 +12,7 @@ import { createServer } from '../../src/http/server.js';
 import { loadWebConfig, NO_WEB_CONFIG, WebSettings } from '../../src/http/web-config.js';
 import { createRelay } from '../../src/relay/server.js';
 import { amFixtureJson as fixture } from '../helpers/am-fixtures.js';
-import { makePki } from '../helpers/certs.js';
+import { curl, makePki } from '../helpers/certs.js';
 import { silentLogger } from '../helpers/collect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tocsin-webreload-'));
@@ -48,6 +48,21 @@ t.test('basic auth users and headers change on update; TLS mode changes need a r
     ['tls_server_config.client_auth_type'],
   );
   t.same(tls.update(NO_WEB_CONFIG), ['tls_server_config (turning TLS on or off)']);
+});
+
+t.test('a reloaded certificate is served to new connections without a restart', async (t) => {
+  const pki = makePki();
+  t.teardown(() => pki.remove());
+  const settings = new WebSettings(await web('cert1.yml', `tls_server_config: {cert_file: ${pki.serverCert}, key_file: ${pki.serverKey}}\n`));
+  const app = createServer({ logger: silentLogger, web: settings });
+  app.register(opsRoutes, { title: 't', version: '0', links: [] });
+  t.teardown(() => app.close());
+  const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/-/healthy`;
+  t.equal((await curl(['--cacert', pki.caCert, url])).status, 200);
+  t.equal((await curl(['--cacert', pki.strangerCaCert, url])).exit, 60, 'the new CA does not know the old certificate');
+  t.same(settings.update(await web('cert2.yml', `tls_server_config: {cert_file: ${pki.rotatedCert}, key_file: ${pki.rotatedKey}}\n`)), []);
+  t.equal((await curl(['--cacert', pki.strangerCaCert, url])).status, 200, 'the rotated certificate is served');
+  t.equal((await curl(['--cacert', pki.caCert, url])).exit, 60, 'the old one is not');
 });
 
 t.test("relay: a web config user passes the webhook's own check; without one the token still works only when no users are set", async (t) => {
