@@ -367,7 +367,13 @@ export const stackSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      // json: one object a line (log shippers); logfmt: key=value (people, journald).
+      format: z.enum(['json', 'logfmt']).default('json'),
+    })
+    .prefault({}),
   exporter: exporterSchema.prefault({}),
   relay: relaySchema.prefault({}),
   stack: stackSchema.prefault({}),

@@ -1,18 +1,22 @@
 // The exporter's HTTP surface, built without listening so tests can use app.inject().
 // Listening happens in src/exporter/server.ts.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { OPENMETRICS, PROMETHEUS_TEXT, type ContentType, type Scraper } from './scrape.js';
 import { metricsEncoding } from './accept-encoding.js';
-import { landingPage } from '../http/landing.js';
+import { opsRoutes } from '../http/ops.js';
+import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
 
-export interface ExporterAppOptions {
+export interface MetricsRouteOptions {
   readonly scraper: Scraper;
-  readonly logger: Logger;
   readonly telemetryPath: string;
   /** Seconds; used when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds. */
   readonly defaultTimeout: number;
+}
+
+export interface ExporterAppOptions extends MetricsRouteOptions, ServeContext {
+  readonly logger: Logger;
 }
 
 // Leave Prometheus time to receive the body before its own timeout cuts the scrape,
@@ -37,33 +41,27 @@ export function negotiate(accept: string | undefined): ContentType {
   return PROMETHEUS_TEXT;
 }
 
-export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
-  const app: FastifyInstance = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
-  // Scrapes every few seconds would drown the log: request lines only for warnings and up.
-  app.addHook('onRoute', (route) => {
-    route.logLevel ??= 'warn';
-  });
-
-  app.get(options.telemetryPath, async (request, reply) => {
-    const timeout = scrapeTimeout(request.headers['x-prometheus-scrape-timeout-seconds'], options.defaultTimeout);
+/** The telemetry path: one scrape per request, shared by concurrent scrapers. */
+export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app, o) => {
+  app.get(o.telemetryPath, async (request, reply) => {
+    const timeout = scrapeTimeout(request.headers['x-prometheus-scrape-timeout-seconds'], o.defaultTimeout);
     const contentType = negotiate(request.headers.accept);
     const encoding = metricsEncoding(request.headers['accept-encoding']);
-    const body = await options.scraper.scrapeBody(timeout, contentType, encoding);
+    const body = await o.scraper.scrapeBody(timeout, contentType, encoding);
     reply.header('vary', 'Accept-Encoding');
     if (encoding === 'gzip') reply.header('content-encoding', 'gzip');
     return reply.type(contentType).send(body);
   });
+};
 
-  app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy.\n'));
-  app.get('/-/ready', async (_request, reply) => reply.type('text/plain').send('Ready.\n'));
-  app.get('/', async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(
-      landingPage('Tocsin exporter', VERSION, [
-        { href: options.telemetryPath.replace(/^\//, ''), text: 'Metrics' },
-        { href: '-/healthy', text: 'Health' },
-        { href: '-/ready', text: 'Readiness' },
-      ]),
-    ),
-  );
+export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
+  const app = createServer({ logger: options.logger, ...(options.web ? { web: options.web } : {}) });
+  app.register(metricsRoute, options);
+  app.register(opsRoutes, {
+    title: 'Tocsin exporter',
+    version: VERSION,
+    links: [{ href: options.telemetryPath.replace(/^\//, ''), text: 'Metrics' }],
+    ...(options.reload ? { reload: options.reload } : {}),
+  });
   return app;
 }

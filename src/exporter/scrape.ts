@@ -86,7 +86,14 @@ export class Scraper {
   private readonly running = new SingleFlight<Collector, void>();
   private readonly lastError = new Map<Collector, string | undefined>();
 
-  constructor(private readonly options: ScrapeOptions) {}
+  constructor(private options: ScrapeOptions) {}
+
+  /** Replaces the collectors (config reload); returns the previous ones for the caller to close. */
+  setCollectors(collectors: readonly Collector[]): readonly Collector[] {
+    const previous = this.options.collectors;
+    this.options = { ...this.options, collectors };
+    return previous;
+  }
 
   /** Renders all metrics; `timeoutSeconds` bounds the collection. Never rejects for a collector's sake. */
   async scrape(timeoutSeconds: number, contentType: ContentType = PROMETHEUS_TEXT): Promise<string> {

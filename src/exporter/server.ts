@@ -2,17 +2,21 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createCollectors } from '../collectors/index.js';
-import { parseListenAddress, type RunningServer } from '../http/listen.js';
+import { changedPaths, parseListenAddress, type RunningServer } from '../http/listen.js';
+import type { ServeContext } from '../http/server.js';
 import { buildExporterApp } from './app.js';
 import { Scraper } from './scrape.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 
-export async function startExporter(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startExporter(config: Config, logger: Logger, context: ServeContext = {}): Promise<RunningServer> {
   const ex = config.exporter;
   const log = logger.child({ component: 'exporter' });
   const collectors = createCollectors(ex.collectors, { logger: log, paths: ex.paths });
-  const scraper = new Scraper({ collectors, logger: log, selfRegistry: createSelfRegistry() });
+  const selfRegistry = createSelfRegistry();
+  context.reloadStatus?.register(selfRegistry);
+  const scraper = new Scraper({ collectors, logger: log, selfRegistry });
   const app = buildExporterApp({
+    ...context,
     scraper,
     logger: log,
     telemetryPath: ex.telemetry_path,
@@ -26,6 +30,15 @@ export async function startExporter(config: Config, logger: Logger): Promise<Run
     async close() {
       await app.close();
       await scraper.close();
+    },
+    // Collectors (which run, their settings, the proc/sys paths) change at once; the
+    // listener and its routes were fixed when it started.
+    async reconfigure(next) {
+      const fresh = createCollectors(next.exporter.collectors, { logger: log, paths: next.exporter.paths });
+      const previous = scraper.setCollectors(fresh);
+      await Promise.allSettled(previous.map((c) => c.close?.()));
+      log.info({ collectors: fresh.map((c) => c.name) }, 'exporter reconfigured');
+      return changedPaths('exporter', ex, next.exporter, ['listen_address', 'telemetry_path', 'scrape_timeout']);
     },
   };
 }

@@ -40,6 +40,13 @@ export function authorized(c: Credentials, header: string | undefined): boolean 
   return false;
 }
 
+// Requests already authenticated by a user of the web config file (src/http/server.ts).
+const authenticated = new WeakSet<object>();
+
+export function markAuthenticated(request: object): void {
+  authenticated.add(request);
+}
+
 /**
  * An onRequest hook that answers 401 with WWW-Authenticate unless the request carries one
  * of the credentials; undefined when none are configured (nothing to check).
@@ -48,6 +55,7 @@ export function requireAuth(c: Credentials) {
   if (!authRequired(c)) return undefined;
   const scheme = c.bearerToken ? 'Bearer' : 'Basic';
   return async (request: { headers: { authorization?: string | undefined } }) => {
+    if (authenticated.has(request)) return;
     if (!authorized(c, request.headers.authorization)) {
       throw new HttpError(401, 'Unauthorized: missing or wrong credentials', { 'www-authenticate': `${scheme} realm="tocsin"` });
     }

@@ -39,7 +39,9 @@ export function installErrorHandler(app: FastifyInstance, observe?: ErrorObserve
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const statusCode = err.statusCode ?? 500;
     observe?.(statusCode, request.routeOptions.url);
-    if (statusCode >= 500) request.log.error({ err: err.message }, 'request failed');
+    // The reason stays in the log (the response may say only "internal error"); the
+    // request itself is logged by the server's onResponse hook.
+    if (statusCode >= 500) request.log.error({ err: err.message, url: request.url }, 'request error');
     if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
     const message = statusCode >= 500 && !(err instanceof HttpError) ? 'internal error' : err.message;
     return reply.status(statusCode).send({ statusCode, error: reasonPhrase(statusCode), message });

@@ -3,14 +3,14 @@
 //   /api/v1/channels[/{name}]      channel management                       (routes/channels.ts)
 //   /api/v1/dead-letters[...]      what could not be delivered; re-drive    (routes/dead-letters.ts)
 //   /api/v1/queues[...]            pending per destination; purge           (routes/queues.ts)
-//   /metrics, /-/healthy, /-/ready, /
+//   /metrics, and /-/healthy, /-/ready, /-/reload, / from src/http/ops.ts
 // Errors are JSON {statusCode, error, message} and name the bad field (src/http/errors.ts).
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { authRequired, requireAuth, type Credentials } from '../http/auth.js';
-import { installErrorHandler } from '../http/errors.js';
-import { landingPage } from '../http/landing.js';
+import { opsRoutes } from '../http/ops.js';
+import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
 import type { ChannelStore } from './channels.js';
 import type { Intake } from './intake.js';
@@ -23,7 +23,7 @@ import { queueRoutes } from './routes/queues.js';
 
 export { WEBHOOK_PATH };
 
-export interface RelayAppOptions {
+export interface RelayAppOptions extends ServeContext {
   readonly intake: Intake;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
@@ -56,12 +56,12 @@ function rejectReason(statusCode: number): string {
 }
 
 export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
-  // Request logs carry method, URL and status only: fastify's default serializers leave
-  // out headers, so Authorization never reaches the log.
-  const app: FastifyInstance = Fastify({ loggerInstance: o.logger as FastifyBaseLogger });
-
-  installErrorHandler(app, (statusCode, url) => {
-    if (url === WEBHOOK_PATH) o.metrics.rejected.inc({ reason: rejectReason(statusCode) });
+  const app = createServer({
+    logger: o.logger,
+    ...(o.web ? { web: o.web } : {}),
+    observeError: (statusCode, url) => {
+      if (url === WEBHOOK_PATH) o.metrics.rejected.inc({ reason: rejectReason(statusCode) });
+    },
   });
 
   app.register(alertmanagerRoute, { intake: o.intake, auth: o.webhookAuth, maxBodyBytes: o.maxBodyBytes });
@@ -77,17 +77,15 @@ export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
   );
 
   app.get('/metrics', async (_request, reply) => reply.type(o.registry.contentType).send(await o.registry.metrics()));
-  app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy.\n'));
-  app.get('/-/ready', async (_request, reply) => reply.type('text/plain').send('Ready.\n'));
-  app.get('/', async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(
-      landingPage('Tocsin relay', VERSION, [
-        { href: 'metrics', text: 'Metrics' },
-        { href: 'api/v1/channels', text: 'Channels' },
-        { href: 'api/v1/dead-letters', text: 'Dead letters' },
-        { href: '-/healthy', text: 'Health' },
-      ]),
-    ),
-  );
+  app.register(opsRoutes, {
+    title: 'Tocsin relay',
+    version: VERSION,
+    links: [
+      { href: 'metrics', text: 'Metrics' },
+      { href: 'api/v1/channels', text: 'Channels' },
+      { href: 'api/v1/dead-letters', text: 'Dead letters' },
+    ],
+    ...(o.reload ? { reload: o.reload } : {}),
+  });
   return app;
 }

@@ -66,7 +66,7 @@ export class ChannelStore {
 
   private constructor(
     private readonly file: string,
-    private readonly fromConfig: readonly DestinationConfig[],
+    private fromConfig: readonly DestinationConfig[],
     private stored: Record<string, StoredChannel>,
   ) {
     this.rebuild();
@@ -127,6 +127,13 @@ export class ChannelStore {
       });
     }
     this.channels = next;
+  }
+
+  /** The config file's destinations changed (reload); API changes on top of them stay. */
+  reconfigure(fromConfig: readonly DestinationConfig[]): void {
+    this.fromConfig = fromConfig;
+    this.rebuild();
+    for (const l of this.listeners) l();
   }
 
   onChange(listener: () => void): void {

@@ -126,7 +126,7 @@ export class Dispatcher {
   private readonly outbox: Outbox;
   private readonly logger: Logger;
   private readonly metrics: RelayMetrics;
-  private readonly pacing: Required<PacingOptions>;
+  private pacing: Required<PacingOptions>;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly stopGraceMs: number;
@@ -142,7 +142,10 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
+  private integrations: Integrations;
+
   constructor(private readonly deps: DispatcherDeps) {
+    this.integrations = deps.integrations;
     this.outbox = deps.outbox;
     this.logger = (deps.logger ?? pino({ level: 'silent' })).child({ module: 'dispatcher' });
     this.metrics = deps.metrics;
@@ -150,6 +153,12 @@ export class Dispatcher {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.stopGraceMs = deps.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+  }
+
+  /** Delivery settings (and integrations built for them) from a reloaded config; lanes keep their state. */
+  reconfigure(pacing: PacingOptions, integrations?: Integrations): void {
+    this.pacing = { ...DEFAULT_PACING, ...definedOnly(pacing) };
+    if (integrations) this.integrations = integrations;
   }
 
   /** Starts delivering what the outbox holds. */
@@ -201,7 +210,7 @@ export class Dispatcher {
       const target = this.deps.destination(destination);
       return {
         destination,
-        state: stateOf(target, target ? this.deps.integrations.get(target.type) : undefined),
+        state: stateOf(target, target ? this.integrations.get(target.type) : undefined),
         pending: this.outbox.pendingCount(destination),
       };
     });
@@ -226,7 +235,7 @@ export class Dispatcher {
       const lane = this.lane(destination);
       if (lane.inFlight) continue;
       const target = this.deps.destination(destination);
-      const integration = target ? this.deps.integrations.get(target.type) : undefined;
+      const integration = target ? this.integrations.get(target.type) : undefined;
       this.observe(lane, stateOf(target, integration));
       if (lane.state !== 'active' || !target || !integration) continue;
       if (lane.nextAt > now) {

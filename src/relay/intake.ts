@@ -32,7 +32,12 @@ export class Intake {
   // Keys being stored right now: a replica's copy arriving mid-fsync is a duplicate too.
   private readonly storing = new Set<string>();
 
-  constructor(private readonly deps: IntakeDeps) {}
+  constructor(private deps: IntakeDeps) {}
+
+  /** Routes, default destinations and the suppress label from a reloaded config. */
+  reconfigure(change: Pick<IntakeDeps, 'router' | 'suppressLabel'>): void {
+    this.deps = { ...this.deps, ...change };
+  }
 
   async accept(n: AlertmanagerNotification): Promise<IntakeResult> {
     const { metrics, deduper } = this.deps;

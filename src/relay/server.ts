@@ -4,10 +4,12 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { parseListenAddress } from '../http/listen.js';
+import type { Credentials } from '../http/auth.js';
+import { changedPaths, parseListenAddress } from '../http/listen.js';
 import { lockDirectory } from '../util/dir-lock.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import type { RunningServer } from '../http/listen.js';
+import type { ServeContext } from '../http/server.js';
 import { buildRelayApp } from './app.js';
 import { ChannelStore } from './channels.js';
 import { Deduper, notificationKey } from './dedupe.js';
@@ -19,7 +21,7 @@ import { Router } from './routing.js';
 import { createIntegrations } from './integrations.js';
 import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
 
-export interface RelayOptions {
+export interface RelayOptions extends ServeContext {
   /** Where the console destination writes (stdout by default). */
   readonly consoleWrite?: ConsoleWrite;
   /** The outbox's file-system layer (tests inject one that fails like a full disk). */
@@ -33,11 +35,15 @@ export interface Relay {
   readonly dispatcher: Dispatcher;
   /** Stops accepting, lets in-flight deliveries finish (briefly), closes the outbox. */
   close(): Promise<void>;
+  /** Applies a reloaded (validated) config; returns the paths that need a restart. */
+  reconfigure(config: Config): Promise<string[]>;
 }
 
 /** Builds the relay and starts delivering what the outbox holds; does not listen. */
 export async function createRelay(config: Config, logger: Logger, options: RelayOptions = {}): Promise<Relay> {
-  const rc = config.relay;
+  // Replaced on reload: the closures below read it at delivery time.
+  let rc = config.relay;
+  const started = config.relay;
   const log = logger.child({ component: 'relay' });
   const dataDir = resolve(rc.data_dir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -45,6 +51,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const lock = await lockDirectory(dataDir);
 
   const registry = createSelfRegistry();
+  options.reloadStatus?.register(registry);
   const metrics = new RelayMetrics(registry);
   const outbox = await Outbox.open(dataDir, { logger: log, ...(options.outboxFs ? { fs: options.outboxFs } : {}) }).catch(async (err: unknown) => {
     await lock.release();
@@ -58,11 +65,11 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   });
   for (const c of channels.list()) metrics.initDestination(c.name);
 
-  const integrations = createIntegrations({
-    timeZone: rc.time_zone,
-    webhookTimeoutMs: rc.delivery.timeout * 1000,
-    consoleWrite: options.consoleWrite ?? stdoutWriter(),
-  });
+  const consoleWrite = options.consoleWrite ?? stdoutWriter();
+  // Rebuilt on reload (time zone, webhook timeout); the dispatcher is handed the new map.
+  const integrationsFor = (r: typeof rc) =>
+    createIntegrations({ timeZone: r.time_zone, webhookTimeoutMs: r.delivery.timeout * 1000, consoleWrite });
+  const integrations = integrationsFor(rc);
   const dispatcher = new Dispatcher({
     outbox,
     destination: (name) => channels.get(name),
@@ -70,11 +77,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     integrations,
     logger: log,
     metrics,
-    pacing: {
-      minIntervalMs: rc.delivery.min_interval * 1000,
-      digestThreshold: rc.delivery.digest_threshold,
-      retryHorizonMs: rc.delivery.retry_horizon * 1000,
-    },
+    pacing: pacingFor(rc),
   });
   metrics.watchQueues(dispatcher);
   // Enabling a channel (or adding the one a held queue waits for) sends what waited at once.
@@ -86,9 +89,10 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const deduper = new Deduper(rc.dedupe_window * 1000);
   const windowStart = Date.now() - rc.dedupe_window * 1000;
   for (const e of outbox.pending()) if (e.acceptedAt > windowStart) deduper.remember(notificationKey(e.notification));
+  const routerFor = (r: typeof rc) => new Router(r.routes, r.default_destinations.length ? r.default_destinations : defaultDestinations(r.destinations));
   const intake = new Intake({
     outbox,
-    router: new Router(rc.routes, rc.default_destinations.length ? rc.default_destinations : defaultDestinations(rc.destinations)),
+    router: routerFor(rc),
     channels,
     deduper,
     metrics,
@@ -97,6 +101,9 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     kick: () => dispatcher.kick(),
   });
   const app = buildRelayApp({
+    ...(options.web ? { web: options.web } : {}),
+    ...(options.reload ? { reload: options.reload } : {}),
+    ...(options.reloadStatus ? { reloadStatus: options.reloadStatus } : {}),
     intake,
     channels,
     outbox,
@@ -121,6 +128,22 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       await outbox.close();
       await lock.release();
     },
+    // Destinations, routes (with their templates and mentions), default destinations, the
+    // suppress label, the time zone and delivery settings change at once. The listener, the
+    // data directory and what was built into the routes at start need a restart.
+    async reconfigure(next) {
+      rc = next.relay;
+      channels.reconfigure(rc.destinations); // clears the notifier cache through onChange
+      for (const c of channels.list()) metrics.initDestination(c.name);
+      intake.reconfigure({ router: routerFor(rc), suppressLabel: rc.suppress_label });
+      dispatcher.reconfigure(pacingFor(rc), integrationsFor(rc));
+      dispatcher.kick(); // a destination that came back may have entries waiting
+      log.info({ destinations: channels.list().map((c) => c.name), routes: rc.routes.length }, 'relay reconfigured');
+      const restart = changedPaths('relay', started, rc, ['listen_address', 'data_dir', 'max_body_bytes', 'dedupe_window']);
+      if (!sameCredentials(started.auth, rc.auth)) restart.push('relay.auth');
+      if (!sameCredentials(started.api_auth, rc.api_auth)) restart.push('relay.api_auth');
+      return restart;
+    },
   };
 }
 
@@ -135,7 +158,21 @@ export async function startRelay(config: Config, logger: Logger, options: RelayO
     throw err;
   }
   logger.child({ component: 'relay' }).info({ address: url }, 'relay listening');
-  return { url, close: () => relay.close() };
+  return { url, close: () => relay.close(), reconfigure: (next) => relay.reconfigure(next) };
+}
+
+/** Compares credentials by value without letting them reach a message. */
+function sameCredentials(a: Credentials, b: Credentials): boolean {
+  const flat = (c: Credentials) => [c.bearerToken?.reveal(), c.basicAuth?.username, c.basicAuth?.password?.reveal()];
+  return JSON.stringify(flat(a)) === JSON.stringify(flat(b));
+}
+
+function pacingFor(rc: Config['relay']) {
+  return {
+    minIntervalMs: rc.delivery.min_interval * 1000,
+    digestThreshold: rc.delivery.digest_threshold,
+    retryHorizonMs: rc.delivery.retry_horizon * 1000,
+  };
 }
 
 /** With no routes and no default_destinations: every notification goes to every destination. */

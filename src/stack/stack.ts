@@ -51,7 +51,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     for (const s of servers.reverse()) await s.close().catch(() => undefined);
   };
   try {
-    const exporter = await startExporter(config, logger);
+    const exporter = await startExporter(config, logger, options);
     servers.push(exporter);
     const relay = await startRelay(config, logger, options);
     servers.push(relay);
