@@ -193,6 +193,7 @@ export const exporterSchema = z.strictObject({
         })
         .prefault({}),
       nginx: nginxCollector,
+      mysql: mysqlCollector,
     })
     .prefault({}),
 });
