@@ -69,6 +69,8 @@ export async function startMariaDb(t: Pick<typeof tap, 'teardown'>, options: Mar
       '--bind-address=127.0.0.1',
       `--pid-file=${join(dir, 'mysqld.pid')}`,
       `--log-error=${join(dir, 'error.log')}`,
+      // Its own temporary files, away from other servers' (the default is the shared /tmp).
+      `--tmpdir=${dir}`,
       // Users are matched by the address as given (127.0.0.1), without a DNS lookup.
       '--skip-name-resolve',
       '--performance-schema=ON',
