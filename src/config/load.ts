@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { load as loadYaml } from 'js-yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { describeYamlError } from './yaml-error.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -44,7 +45,7 @@ export function parseConfig(text: string, file: string): Config {
     // An empty file means "all defaults", not an error.
     raw = text.trim() === '' ? {} : (loadYaml(text, { filename: file }) ?? {});
   } catch (err) {
-    throw new ConfigError(file, [`YAML: ${(err as Error).message}`]);
+    throw new ConfigError(file, [describeYamlError(err, text)]);
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(file, result.error.issues.map(describe));

@@ -2,7 +2,7 @@
 // (a misspelt `mount_points_exlude` silently doing nothing is worse than a refusal),
 // and every default lives here so `tocsin check-config` can show the effective config.
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { byteSize, dataDirectory, duration, httpPath, listenAddress } from './fields.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
 import { parseMatcher } from './matchers.js';
 
@@ -12,15 +12,6 @@ const regex = z.string().superRefine((value, ctx) => {
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
   }
-});
-
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const seconds = typeof value === 'number' ? value : parseDuration(value);
-  if (seconds === undefined || seconds < 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as "10s" or "1m30s", got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return seconds;
 });
 
 const enabled = { enabled: z.boolean().default(true) };
@@ -84,7 +75,7 @@ const nginxCollector = z
     enabled: z.boolean().default(false),
     // Per request to a stub_status page (nginx-prometheus-exporter's -nginx.timeout); keep it
     // below the scrape timeout, or a hung nginx costs the whole section instead of nginx_up 0.
-    timeout: duration.default(5),
+    timeout: duration({ min: 0.1, max: 60 }).default(5),
     endpoints: z.array(nginxEndpoint).default([]),
   })
   .superRefine((c, ctx) => {
@@ -112,7 +103,7 @@ const mysqlCollector = z
     tls: serviceTls,
     // Bounds connecting and each query (mysqld_exporter's --timeout-offset spirit): keep it
     // below the scrape timeout so a hung server gives mysql_up 0 rather than a timed-out collector.
-    timeout: duration.default(5),
+    timeout: duration({ min: 0.1, max: 60 }).default(5),
     // The statements with the most total time (performance_schema's digest summary).
     top_statements: z
       .strictObject({
@@ -130,15 +121,16 @@ const mysqlCollector = z
   .prefault({});
 
 export const exporterSchema = z.strictObject({
-  listen_address: z.string().default(':9469'),
-  telemetry_path: z.string().startsWith('/').default('/metrics'),
-  // Used when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds header.
-  scrape_timeout: duration.default(10),
+  listen_address: listenAddress().default(':9469'),
+  telemetry_path: httpPath.default('/metrics'),
+  // Used when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds header. 0 would fail
+  // every collector at once.
+  scrape_timeout: duration({ min: 0.1, max: 600 }).default(10),
   paths: z
     .strictObject({
-      procfs: z.string().default('/proc'),
-      sysfs: z.string().default('/sys'),
-      rootfs: z.string().default('/'),
+      procfs: z.string().min(1).default('/proc'),
+      sysfs: z.string().min(1).default('/sys'),
+      rootfs: z.string().min(1).default('/'),
     })
     .prefault({}),
   collectors: z
@@ -199,17 +191,6 @@ export const exporterSchema = z.strictObject({
 });
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'expected a name of letters, digits, ".", "_" or "-" (at most 63)');
-
-const byteSize = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
-  const m = /^(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/.exec(value.trim());
-  const mult: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1e3, MB: 1e6, GB: 1e9 };
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `expected a size such as 1048576 or "1MiB", got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return Number(m[1]) * mult[m[2] ?? 'B']!;
-});
 
 /**
  * A secret given as `key: ${ENV}` or `key_file: /path`; resolved at load time into a
@@ -295,9 +276,9 @@ const authSchema = z
 
 export const relaySchema = z
   .strictObject({
-    listen_address: z.string().default(':9470'),
+    listen_address: listenAddress().default(':9470'),
     // Where the outbox and the channel store live; must survive restarts.
-    data_dir: z.string().default('data/relay'),
+    data_dir: dataDirectory.default('data/relay'),
     // Alertmanager webhook authentication (its http_config: bearer or basic auth).
     auth: authSchema.prefault({}),
     // Bearer token for the channel management API (/api/v1/channels).
@@ -305,7 +286,8 @@ export const relaySchema = z
       .strictObject({ ...bearer.shape })
       .transform((a, ctx) => ({ bearerToken: bearer.resolve(a, ctx) }))
       .prefault({}),
-    max_body_bytes: byteSize.default(1024 * 1024),
+    // A notification of 1,000 alerts is about 1 MB; a larger limit only invites memory abuse.
+    max_body_bytes: byteSize({ min: 1024, max: 64 * 1024 ** 2 }).default(1024 * 1024),
     // Times in messages are shown in this IANA zone, named.
     time_zone: z.string().default('UTC').refine((tz) => {
       // UTC needs no check, and skipping it keeps ICU's time zone data (~6 MB of RSS) out
@@ -321,19 +303,25 @@ export const relaySchema = z
     // The same notification (group key, status, alert set) seen again within this window
     // is a retry or a second Alertmanager replica: dropped and counted. Keep it below the
     // shortest repeat_interval.
-    dedupe_window: duration.default(300),
+    // 0 turns it off.
+    dedupe_window: duration({ max: 86_400 }).default(300),
     // An alert with this label set to "false" is not sent (counted as suppressed).
-    suppress_label: z.string().default('notify'),
+    suppress_label: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name').default('notify'),
     delivery: z
       .strictObject({
         // Slack allows about one message per second per incoming webhook.
-        min_interval: duration.default(1),
-        timeout: duration.default(10),
+        min_interval: duration({ max: 3600 }).default(1),
+        // Per post. 0 would mean no timeout: a hung Slack would stall the destination for good.
+        timeout: duration({ min: 0.1, max: 300 }).default(10),
         // A destination with more waiting notifications than this gets one digest instead.
-        digest_threshold: z.number().int().min(2).default(10),
+        digest_threshold: z.number().int().min(2).max(10_000).default(10),
       })
       .prefault({}),
-    destinations: z.array(destination).default([{ name: 'console', type: 'console', enabled: true, webhookUrl: undefined }]),
+    // None would mean every notification answered 200 and dropped.
+    destinations: z
+      .array(destination)
+      .min(1, 'at least one destination is needed: with none, every notification would be accepted and dropped')
+      .default([{ name: 'console', type: 'console', enabled: true, webhookUrl: undefined }]),
     routes: z.array(route).default([]),
     // Where notifications that no route matched go.
     default_destinations: z.array(name).default([]),
@@ -354,15 +342,15 @@ export const relaySchema = z
 
 // `tocsin stack`: the whole chain on one machine (Prometheus and Alertmanager as children).
 export const stackSchema = z.strictObject({
-  data_dir: z.string().default('data/stack'),
+  data_dir: dataDirectory.default('data/stack'),
   // Not 9090/9093: Debian's packages start their own Prometheus and Alertmanager there.
-  prometheus_listen_address: z.string().default('127.0.0.1:19090'),
-  alertmanager_listen_address: z.string().default('127.0.0.1:19093'),
-  scrape_interval: duration.default(15),
-  evaluation_interval: duration.default(15),
+  prometheus_listen_address: listenAddress({ fixedPort: true }).default('127.0.0.1:19090'),
+  alertmanager_listen_address: listenAddress({ fixedPort: true }).default('127.0.0.1:19093'),
+  scrape_interval: duration({ min: 1, max: 3600 }).default(15),
+  evaluation_interval: duration({ min: 1, max: 3600 }).default(15),
   // The shipped files; a copy goes into data_dir with the relay's address filled in.
-  rules: z.string().default('rules'),
-  alertmanager_config: z.string().default('alertmanager/alertmanager.yml'),
+  rules: z.string().min(1).default('rules'),
+  alertmanager_config: z.string().min(1).default('alertmanager/alertmanager.yml'),
 });
 
 export const configSchema = z.strictObject({

@@ -3,6 +3,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { OPENMETRICS, PROMETHEUS_TEXT, type ContentType, type Scraper } from './scrape.js';
+import { metricsEncoding } from './accept-encoding.js';
 import { landingPage } from '../http/landing.js';
 import { VERSION } from '../telemetry/version.js';
 
@@ -46,7 +47,10 @@ export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
   app.get(options.telemetryPath, async (request, reply) => {
     const timeout = scrapeTimeout(request.headers['x-prometheus-scrape-timeout-seconds'], options.defaultTimeout);
     const contentType = negotiate(request.headers.accept);
-    const body = await options.scraper.scrape(timeout, contentType);
+    const encoding = metricsEncoding(request.headers['accept-encoding']);
+    const body = await options.scraper.scrapeBody(timeout, contentType, encoding);
+    reply.header('vary', 'Accept-Encoding');
+    if (encoding === 'gzip') reply.header('content-encoding', 'gzip');
     return reply.type(contentType).send(body);
   });
 

@@ -1,24 +1,93 @@
 // Runs the enabled collectors for one scrape and renders the result.
 //
-// - Every collector gets a fresh registry per scrape (see collectors/collector.ts), and
-//   the registries are merged at the end: a throwing collector costs only its own series.
+// - Every collector gets a fresh registry per scrape (see collectors/collector.ts): a
+//   throwing collector costs only its own series.
 // - The scrape is bounded by a deadline; a collector still running at the deadline is
 //   reported with success 0 and its partial output is dropped.
 // - A collector whose previous run is still hanging (a stuck NFS statfs, a hung Docker
 //   engine) is not started again on top of itself: it reports 0 until that run ends.
-// - Concurrent scrapes (two Prometheus replicas) share one in-flight collection.
+// - Concurrent scrapes (two Prometheus replicas, Prometheus next to curl) share one
+//   collection, whatever format each asks for: the collection is a snapshot of values,
+//   rendered once per format (and once more per format gzipped) for all who share it.
+//   Rendering never touches the collectors' or the exporter's own live metric objects:
+//   prom-client's OpenMetrics rendering renames a counter in place (it strips `_total`),
+//   which once made every later text scrape say `process_cpu_seconds`.
+// - Nothing of a collection is kept once its scrapes are answered: memory does not grow
+//   with the number of scrapers, only with the size of one exposition.
 // - Failures are logged when a collector's state changes, not on every scrape.
-import { Registry, Gauge } from 'prom-client';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { Registry, Gauge, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Collector } from '../collectors/collector.js';
+import { SingleFlight } from '../util/single-flight.js';
+import { withDeadline } from '../util/deadline.js';
 
 export const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
 export const PROMETHEUS_TEXT = Registry.PROMETHEUS_CONTENT_TYPE;
 export type ContentType = typeof OPENMETRICS | typeof PROMETHEUS_TEXT;
+/** How the body is sent: as is, or gzipped for a scraper that asked for it. */
+export type Encoding = 'identity' | 'gzip';
+
+const gzip = promisify(gzipCallback);
 
 // prom-client's typings omit the constructor's content-type argument and bind a
 // registry's type parameter to the text format; the runtime supports both formats.
 const RegistryWithType = Registry as unknown as new (contentType: ContentType) => Registry;
+
+/** One metric family's values at collection time. */
+type Family = MetricObjectWithValues<MetricValue<string>>;
+
+/** What one collection found; rendered per format and encoding on demand, each at most once. */
+class Collection {
+  private readonly bodies = new Map<string, Promise<string | Buffer>>();
+
+  constructor(private readonly families: readonly Family[]) {}
+
+  render(contentType: ContentType): Promise<string> {
+    return this.body(contentType, 'identity') as Promise<string>;
+  }
+
+  body(contentType: ContentType, encoding: Encoding): Promise<string | Buffer> {
+    const key = `${contentType}\n${encoding}`;
+    let body = this.bodies.get(key);
+    if (!body) {
+      body = encoding === 'gzip' ? this.render(contentType).then((text) => gzip(text)) : renderFamilies(this.families, contentType);
+      this.bodies.set(key, body);
+    }
+    return body;
+  }
+}
+
+/** A family's values as a registry's metric, read-only: rendering it cannot change the snapshot. */
+function frozenMetric(family: Family): Metric {
+  return {
+    name: family.name,
+    help: family.help,
+    type: family.type,
+    // prom-client's OpenMetrics rendering strips `_total` from a counter's `name` on the
+    // object it renders before calling get(); this object is made for one rendering only.
+    async get(this: { name: string }) {
+      return { ...family, name: this.name };
+    },
+  } as unknown as Metric;
+}
+
+function renderFamilies(families: readonly Family[], contentType: ContentType): Promise<string> {
+  const registry = new RegistryWithType(contentType);
+  for (const family of families) registry.registerMetric(frozenMetric(family));
+  return registry.metrics();
+}
+
+/** The values of every metric of `registry` now (histograms in their exposition form). */
+async function snapshot(registry: Registry): Promise<Family[]> {
+  return Promise.all(
+    (registry.getMetricsAsArray() as unknown as Metric[]).map((metric) => {
+      const forExposition = (metric as { getForPromString?: () => Promise<Family> }).getForPromString;
+      return forExposition ? forExposition.call(metric) : (metric.get() as Promise<Family>);
+    }),
+  );
+}
 
 interface Outcome {
   readonly collector: Collector;
@@ -35,61 +104,48 @@ export interface ScrapeOptions {
 }
 
 export class Scraper {
-  private readonly inflight = new Map<ContentType, Promise<string>>();
-  private readonly running = new Map<Collector, Promise<unknown>>();
+  /** The collection in flight, shared by every scrape that arrives while it runs. */
+  private readonly collection = new SingleFlight<'collection', Collection>();
+  /** Each collector's run in flight, across collections (see the top of this file). */
+  private readonly running = new SingleFlight<Collector, void>();
   private readonly lastError = new Map<Collector, string | undefined>();
 
   constructor(private readonly options: ScrapeOptions) {}
 
   /** Renders all metrics; `timeoutSeconds` bounds the collection. Never rejects for a collector's sake. */
-  scrape(timeoutSeconds: number, contentType: ContentType = PROMETHEUS_TEXT): Promise<string> {
-    const existing = this.inflight.get(contentType);
-    if (existing) return existing;
-    const run = this.collectAll(timeoutSeconds, contentType).finally(() => this.inflight.delete(contentType));
-    this.inflight.set(contentType, run);
-    return run;
+  async scrape(timeoutSeconds: number, contentType: ContentType = PROMETHEUS_TEXT): Promise<string> {
+    return (await this.collect(timeoutSeconds)).render(contentType);
   }
 
-  private async collectAll(timeoutSeconds: number, contentType: ContentType): Promise<string> {
+  /** As scrape(), in the encoding the scraper accepts: a gzip Buffer, or the text. */
+  async scrapeBody(timeoutSeconds: number, contentType: ContentType, encoding: Encoding): Promise<string | Buffer> {
+    return (await this.collect(timeoutSeconds)).body(contentType, encoding);
+  }
+
+  private collect(timeoutSeconds: number): Promise<Collection> {
+    return this.collection.run('collection', () => this.collectAll(timeoutSeconds));
+  }
+
+  private async collectAll(timeoutSeconds: number): Promise<Collection> {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort(new Error('scrape deadline passed'));
-        resolve('timeout');
-      }, timeoutSeconds * 1000);
-    });
+    const timer = setTimeout(() => controller.abort(new Error('scrape deadline passed')), timeoutSeconds * 1000);
     try {
-      const outcomes = await Promise.all(
-        this.options.collectors.map((c) => this.runOne(c, contentType, controller.signal, deadline)),
-      );
-      return await this.render(outcomes, contentType);
+      const outcomes = await Promise.all(this.options.collectors.map((c) => this.runOne(c, controller.signal)));
+      return new Collection(await this.families(outcomes));
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async runOne(
-    collector: Collector,
-    contentType: ContentType,
-    signal: AbortSignal,
-    deadline: Promise<'timeout'>,
-  ): Promise<Outcome> {
+  private async runOne(collector: Collector, signal: AbortSignal): Promise<Outcome> {
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
-    if (this.running.has(collector)) {
-      return this.outcome(collector, undefined, elapsed(), 'previous collection still running');
-    }
-    const registry = new RegistryWithType(contentType);
-    const work = Promise.resolve().then(() => collector.collect({ registry, signal }));
-    this.running.set(collector, work);
-    work.then(
-      () => this.running.delete(collector),
-      () => this.running.delete(collector),
-    );
+    const registry = new Registry();
+    const work = this.running.start(collector, () => collector.collect({ registry, signal }));
+    if (!work) return this.outcome(collector, undefined, elapsed(), 'previous collection still running');
     try {
-      const result = await Promise.race([work.then(() => 'done' as const), deadline]);
-      if (result === 'timeout') return this.outcome(collector, undefined, elapsed(), 'timed out');
+      const result = await withDeadline(work, { signal });
+      if (!result.done) return this.outcome(collector, undefined, elapsed(), 'timed out');
       return this.outcome(collector, registry, elapsed(), undefined);
     } catch (err) {
       return this.outcome(collector, undefined, elapsed(), (err as Error)?.message ?? String(err));
@@ -107,31 +163,29 @@ export class Scraper {
     return { collector, registry, seconds, error };
   }
 
-  private async render(outcomes: readonly Outcome[], contentType: ContentType): Promise<string> {
-    const scrapeRegistry = new RegistryWithType(contentType);
+  /** This scrape's status series, then each collector's families, then the exporter's own. */
+  private async families(outcomes: readonly Outcome[]): Promise<Family[]> {
+    const status = new Registry();
     const duration = new Gauge({
       name: 'tocsin_collector_duration_seconds',
       help: 'Time a collector took in this scrape.',
       labelNames: ['collector'] as const,
-      registers: [scrapeRegistry],
+      registers: [status],
     });
     const success = new Gauge({
       name: 'tocsin_collector_success',
       help: 'Whether a collector succeeded in this scrape (1) or failed or timed out (0).',
       labelNames: ['collector'] as const,
-      registers: [scrapeRegistry],
+      registers: [status],
     });
-    const parts: Registry[] = [scrapeRegistry];
+    const registries: Registry[] = [status];
     for (const o of outcomes) {
       duration.set({ collector: o.collector.name }, o.seconds);
       success.set({ collector: o.collector.name }, o.error === undefined ? 1 : 0);
-      if (o.registry) parts.push(o.registry);
+      if (o.registry) registries.push(o.registry);
     }
-    if (this.options.selfRegistry) {
-      this.options.selfRegistry.setContentType(contentType as typeof PROMETHEUS_TEXT);
-      parts.push(this.options.selfRegistry);
-    }
-    return Registry.merge(parts).metrics();
+    if (this.options.selfRegistry) registries.push(this.options.selfRegistry);
+    return (await Promise.all(registries.map(snapshot))).flat();
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,7 @@ import { VERSION } from '../telemetry/version.js';
 import type { ChannelStore } from './channels.js';
 import type { Intake } from './intake.js';
 import type { RelayMetrics } from './metrics.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox } from './outbox/index.js';
 import { alertmanagerRoute, WEBHOOK_PATH } from './routes/alertmanager.js';
 import { channelRoutes } from './routes/channels.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';

@@ -33,7 +33,7 @@ import pino, { type Logger } from 'pino';
 import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS } from './backoff.js';
 import type { DeadReason, RelayMetrics } from './metrics.js';
 import type { Notifier, SendResult } from './notifier.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox } from './outbox/index.js';
 import type { OutboxEntry, SlackMessage } from './types.js';
 
 export interface PacingOptions {

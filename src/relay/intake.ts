@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ChannelStore } from './channels.js';
 import { Deduper, notificationKey } from './dedupe.js';
 import type { RelayMetrics } from './metrics.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox } from './outbox/index.js';
 import { withoutSuppressed, type Router } from './routing.js';
 import type { AlertmanagerNotification, OutboxEntry } from './types.js';
 
@@ -36,18 +36,21 @@ export class Intake {
 
   async accept(n: AlertmanagerNotification): Promise<IntakeResult> {
     const { metrics, deduper } = this.deps;
-    metrics.received.inc({ receiver: n.receiver, status: n.status });
-    const key = notificationKey(n);
-    if (this.storing.has(key) || deduper.isDuplicate(key)) {
-      metrics.duplicates.inc();
-      return { outcome: 'duplicate' };
-    }
-
+    metrics.countReceived(n.receiver, n.status);
     const wanted = withoutSuppressed(n, this.deps.suppressLabel);
     if (!wanted) {
       metrics.suppressed.inc({ reason: 'label' });
       return { outcome: 'suppressed', reason: `every alert has ${this.deps.suppressLabel}="false"` };
     }
+    // The key of what is stored (not of what was posted), so the outbox's pending entries give
+    // the same keys back after a restart.
+    const key = notificationKey(wanted);
+    const storingId = `${key.group} ${key.content}`;
+    if (this.storing.has(storingId) || deduper.isDuplicate(key)) {
+      metrics.duplicates.inc();
+      return { outcome: 'duplicate' };
+    }
+
     const targets = this.deps.router.route(wanted).filter((t) => {
       const channel = this.deps.channels.get(t.destination);
       if (channel?.enabled) return true;
@@ -66,11 +69,11 @@ export class Intake {
       presentation: t.presentation,
       notification: wanted,
     }));
-    this.storing.add(key);
+    this.storing.add(storingId);
     try {
       await this.deps.outbox.append(entries);
     } finally {
-      this.storing.delete(key);
+      this.storing.delete(storingId);
     }
     deduper.remember(key);
     this.deps.kick();

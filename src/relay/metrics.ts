@@ -1,7 +1,9 @@
 // The relay's own series, created once on a long-lived registry (the process's self registry):
 // counters must keep counting across scrapes. Label values stay bounded: `destination` comes from
 // the configuration, `reason` from a fixed set (notifier.ts FailureReason plus DeadReason below),
-// `receiver` from Alertmanager's configuration, `status` is firing|resolved.
+// `status` is firing|resolved. `receiver` comes from the request body (whatever a client posts),
+// so only the first MAX_RECEIVERS distinct values get their own series; later ones count under
+// `other` (see countReceived).
 //
 // What counts what:
 // - messages_delivered_total: Slack messages confirmed (a digest is one message);
@@ -24,6 +26,12 @@ export interface OutboxGaugeSource {
   deadLetterCount(): number;
 }
 
+/** Distinct `receiver` label values before the rest are counted as `other`. */
+export const MAX_RECEIVERS = 100;
+/** Longer receiver names count as `other` too: a label value is not a place for a posted essay. */
+const MAX_RECEIVER_LENGTH = 128;
+export const OTHER_RECEIVER = 'other';
+
 export const DELIVERY_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
 export class RelayMetrics {
@@ -45,6 +53,7 @@ export class RelayMetrics {
 
   private source: OutboxGaugeSource | undefined;
   private readonly destinations = new Set<string>();
+  private readonly receivers = new Set<string>();
 
   /** Registers the relay's metrics on `registry`; call once per registry. */
   constructor(registry: Registry, opts: { now?: () => number } = {}) {
@@ -153,6 +162,14 @@ export class RelayMetrics {
         );
       },
     });
+  }
+
+  /** Counts a received notification; its receiver gets a series of its own while there is room. */
+  countReceived(receiver: string, status: string): void {
+    if (!this.receivers.has(receiver) && this.receivers.size < MAX_RECEIVERS && receiver.length <= MAX_RECEIVER_LENGTH && receiver !== OTHER_RECEIVER) {
+      this.receivers.add(receiver);
+    }
+    this.received.inc({ receiver: this.receivers.has(receiver) ? receiver : OTHER_RECEIVER, status });
   }
 
   /** Lets the gauges read this outbox on every scrape. */

@@ -14,7 +14,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Intake } from './intake.js';
 import { RelayMetrics } from './metrics.js';
 import { createConsoleNotifier, type Notifier } from './notifier.js';
-import { Outbox } from './outbox.js';
+import { Outbox } from './outbox/index.js';
 import { Router } from './routing.js';
 import { formatConsole, formatDigest, formatNotification } from './slack/format.js';
 import { createWebhookNotifier } from './slack/webhook.js';

@@ -1,5 +1,6 @@
 // The real exporter on the example config, over a real socket: everything it serves
-// must pass `promtool check metrics` (but for the lint in test/helpers/promtool.ts), and the example's process group must be there.
+// must pass `promtool check metrics` (but for the lint in test/helpers/promtool.ts), also after
+// an OpenMetrics scrape, and the example's process group must be there.
 import t from 'tap';
 import { camelCaseFamilies, promtoolCheckMetrics } from '../helpers/promtool.js';
 import { startTocsin } from '../helpers/tocsin-process.js';
@@ -9,6 +10,9 @@ import { HOST_COLLECTORS } from '../helpers/host-collectors.js';
 t.test('promtool check metrics is clean on a live /metrics', async (t) => {
   const tocsin = await startTocsin(['exporter', '--web.listen-address=127.0.0.1:0']);
   t.teardown(() => tocsin.stop());
+  // Prometheus asks for OpenMetrics: what it is served first must not change the text format after.
+  const openMetrics = await fetch(`${tocsin.url}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } });
+  t.match(await openMetrics.text(), /# TYPE process_cpu_seconds counter\n/);
   const res = await fetch(`${tocsin.url}/metrics`);
   t.equal(res.status, 200);
   const body = await res.text();

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Outbox } from '../../src/relay/outbox.js';
+import { Outbox } from '../../src/relay/outbox/index.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { silentLogger } from './collect.js';
 

@@ -8,7 +8,8 @@ import { parseConfig } from '../../src/config/load.js';
 import { createRelay, type Relay } from '../../src/relay/server.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { silentLogger } from '../helpers/collect.js';
-import { parseExposition, value } from '../helpers/exposition.js';
+import { parseExposition, select, value } from '../helpers/exposition.js';
+import { MAX_RECEIVERS } from '../../src/relay/metrics.js';
 import { amFixtureJson as fixture } from '../helpers/am-fixtures.js';
 
 
@@ -117,12 +118,57 @@ t.test('bad bodies get a 400 that names the field; unknown fields are fine', asy
   body.alerts[0].status = 'burning';
   res = await post(s, body);
   t.equal(res.statusCode, 400);
-  t.match(res.json().message, /alerts\/0\/status/);
+  t.match(res.json().message, 'body.alerts[0].status');
   const extra = { ...fixture('firing-warning.json'), someFutureField: { x: 1 } };
   extra.alerts[0].anotherNewField = true;
   t.equal((await post(s, extra)).statusCode, 200, 'Alertmanager may add fields');
   res = await s.relay.app.inject({ method: 'POST', url: '/hooks/alertmanager', payload: 'not json', headers: { ...auth, 'content-type': 'application/json' } });
   t.equal(res.statusCode, 400);
+});
+
+t.test('wrong types are refused, not coerced: 400 naming the field (issue 8 item 11)', async (t) => {
+  const s = await setup(t);
+  const nullReceiver = fixture('firing-warning.json');
+  nullReceiver.receiver = null;
+  let res = await post(s, nullReceiver);
+  t.equal(res.statusCode, 400, 'receiver: null');
+  t.match(res.json().message, /^body\.receiver: /);
+  const numericLabel = fixture('firing-warning.json');
+  numericLabel.alerts[0].labels.port = 9100;
+  res = await post(s, numericLabel);
+  t.equal(res.statusCode, 400, 'a numeric label value');
+  t.match(res.json().message, /^body\.alerts\[0\]\.labels\.port: /);
+  const numericReceiver = fixture('firing-warning.json');
+  numericReceiver.receiver = 42;
+  t.equal((await post(s, numericReceiver)).statusCode, 400, 'a number is not a string either');
+  const boolAnnotation = fixture('firing-warning.json');
+  boolAnnotation.commonAnnotations.summary = true;
+  res = await post(s, boolAnnotation);
+  t.equal(res.statusCode, 400);
+  t.match(res.json().message, /^body\.commonAnnotations\.summary: /);
+  t.equal(s.relay.outbox.depth(), 0, 'nothing was stored');
+  const extra = { ...fixture('firing-warning.json'), futureField: { nested: [1, { x: null }] }, futureNumber: 3 };
+  t.equal((await post(s, extra)).statusCode, 200, 'unknown extra fields of any type still pass');
+});
+
+t.test('deeply nested JSON in an unknown field: 400, not 503 (issue 8 item 8)', async (t) => {
+  const s = await setup(t, '  max_body_bytes: 1MiB\n');
+  const levels = 10_000;
+  const text = JSON.stringify(fixture('firing-warning.json')).replace(/^\{/, `{"deep":${'['.repeat(levels)}${']'.repeat(levels)},`);
+  const res = await s.relay.app.inject({
+    method: 'POST',
+    url: '/hooks/alertmanager',
+    payload: text,
+    headers: { ...auth, 'content-type': 'application/json' },
+  });
+  t.equal(res.statusCode, 400, '400: Alertmanager does not retry it forever');
+  t.match(res.json().message, /^body\.deep: nested deeper than \d+ levels/);
+  t.equal(s.relay.outbox.depth(), 0, 'nothing was stored');
+  // Some nesting in an unknown field is fine (Alertmanager may add structured fields).
+  const nested = { ...fixture('firing-warning.json'), groupKey: 'nested', deep: JSON.parse(`${'['.repeat(10)}${']'.repeat(10)}`) };
+  t.equal((await post(s, nested)).statusCode, 200);
+  const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
+  t.equal(value(metrics, 'tocsin_relay_notifications_rejected_total', { reason: 'invalid' }), 1);
 });
 
 t.test('body size limit gives 413', async (t) => {
@@ -159,6 +205,30 @@ t.test('notify="false" alerts are suppressed and counted', async (t) => {
   t.equal((await post(s, body)).json().outcome, 'suppressed');
   const metrics = parseExposition((await s.relay.app.inject('/metrics')).body);
   t.equal(value(metrics, 'tocsin_relay_notifications_suppressed_total', { reason: 'label' }), 1);
+});
+
+t.test('the receiver label is bounded: 3,000 distinct receivers, a bounded number of series (issue 8 item 9)', async (t) => {
+  const s = await setup(t);
+  const N = 3000;
+  const body = fixture('firing-warning.json');
+  body.alerts[0].labels.notify = 'false'; // suppressed: counted, not stored (fast), as in the report
+  for (let i = 0; i < N; i++) {
+    body.receiver = `receiver-${i}`;
+    const res = await post(s, body);
+    if (res.statusCode !== 200) t.fail(`post ${i}: ${res.statusCode}`);
+  }
+  const text = (await s.relay.app.inject('/metrics')).body;
+  const series = select(parseExposition(text), 'tocsin_relay_notifications_received_total');
+  t.ok(series.length <= MAX_RECEIVERS + 1, `${series.length} series for ${N} receivers`);
+  t.ok(series.length > 1, 'the first receivers keep their own series');
+  t.equal(value(parseExposition(text), 'tocsin_relay_notifications_received_total', { receiver: 'receiver-0', status: 'firing' }), 1);
+  t.equal(
+    value(parseExposition(text), 'tocsin_relay_notifications_received_total', { receiver: 'other', status: 'firing' }),
+    N - MAX_RECEIVERS,
+    'the rest are counted under receiver="other"',
+  );
+  t.equal(series.reduce((sum, x) => sum + x.value, 0), N, 'every notification is counted once');
+  t.ok(Buffer.byteLength(text) < 100_000, `/metrics stays small (${Buffer.byteLength(text)} bytes)`);
 });
 
 t.test('the outbox cannot store: 503, so Alertmanager retries', async (t) => {

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { Dispatcher, type PacingOptions } from '../../src/relay/dispatcher.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
 import type { Notifier } from '../../src/relay/notifier.js';
-import { Outbox, OUTBOX_FILE } from '../../src/relay/outbox.js';
+import { Outbox, OUTBOX_FILE } from '../../src/relay/outbox/index.js';
 import { createWebhookNotifier } from '../../src/relay/slack/webhook.js';
 import type { OutboxEntry, SlackMessage } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';

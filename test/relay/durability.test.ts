@@ -24,6 +24,10 @@ const WAIT_MS = 30_000;
 const PATH = '/services/T0TOCSIN/B0DUR/durable-secret';
 const ID = /dur-[a-z]+-\d{4}/g;
 
+// One start for every alert: Alertmanager's retry of a notification is the same body, startsAt
+// included (the relay's dedupe key holds startsAt: a new start is a new firing).
+const STARTS_AT = new Date(Date.now() - 60_000).toISOString();
+
 function notification(id: string, i: number) {
   const labels = { alertname: 'DurabilityBurst', burst_id: id, severity: 'warning' };
   return {
@@ -41,7 +45,7 @@ function notification(id: string, i: number) {
         status: 'firing',
         labels,
         annotations: {},
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
+        startsAt: STARTS_AT,
         endsAt: '0001-01-01T00:00:00Z',
         generatorURL: '',
         fingerprint: (0x1000_0000 + i).toString(16),

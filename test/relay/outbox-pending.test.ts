@@ -4,7 +4,7 @@
 import t from 'tap';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Outbox, OUTBOX_FILE, parseLog } from '../../src/relay/outbox.js';
+import { Outbox, OUTBOX_FILE, parseLog } from '../../src/relay/outbox/index.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
 import { ids, openBox, outboxEntry, tempDir as outboxTempDir, type Teardown } from '../helpers/outbox-fixtures.js';

@@ -8,7 +8,7 @@ import {
   OutboxClosedError,
   OutboxFullError,
   parseLog,
-} from '../../src/relay/outbox.js';
+} from '../../src/relay/outbox/index.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { silentLogger } from '../helpers/collect.js';
 import { ids, openBox, outboxEntry, tempDir } from '../helpers/outbox-fixtures.js';

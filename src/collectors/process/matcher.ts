@@ -5,7 +5,9 @@
 //   or to none. It is decided when the process is first seen (re-decided while the process
 //   is younger than a few seconds, see collector.ts), not on every scrape.
 // - A group lists up to three matcher kinds: `comm`, `exe`, `cmdline`. Every kind given
-//   must match (AND); within one kind, any of its regexes may match (OR).
+//   must match (AND). Within `comm` and `exe`, any of the list may match (OR); within
+//   `cmdline`, every regex must match (AND), as in process-exporter, so a config moved from
+//   it keeps its meaning: `cmdline: ['java', '-jar kafka']` needs both.
 // - `comm` regexes must match the whole comm (the name in /proc/<pid>/stat, at most 15
 //   bytes, e.g. "postgres" or "kworker/0:1"): `mysqld` does not match "mysqld_safe".
 // - `exe` regexes must match the whole executable path or the whole basename:
@@ -19,7 +21,7 @@
 // - A group `name` is fixed ("mysqld") or a template with placeholders that makes one
 //   group per distinct value: {comm}, {exebase} (basename of the executable), {exefull}
 //   (its full path), {matches.NAME} (the named capture group `(?<NAME>...)` of the cmdline
-//   regex that matched; empty when it did not participate). For a process with no
+//   regexes; empty when it did not participate). For a process with no
 //   executable (kernel threads) {exefull} and {exebase} are its comm.
 // - A fixed group is always reported, with num_procs 0 when nothing matches, so "mysqld
 //   is not running" is alertable; a template group exists only while it has processes.
@@ -131,13 +133,12 @@ export class GroupMatcher {
       let captures: Record<string, string | undefined> | undefined;
       if (g.cmdline) {
         const joined = p.argv().join(' ');
-        let found: RegExpExecArray | null = null;
-        for (const re of g.cmdline) {
-          found = re.exec(joined);
-          if (found) break;
+        const found = g.cmdline.map((re) => re.exec(joined));
+        if (found.some((m) => m === null)) continue;
+        captures = {};
+        for (const m of found) {
+          for (const [k, v] of Object.entries(m!.groups ?? {})) if (v !== undefined) captures[k] = v;
         }
-        if (!found) continue;
-        captures = found.groups;
       }
       return g.template ? render(g.template, p, captures) : g.name;
     }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { requireAuth, type Credentials } from '../../http/auth.js';
 import { HttpError } from '../../http/errors.js';
 import type { Intake } from '../intake.js';
-import { alertmanagerPayloadSchema } from '../payload-schema.js';
+import { alertmanagerPayloadSchema, payloadValidatorCompiler } from '../payload-schema.js';
 import type { AlertmanagerNotification } from '../types.js';
 
 export const WEBHOOK_PATH = '/hooks/alertmanager';
@@ -17,7 +17,13 @@ export interface AlertmanagerRouteOptions {
 export const alertmanagerRoute: FastifyPluginAsync<AlertmanagerRouteOptions> = async (app, o) => {
   app.post<{ Body: AlertmanagerNotification }>(
     WEBHOOK_PATH,
-    { bodyLimit: o.maxBodyBytes, schema: { body: alertmanagerPayloadSchema }, onRequest: requireAuth(o.auth) },
+    {
+      bodyLimit: o.maxBodyBytes,
+      schema: { body: alertmanagerPayloadSchema },
+      // Our own validator: no type coercion, bounded depth (see payload-schema.ts).
+      validatorCompiler: payloadValidatorCompiler,
+      onRequest: requireAuth(o.auth),
+    },
     async (request, reply) => {
       let result;
       try {

@@ -1,6 +1,6 @@
 // GET /api/v1/dead-letters: what could not be delivered, and why.
 import type { FastifyPluginAsync } from 'fastify';
-import type { Outbox } from '../outbox.js';
+import type { Outbox } from '../outbox/index.js';
 
 export interface DeadLetterRoutesOptions {
   readonly outbox: Outbox;

@@ -1,5 +1,5 @@
 // Group matching on hand-made process facts: first match wins, AND across kinds, OR within
-// a kind, anchoring, templates, and laziness (exe and argv are read only when needed).
+// comm and exe, AND within cmdline (as process-exporter), anchoring, templates, and laziness (exe and argv are read only when needed).
 import t from 'tap';
 import { compileGroups, GroupConfigError, type ProcessFacts } from '../../../src/collectors/process/matcher.js';
 import type { ProcessGroupConfig } from '../../../src/config/schema.js';
@@ -66,7 +66,8 @@ t.test('exe regexes match the full path or the basename, anchored', async (t) =>
 t.test('cmdline regexes search the argv joined by spaces', async (t) => {
   t.equal(match([{ name: 'x', cmdline: ['-jar\\s+\\S*kafka'] }], kafka), 'x');
   t.equal(match([{ name: 'x', cmdline: ['^/usr/bin/java -Xmx1g'] }], kafka), 'x');
-  t.equal(match([{ name: 'x', cmdline: ['zookeeper', 'server\\.properties'] }], kafka), 'x', 'any of the list');
+  t.equal(match([{ name: 'x', cmdline: ['zookeeper', 'server\\.properties'] }], kafka), undefined, 'every regex of the list must match');
+  t.equal(match([{ name: 'x', cmdline: ['kafka\\.jar', 'server\\.properties'] }], kafka), 'x', 'all of the list match');
   t.equal(match([{ name: 'x', cmdline: ['zookeeper'] }], kafka), undefined);
   t.equal(match([{ name: 'x', cmdline: ['master process'] }], nginx), 'x', 'a rewritten argv');
 });
@@ -103,9 +104,9 @@ t.test('template names', async (t) => {
     'jar-kafka',
   );
   t.equal(
-    match([{ name: '{comm}/{matches.a}{matches.b}', cmdline: ['(?<a>zookeeper)', '(?<b>kafka)'] }], kafka),
-    'java/kafka',
-    'captures come from the regex that matched; the others are empty',
+    match([{ name: '{comm}/{matches.a}-{matches.b}{matches.c}', cmdline: ['(?<a>java)', '(?<b>kafka)|(?<c>zookeeper)'] }], kafka),
+    'java/java-kafka',
+    'captures come from every regex; a group that did not participate is empty',
   );
   t.equal(match([{ name: 'lit{eral', comm: ['.*'] }], nginx), 'lit{eral', 'an unclosed brace is literal');
 });
