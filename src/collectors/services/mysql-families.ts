@@ -6,6 +6,9 @@
 // Types: mysqld_exporter serves the generic SHOW GLOBAL STATUS and SHOW SLAVE STATUS values
 // untyped; prom-client has no untyped type, so they are gauges here (as node_vmstat_*).
 // Counters keep their _total names and counter type.
+import type { Registry } from 'prom-client';
+import { counter, gauge } from '../collector.js';
+
 export interface Family {
   readonly name: string;
   readonly help: string;
@@ -186,6 +189,28 @@ export interface DigestRow {
   readonly noIndexUsed: number;
 }
 
+/** A row of the digest query (performance_schema column names) as a DigestRow. */
+export function digestRow(r: Record<string, unknown>): DigestRow {
+  const n = (v: unknown) => Number(v ?? 0);
+  return {
+    schema: String(r.SCHEMA_NAME ?? 'NONE'),
+    digest: String(r.DIGEST),
+    digestText: String(r.DIGEST_TEXT ?? ''),
+    count: n(r.COUNT_STAR),
+    picoseconds: n(r.SUM_TIMER_WAIT),
+    errors: n(r.SUM_ERRORS),
+    warnings: n(r.SUM_WARNINGS),
+    rowsAffected: n(r.SUM_ROWS_AFFECTED),
+    rowsSent: n(r.SUM_ROWS_SENT),
+    rowsExamined: n(r.SUM_ROWS_EXAMINED),
+    tmpDiskTables: n(r.SUM_CREATED_TMP_DISK_TABLES),
+    tmpTables: n(r.SUM_CREATED_TMP_TABLES),
+    sortMergePasses: n(r.SUM_SORT_MERGE_PASSES),
+    sortRows: n(r.SUM_SORT_ROWS),
+    noIndexUsed: n(r.SUM_NO_INDEX_USED),
+  };
+}
+
 const P = 'mysql_perf_schema_events_statements';
 
 /** The top statement digests as mysqld_exporter's perf_schema.eventsstatements families. */
@@ -204,5 +229,36 @@ export function addStatementDigests(out: Families, rows: readonly DigestRow[]): 
     out.add(`${P}_sort_merge_passes_total`, 'The total number of merge passes by the sort algorithm performed by digest.', 'counter', l, r.sortMergePasses);
     out.add(`${P}_sort_rows_total`, 'The total number of sorted rows by digest.', 'counter', l, r.sortRows);
     out.add(`${P}_no_index_used_total`, 'The total number of statements that used full table scans by digest.', 'counter', l, r.noIndexUsed);
+  }
+}
+
+/** What one scrape read from the server: SHOW rows as they come (the parts that could be read). */
+export interface MysqlRows {
+  readonly status: readonly { name: string; value: string | null }[];
+  readonly variables: readonly { name: string; value: string | null }[];
+  readonly replicas?: readonly Record<string, unknown>[] | undefined;
+  readonly digests?: readonly DigestRow[] | undefined;
+}
+
+export function buildMysqlFamilies(rows: MysqlRows): Families {
+  const out = new Families();
+  addGlobalStatus(out, rows.status);
+  addGlobalVariables(out, rows.variables);
+  if (rows.replicas) addReplicaStatus(out, rows.replicas);
+  if (rows.digests) addStatementDigests(out, rows.digests);
+  return out;
+}
+
+/** mysql_up, and when the server answered, every family read. */
+export function writeMysqlMetrics(registry: Registry, families: Families | undefined): void {
+  gauge(registry, 'mysql_up', 'Whether the MySQL server is up.').set(families ? 1 : 0);
+  for (const f of families?.byName.values() ?? []) {
+    if (f.type === 'counter') {
+      const c = counter(registry, f.name, f.help, f.labelNames);
+      for (const s of f.samples) c.inc(s.labels, s.value);
+    } else {
+      const g = gauge(registry, f.name, f.help, f.labelNames);
+      for (const s of f.samples) g.set(s.labels, s.value);
+    }
   }
 }

@@ -15,10 +15,9 @@
 // replica families are left out and logged once.
 import type { Connection, ConnectionOptions, FieldPacket, RowDataPacket } from 'mysql2/promise';
 import type { Collector, CollectorDeps } from '../collector.js';
-import { counter, gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
 import { loadTls } from './http-get.js';
-import { addGlobalStatus, addGlobalVariables, addReplicaStatus, addStatementDigests, Families, type DigestRow } from './mysql-families.js';
+import { buildMysqlFamilies, digestRow, writeMysqlMetrics, type MysqlRows } from './mysql-families.js';
 import { StateLog } from './state-log.js';
 
 type MysqlConfig = CollectorsConfig['mysql'];
@@ -104,24 +103,25 @@ export function createMysqlCollector(config: MysqlConfig, deps: CollectorDeps, o
   };
 
   /** Reads everything; throws when the server cannot be reached or read at all. */
-  const read = async (out: Families): Promise<void> => {
+  const read = async (): Promise<MysqlRows> => {
     const c = await connection();
     const [status] = await c.query<RowDataPacket[]>('SHOW GLOBAL STATUS');
-    addGlobalStatus(out, status.map((r) => ({ name: String(r.Variable_name), value: r.Value as string | null })));
     const [variables] = await c.query<RowDataPacket[]>('SHOW GLOBAL VARIABLES');
-    const vars = addGlobalVariables(out, variables.map((r) => ({ name: String(r.Variable_name), value: r.Value as string | null })));
+    const pairs = (rows: RowDataPacket[]) => rows.map((r) => ({ name: String(r.Variable_name), value: r.Value as string | null }));
+    const rows: { -readonly [K in keyof MysqlRows]: MysqlRows[K] } = { status: pairs(status), variables: pairs(variables) };
+    const performanceSchema = variables.find((r) => String(r.Variable_name).toLowerCase() === 'performance_schema');
 
     // Parts that may be denied or absent: each logged once when it fails, the rest still served.
     await optional('replica status', async () => {
-      const [rows] = await replicaStatus(c, isMariaDb);
-      addReplicaStatus(out, rows);
+      rows.replicas = (await replicaStatus(c, isMariaDb))[0];
     });
-    if (config.top_statements.enabled && vars.get('performance_schema')?.toUpperCase() === 'ON') {
+    if (config.top_statements.enabled && String(performanceSchema?.Value).toUpperCase() === 'ON') {
       await optional('statement digests', async () => {
-        const [rows] = await c.query<RowDataPacket[]>(digestQuery(config.top_statements.digest_text_max_length, config.top_statements.limit));
-        addStatementDigests(out, rows.map(digestRow));
+        const [digests] = await c.query<RowDataPacket[]>(digestQuery(config.top_statements.digest_text_max_length, config.top_statements.limit));
+        rows.digests = digests.map(digestRow);
       });
     }
+    return rows;
   };
 
   const optional = async (part: string, run: () => Promise<void>) => {
@@ -137,15 +137,15 @@ export function createMysqlCollector(config: MysqlConfig, deps: CollectorDeps, o
   return {
     name: 'mysql',
     async collect({ registry, signal }) {
-      const out = new Families();
       let timer: NodeJS.Timeout | undefined;
       const bounded = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${config.timeout} s`)), timeoutMs);
         signal.addEventListener('abort', () => reject(new Error('scrape deadline passed')), { once: true });
       });
+      let rows: MysqlRows | undefined;
       let error: string | undefined;
       try {
-        await Promise.race([read(out), bounded]);
+        rows = await Promise.race([read(), bounded]);
       } catch (err) {
         error = describe(err);
         drop(); // whatever is pending on it fails; the next scrape reconnects
@@ -153,16 +153,7 @@ export function createMysqlCollector(config: MysqlConfig, deps: CollectorDeps, o
         clearTimeout(timer);
       }
       states.report(target, error);
-      gauge(registry, 'mysql_up', 'Whether the MySQL server is up.').set(error === undefined ? 1 : 0);
-      if (error !== undefined) return;
-      for (const f of out.byName.values()) {
-        if (f.name === 'mysql_up') continue;
-        const metric = (f.type === 'counter' ? counter : gauge)(registry, f.name, f.help, f.labelNames);
-        for (const s of f.samples) {
-          if (f.type === 'counter') (metric as ReturnType<typeof counter>).inc(s.labels, s.value);
-          else (metric as ReturnType<typeof gauge>).set(s.labels, s.value);
-        }
-      }
+      writeMysqlMetrics(registry, rows && buildMysqlFamilies(rows));
     },
     close() {
       const c = conn;
@@ -182,27 +173,6 @@ async function replicaStatus(c: Connection, isMariaDb: boolean): Promise<[RowDat
     if ((err as { errno?: number }).errno !== 1064) throw err;
     return c.query<RowDataPacket[]>('SHOW SLAVE STATUS');
   }
-}
-
-function digestRow(r: RowDataPacket): DigestRow {
-  const n = (v: unknown) => Number(v ?? 0);
-  return {
-    schema: String(r.SCHEMA_NAME ?? 'NONE'),
-    digest: String(r.DIGEST),
-    digestText: String(r.DIGEST_TEXT ?? ''),
-    count: n(r.COUNT_STAR),
-    picoseconds: n(r.SUM_TIMER_WAIT),
-    errors: n(r.SUM_ERRORS),
-    warnings: n(r.SUM_WARNINGS),
-    rowsAffected: n(r.SUM_ROWS_AFFECTED),
-    rowsSent: n(r.SUM_ROWS_SENT),
-    rowsExamined: n(r.SUM_ROWS_EXAMINED),
-    tmpDiskTables: n(r.SUM_CREATED_TMP_DISK_TABLES),
-    tmpTables: n(r.SUM_CREATED_TMP_TABLES),
-    sortMergePasses: n(r.SUM_SORT_MERGE_PASSES),
-    sortRows: n(r.SUM_SORT_ROWS),
-    noIndexUsed: n(r.SUM_NO_INDEX_USED),
-  };
 }
 
 /** One line: mysql2's message (never the password: the server's "Access denied" names only the user). */
