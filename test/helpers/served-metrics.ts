@@ -71,7 +71,9 @@ async function nginxSamples(): Promise<Sample[]> {
   await once(server, 'listening');
   try {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/nginx_status`;
-    const config = configSchema.parse({ exporter: { collectors: { nginx: { enabled: true, endpoints: [{ url }] } } } }).exporter.collectors;
+    // Two endpoints, so the series have their `endpoint` label as on a host with several.
+    const endpoints = [{ url, name: 'shop' }, { url, name: 'blog' }];
+    const config = configSchema.parse({ exporter: { collectors: { nginx: { enabled: true, endpoints } } } }).exporter.collectors;
     return [...(await collect([createNginxCollector(config.nginx, { logger: silentLogger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } })])).samples];
   } finally {
     server.close();
