@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { createProcessCollector } from '../../../src/collectors/process/collector.js';
 import { createMysqlCollector } from '../../../src/collectors/services/mysql.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { Scraper } from '../../../src/exporter/scrape.js';
+import { collect, silentLogger } from '../../helpers/collect.js';
 import { parseExposition, select, value, type Exposition } from '../../helpers/exposition.js';
 import { createMonitoringUser, startMariaDb } from '../../helpers/mariadb-server.js';
 
@@ -130,6 +132,21 @@ t.test('MariaDB with a least-privilege user', async (t) => {
     t.equal(down(lines).length, 1, 'one log line for three scrapes');
     t.match(down(lines)[0]?.err, /Access denied for user 'tocsin'/, 'says access denied');
     t.notMatch(raw.join('\n'), /wrong-secret-value|monitoring-password/, 'no password in the log');
+  });
+
+  t.test("the example config's process group finds the server: comm 'mariadbd|mysqld'", async (t) => {
+    const groups = [{ name: 'mysqld', comm: ['mariadbd|mysqld'] }];
+    const only = [{ name: 'mysqld', comm: ['mysqld'] }];
+    const num = async (g: typeof groups) => {
+      const config = configSchema.parse({ exporter: { collectors: { process: { groups: g } } } }).exporter.collectors.process;
+      const exp = await collect([createProcessCollector(config, { logger: silentLogger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } })]);
+      return value(exp, 'namedprocess_namegroup_num_procs', { groupname: 'mysqld' });
+    };
+    const both = await num(groups);
+    const mysqldOnly = await num(only);
+    t.ok(both >= 1, 'mariadbd is in the group');
+    // (A real MySQL elsewhere on this machine would count in both.)
+    t.ok(both > mysqldOnly, `comm 'mysqld' alone misses Debian's MariaDB (its process is mariadbd): ${mysqldOnly} < ${both}`);
   });
 
   t.test('server hung (SIGSTOP) then stopped then back: mysql_up 0 within the timeout, reconnects', async (t) => {
