@@ -1,11 +1,11 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runCli, type Io } from '../../src/cli/cli.js';
 import { EXAMPLE_CONFIG_FILE } from '../../src/config/load.js';
 import { tocsinArgs } from '../helpers/tocsin-process.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -14,7 +14,7 @@ function io(env: NodeJS.ProcessEnv = {}) {
   return { io: value, out: () => out.join(''), err: () => err.join('') };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'tocsin-cli-'));
+const dir = tmpDir(t, 'tocsin-cli-');
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -1,16 +1,16 @@
 // `tocsin stack` on a machine without Prometheus and Alertmanager: it says how to install
 // them and still runs the exporter and the relay, rather than failing a newcomer's first try.
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTocsin } from '../helpers/tocsin-process.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 t.test('without prometheus on PATH: an install hint, and the exporter and relay run', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tocsin-stack-nobin-'));
+  const dir = tmpDir(t, 'tocsin-stack-nobin-');
   const config = join(dir, 'tocsin.yml');
   writeFileSync(config, `exporter:\n  listen_address: 127.0.0.1:0\nrelay:\n  listen_address: 127.0.0.1:0\n  data_dir: ${dir}/relay\nstack:\n  data_dir: ${dir}/stack\n`);
-  const emptyPath = mkdtempSync(join(tmpdir(), 'tocsin-empty-path-'));
+  const emptyPath = tmpDir(t, 'tocsin-empty-path-');
   const tocsin = await startTocsin(['stack', `--config.file=${config}`], {
     env: { ...process.env, PATH: emptyPath },
     readyMessage: 'relay listening',

@@ -4,7 +4,8 @@
 // names and label sets, and values that agree. process-exporter is scraped just before and
 // just after Tocsin collects, so a value must lie between its two readings, give or take
 // the drift allowed per family. One child does disk I/O and faults a page in from disk, so
-// read/write bytes and major faults are compared as non-zero values.
+// read/write bytes and major faults are compared as non-zero values. Swapped memory is
+// compared too, but is 0 on both sides unless the machine swaps the children out.
 //
 // The differences Tocsin keeps on purpose, asserted as such below:
 // - -children (on by default): process-exporter counts a grouped process's children that

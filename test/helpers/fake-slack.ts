@@ -193,17 +193,3 @@ export class FakeSlack {
     }
   }
 }
-
-/**
- * checkSlackLimits from src/relay/slack/limits.ts when that file exists (another part of the relay),
- * else undefined. Loaded by a computed path so this helper compiles without it.
- */
-export async function loadSlackLimits(): Promise<((message: unknown) => string[]) | undefined> {
-  const spec = ['..', '..', 'src', 'relay', 'slack', 'limits.js'].join('/');
-  try {
-    const mod = (await import(new URL(spec, import.meta.url).href)) as { checkSlackLimits?: (m: unknown) => string[] };
-    return typeof mod.checkSlackLimits === 'function' ? mod.checkSlackLimits : undefined;
-  } catch {
-    return undefined;
-  }
-}

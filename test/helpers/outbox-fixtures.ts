@@ -1,10 +1,8 @@
 // Outbox entries and outboxes in temporary directories, for the relay's tests.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Outbox } from '../../src/relay/outbox/index.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { silentLogger } from './collect.js';
+import { tmpDir } from './tmp.js';
 
 export type Teardown = { teardown(fn: () => unknown): void };
 
@@ -30,9 +28,7 @@ export function outboxEntry(id: string, destination = 'ops', pad?: string): Outb
 }
 
 export async function tempDir(t: Teardown, prefix = 'tocsin-outbox-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+  return tmpDir(t, prefix);
 }
 
 export async function openBox(t: Teardown, dir: string, opts: Parameters<typeof Outbox.open>[1] = {}): Promise<Outbox> {

@@ -2,8 +2,7 @@
 // tests, with the fake Slack behind three severity channels. The rules' `for:` windows and
 // Alertmanager's waits are shortened in copies: the windows themselves are covered by the
 // promtool tests in test/rules/.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dump, load } from 'js-yaml';
@@ -12,6 +11,7 @@ import { requireBinary } from './bin.js';
 import { FakeSlack } from './fake-slack.js';
 import { freePort } from './net.js';
 import { startTocsin, type TocsinProcess } from './tocsin-process.js';
+import { tmpDir } from './tmp.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -54,7 +54,7 @@ export interface Stack {
 export async function startStack(t: Test, exporterCollectors: string, forWindow = '2s'): Promise<Stack> {
   requireBinary('prometheus', 'prometheus');
   requireBinary('prometheus-alertmanager', 'prometheus-alertmanager');
-  const dir = mkdtempSync(join(tmpdir(), 'tocsin-e2e-'));
+  const dir = tmpDir(t, 'tocsin-e2e-');
   const slack = await FakeSlack.start();
   t.teardown(() => slack.close());
   const [promPort, amPort] = [await freePort(), await freePort()];

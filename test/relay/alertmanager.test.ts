@@ -10,7 +10,8 @@ import t from 'tap';
 import { RESOLVED_COLOR, SEVERITY_COLORS } from '../../src/relay/slack/format.js';
 import { startAlertmanager, type PostableAlert } from '../helpers/alertmanager.js';
 import { parseExposition, select } from '../helpers/exposition.js';
-import { FakeSlack, loadSlackLimits, type RecordedRequest } from '../helpers/fake-slack.js';
+import { FakeSlack, type RecordedRequest } from '../helpers/fake-slack.js';
+import { checkSlackLimits } from '../../src/relay/slack/limits.js';
 import { pollUntil, startRelayProcess, tempDir, writeRelayConfig } from '../helpers/relay-config.js';
 
 const WAIT_MS = 20_000;
@@ -33,7 +34,7 @@ const delivered = (fake: FakeSlack, path: string, tag: string, alertname: string
 t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firing then resolved', async (t) => {
   const tmp = tempDir('am-e2e');
   t.teardown(tmp.remove);
-  const fake = await FakeSlack.start({ validate: await loadSlackLimits() });
+  const fake = await FakeSlack.start({ validate: (m: unknown) => checkSlackLimits(m as Record<string, unknown>) });
   t.teardown(() => fake.close());
 
   const token = randomBytes(24).toString('hex');

@@ -170,6 +170,8 @@ t.test('429: the destination pauses for Retry-After, then delivers', async (t) =
   const e = entry('ops');
   await r.add(e);
   r.dispatcher.start();
+  await waitUntil('the 429', () => r.slack.requestsTo(PATHS.ops!).length === 1, 4000);
+  await r.add(entry('db')); // for another webhook, during the pause
   await waitUntil('delivered', () => r.outbox.depth() === 0, 4000);
   const reqs = r.slack.requestsTo(PATHS.ops!);
   t.equal(reqs.length, 2);
@@ -180,7 +182,8 @@ t.test('429: the destination pauses for Retry-After, then delivers', async (t) =
   t.equal(await sample(r.registry, 'tocsin_relay_messages_failed_total', { destination: 'ops', reason: 'rateLimited' }), 1);
   t.equal(await sample(r.registry, 'tocsin_relay_retries_total', { destination: 'ops' }), 1);
   t.equal(await sample(r.registry, 'tocsin_relay_messages_delivered_total', { destination: 'ops' }), 1);
-  // Another webhook is not paused by the 429 of this one.
+  const db = r.slack.requestsTo(PATHS.db!);
+  t.ok(db.length === 1 && db[0]!.at < reqs[1]!.at, 'another webhook is not paused by the 429 of this one');
 });
 
 t.test('5xx and timeouts are retried with backoff until Slack accepts', async (t) => {

@@ -1,12 +1,12 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configSchema } from '../../../src/config/schema.js';
 import { createPressureCollector, parsePressure } from '../../../src/collectors/host/pressure.js';
 import { createVmstatCollector, parseVmstat } from '../../../src/collectors/host/vmstat.js';
 import { collect, silentLogger } from '../../helpers/collect.js';
 import { value } from '../../helpers/exposition.js';
+import { tmpDir } from '../../helpers/tmp.js';
 
 const defaults = configSchema.parse({}).exporter.collectors;
 
@@ -30,7 +30,7 @@ t.test('parsePressure reads the some/full totals in seconds', async (t) => {
 });
 
 t.test('collectors on a fixture tree, and a kernel without PSI', async (t) => {
-  const procfs = mkdtempSync(join(tmpdir(), 'tocsin-proc-'));
+  const procfs = tmpDir(t, 'tocsin-proc-');
   writeFileSync(join(procfs, 'vmstat'), 'oom_kill 7\npswpin 1\n');
   const deps = { logger: silentLogger, paths: { procfs, sysfs: '/sys', rootfs: '/' } };
   let exp = await collect([createVmstatCollector(defaults.vmstat, deps), createPressureCollector(defaults.pressure, deps)]);
