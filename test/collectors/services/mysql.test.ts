@@ -89,6 +89,19 @@ t.test('MariaDB with a least-privilege user', async (t) => {
     t.match(lines.filter((l) => l.msg === 'part of the MySQL metrics cannot be read').map((l) => l.err), [/cannot read replica status: .*SLAVE MONITOR/], 'replica status denied on MariaDB without SLAVE MONITOR: one line, rest served');
   });
 
+  t.test('over the unix socket', async (t) => {
+    // Socket logins come from 'localhost'.
+    await server.sql(
+      `CREATE USER 'tocsin'@'localhost' IDENTIFIED BY '${PASSWORD}'`,
+      "GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'tocsin'@'localhost'",
+      "GRANT SELECT ON performance_schema.* TO 'tocsin'@'localhost'",
+    );
+    const { scrape } = setup(t, { socket: server.socket, user: 'tocsin', password_file: passwordFile });
+    const exp = await scrape();
+    t.equal(value(exp, 'mysql_up'), 1, 'mysql_up 1 over the socket');
+    t.ok(value(exp, 'mysql_global_status_uptime') > 0, 'status read');
+  });
+
   t.test('slow queries move the counter and top the statement digests', async (t) => {
     const { scrape } = setup(t, { ...base, top_statements: { limit: 5 } });
     const before = await scrape();
