@@ -3,40 +3,16 @@
 // fetch, because fetch takes no CA or client certificate without an extra dispatcher package.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
 import type { Secret } from '../../config/secret.js';
+import type { loadTls } from './tls-files.js';
 
 /** Status pages are a few hundred bytes; anything this long is not one. */
 const MAX_BODY_BYTES = 64 * 1024;
-
-export interface TlsOptions {
-  readonly ca_file?: string | undefined;
-  readonly cert_file?: string | undefined;
-  readonly key_file?: string | undefined;
-  readonly insecure_skip_verify: boolean;
-}
 
 export interface GetOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly basicAuth?: { readonly username: string; readonly password: Secret | undefined } | undefined;
-}
-
-/** TLS material read once (at collector creation): a missing file is a config error, said at start. */
-export function loadTls(tls: TlsOptions | undefined): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } | undefined {
-  if (!tls) return undefined;
-  const read = (what: string, path: string | undefined) => {
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new Error(`cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-  };
-  const ca = read('CA', tls.ca_file);
-  const cert = read('certificate', tls.cert_file);
-  const key = read('key', tls.key_file);
-  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }), rejectUnauthorized: !tls.insecure_skip_verify };
 }
 
 export class HttpGetError extends Error {}

@@ -13,10 +13,10 @@
 // column names of SHOW REPLICA STATUS are mapped back to the old ones. MariaDB 10.5.9+ needs
 // the SLAVE MONITOR privilege for it (REPLICATION CLIENT no longer covers it): without it the
 // replica families are left out and logged once.
-import type { Connection, ConnectionOptions, FieldPacket, RowDataPacket } from 'mysql2/promise';
+import type { Connection, FieldPacket, RowDataPacket } from 'mysql2/promise';
 import type { Collector, CollectorDeps } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { loadTls } from './http-get.js';
+import { loadTls } from './tls-files.js';
 import { buildMysqlFamilies, digestRow, writeMysqlMetrics, type MysqlRows } from './mysql-families.js';
 import { StateLog } from './state-log.js';
 
@@ -38,12 +38,7 @@ const digestQuery = (textLength: number, limit: number) => `
    ORDER BY SUM_TIMER_WAIT DESC
    LIMIT ${limit}`;
 
-export interface MysqlCollectorOptions {
-  /** mysql2's promise API (loaded lazily by default: it costs memory to import). */
-  readonly connect?: (options: ConnectionOptions) => Promise<Connection>;
-}
-
-export function createMysqlCollector(config: MysqlConfig, deps: CollectorDeps, options: MysqlCollectorOptions = {}): Collector {
+export function createMysqlCollector(config: MysqlConfig, deps: CollectorDeps): Collector {
   const target = config.socket !== undefined ? `unix:${config.socket}` : `${config.host}:${config.port}`;
   const states = new StateLog(deps.logger);
   const parts = new StateLog(deps.logger, { down: 'part of the MySQL metrics cannot be read', up: 'part of the MySQL metrics readable again' });
@@ -53,8 +48,9 @@ export function createMysqlCollector(config: MysqlConfig, deps: CollectorDeps, o
   let isMariaDb = false;
 
   const connect = async (): Promise<Connection> => {
-    const open = options.connect ?? (await import('mysql2/promise')).createConnection;
-    const c = await open({
+    // Imported here: the collector module is already loaded lazily (collectors/index.ts).
+    const { createConnection } = await import('mysql2/promise');
+    const c = await createConnection({
       ...(config.socket !== undefined ? { socketPath: config.socket } : { host: config.host, port: config.port }),
       user: config.user,
       password: config.password?.reveal(),

@@ -25,7 +25,8 @@
 import type { Collector, CollectorDeps } from '../collector.js';
 import { gauge, counter } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { getText, loadTls } from './http-get.js';
+import { getText } from './http-get.js';
+import { loadTls } from './tls-files.js';
 import { StateLog } from './state-log.js';
 import { parseStubStatus, type StubStatus } from './stub-status.js';
 
