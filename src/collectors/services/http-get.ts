@@ -5,6 +5,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Secret } from '../../config/secret.js';
 import type { loadTls } from './tls-files.js';
+import { seconds } from './wait-budget.js';
 
 /** Status pages are a few hundred bytes; anything this long is not one. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -51,7 +52,7 @@ export function getText(url: URL, options: GetOptions, tls: ReturnType<typeof lo
         ? httpsRequest(url, { ...common, ...tls }, onResponse)
         : httpRequest(url, common, onResponse);
     req.on('error', (err) => {
-      if (signal.aborted && !options.signal.aborted) reject(new HttpGetError(`no answer within ${options.timeoutMs / 1000} s`));
+      if (signal.aborted && !options.signal.aborted) reject(new HttpGetError(`no answer within ${seconds(options.timeoutMs)}`));
       else reject(describe(err));
     });
     req.end();

@@ -19,6 +19,7 @@ import type { CollectorsConfig } from '../../config/schema.js';
 import { loadTls } from './tls-files.js';
 import { buildMysqlFamilies, digestRow, writeMysqlMetrics, type MysqlRows } from './mysql-families.js';
 import { StateLog } from './state-log.js';
+import { seconds, waitBudgetMs } from './wait-budget.js';
 
 type MysqlConfig = CollectorsConfig['mysql'];
 
@@ -132,10 +133,11 @@ export function createMysqlCollector(config: MysqlConfig, deps: CollectorDeps): 
 
   return {
     name: 'mysql',
-    async collect({ registry, signal }) {
+    async collect({ registry, signal, deadline }) {
+      const budget = waitBudgetMs(timeoutMs, deadline);
       let timer: NodeJS.Timeout | undefined;
       const bounded = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${config.timeout} s`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`no answer within ${seconds(budget)}`)), budget);
         signal.addEventListener('abort', () => reject(new Error('scrape deadline passed')), { once: true });
       });
       let rows: MysqlRows | undefined;
