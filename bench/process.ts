@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { createProcessCollector, RECHECK_YOUNGER_THAN_SECONDS } from '../src/collectors/process/collector.js';
-import { listPids, readProcFile } from '../src/collectors/process/procfs.js';
+import { listPids, readProcFileSync } from '../src/collectors/procfs.js';
 import type { ProcessGroupConfig } from '../src/config/schema.js';
 import { collectText, silentLogger } from '../test/helpers/collect.js';
 
@@ -78,7 +78,7 @@ async function benchCollector(label: string, groups: ProcessGroupConfig[], runs 
   const times: number[] = [];
   let longest = 0;
   for (let i = 0; i < runs; i++) {
-    const floor = await time(2, () => readAllStats(readProcFile));
+    const floor = await time(2, () => readAllStats(readProcFileSync));
     const stopProbe = probeLoop();
     const r = await time(2, () => collector.collect(ctx()));
     longest = Math.max(longest, stopProbe());
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const total = listPids('/proc').length;
   console.log(`${total} processes (${extra} extra idle sleep processes)`);
 
-  const floor = await time(21, () => readAllStats(readProcFile));
+  const floor = await time(21, () => readAllStats(readProcFileSync));
   const floorRfs = await time(21, () => readAllStats((p) => readFileSync(p, 'utf8')));
   const floorAsync = await time(11, () => readAllStatsAsync());
   console.log(

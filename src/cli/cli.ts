@@ -6,6 +6,7 @@ import { ConfigError, EXAMPLE_CONFIG_FILE, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js';
 import { createLogger, type LogLevel } from '../telemetry/log.js';
 import { parseListenAddress } from '../http/listen.js';
+import { httpPath } from '../config/fields.js';
 import type { RunningServer } from '../http/listen.js';
 // Each command loads only what it runs: an exporter does not carry the relay's modules.
 const startExporter = async (...a: Parameters<typeof import('../exporter/server.js').startExporter>) =>
@@ -108,7 +109,9 @@ async function prepare(flags: FlagValues): Promise<{ config: Config; logger: Log
     config.relay.listen_address = flags.relayListenAddress;
   }
   if (flags.telemetryPath !== undefined) {
-    if (!flags.telemetryPath.startsWith('/')) throw new UsageError(`--${FLAGS.telemetryPath.name} must start with "/"`);
+    // The same check as exporter.telemetry_path: "/" or "/-/healthy" would shadow a route.
+    const checked = httpPath.safeParse(flags.telemetryPath);
+    if (!checked.success) throw new UsageError(`--${FLAGS.telemetryPath.name}: ${checked.error.issues[0]!.message}`);
     config.exporter.telemetry_path = flags.telemetryPath;
   }
   if (flags.logLevel !== undefined) {

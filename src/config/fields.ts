@@ -1,5 +1,5 @@
 // Value types shared by the sections of tocsin.yml: durations and sizes with their ranges,
-// listen addresses, HTTP paths, directories. Each turns what the user wrote into what the code
+// listen addresses, HTTP paths, pseudo-filesystems. Each turns what the user wrote into what the code
 // uses, or adds an issue that names the key: whatever would fail or silently misbehave at start
 // must fail `tocsin check-config` instead.
 import { statfsSync } from 'node:fs';
@@ -32,11 +32,10 @@ export function duration(range: DurationRange = {}) {
     const text = typeof value === 'number' ? String(value) : value;
     const ms = parseDurationMs(text);
     if (ms === undefined) {
-      const bare = typeof value === 'number' || /^\d+(\.\d+)?$/.test(text);
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected ${DURATION_HINT}, got ${JSON.stringify(value)}${bare ? `; a number needs a unit, e.g. "${text}s"` : ''}`,
-      });
+      // A bare number: say how to write it ("90" -> "90s", "1.5" -> "1500ms"; whole numbers only).
+      const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
+      const hint = n === undefined ? '' : `; a number needs a unit, e.g. "${Number.isInteger(n) ? `${n}s` : `${Math.round(n * 1000)}ms`}"`;
+      ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, got ${JSON.stringify(value)}${hint}` });
       return z.NEVER;
     }
     const minMs = (range.min ?? 0) * 1000;
@@ -134,12 +133,3 @@ export function pseudoFileSystem(dir: string): string | undefined {
     }
   }
 }
-
-/** A directory Tocsin writes to: not empty, not on /proc, /sys or a similar pseudo-filesystem. */
-export const dataDirectory = z
-  .string()
-  .min(1, 'must not be empty: give a directory that survives restarts')
-  .superRefine((value, ctx) => {
-    const fs = pseudoFileSystem(value);
-    if (fs) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is on ${fs}, a pseudo-filesystem: nothing can be stored there` });
-  });

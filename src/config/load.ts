@@ -5,8 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { load as loadYaml } from 'js-yaml';
 import type { z } from 'zod';
+import { baseDirOf, withBaseDir } from './paths.js';
 import { configSchema, type Config } from './schema.js';
-import { describeYamlError } from './yaml-error.js';
+import { describeYamlError, SECRET_VALUE } from './yaml-error.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -34,12 +35,19 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length ? `${formatPath(issue.path)}: ` : '';
-    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    // A mis-indented line can turn a pasted webhook URL into a key: do not echo it.
+    const keys = issue.keys.map((k) => (SECRET_VALUE.test(k) ? '(a key that looks like a secret)' : JSON.stringify(k)));
+    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
   }
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
 
-export function parseConfig(text: string, file: string): Config {
+/**
+ * Parses `text`, read from `file`. Relative paths in it resolve against `baseDir`: the file's
+ * directory, or the working directory for the built-in example (its location inside the
+ * package is no place for data).
+ */
+export function parseConfig(text: string, file: string, baseDir = file === EXAMPLE_CONFIG_FILE ? process.cwd() : baseDirOf(file)): Config {
   let raw: unknown;
   try {
     // An empty file means "all defaults", not an error.
@@ -47,7 +55,7 @@ export function parseConfig(text: string, file: string): Config {
   } catch (err) {
     throw new ConfigError(file, [describeYamlError(err, text)]);
   }
-  const result = configSchema.safeParse(raw);
+  const result = withBaseDir(baseDir, () => configSchema.safeParse(raw));
   if (!result.success) throw new ConfigError(file, result.error.issues.map(describe));
   return result.data;
 }

@@ -1,10 +1,14 @@
 // The schema of tocsin.yml: one file for the whole of Tocsin. Unknown keys are errors
 // (a misspelt `mount_points_exlude` silently doing nothing is worse than a refusal),
 // and every default lives here so `tocsin check-config` can show the effective config.
+import { join } from 'node:path';
 import { z } from 'zod';
-import { byteSize, dataDirectory, duration, httpPath, listenAddress } from './fields.js';
+import { byteSize, duration, httpPath, listenAddress } from './fields.js';
+import { configPath, dataDirectory, existingFile, PACKAGE_ROOT, yamlDirectory } from './paths.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
+import { webhookUrlProblem } from './webhook-url.js';
 import { parseMatcher } from './matchers.js';
+import { checkTemplate } from './template-syntax.js';
 
 const regex = z.string().superRefine((value, ctx) => {
   try {
@@ -40,9 +44,9 @@ const processGroup = z
 // Off by default: each needs an address of a server to read.
 const serviceTls = z
   .strictObject({
-    ca_file: z.string().optional(),
-    cert_file: z.string().optional(),
-    key_file: z.string().optional(),
+    ca_file: configPath.optional(),
+    cert_file: configPath.optional(),
+    key_file: configPath.optional(),
     // Accept any certificate (a self-signed one on 127.0.0.1); the connection is still encrypted.
     insecure_skip_verify: z.boolean().default(false),
   })
@@ -96,7 +100,7 @@ const mysqlCollector = z
     // TCP (host, port) or a unix socket (socket: /run/mysqld/mysqld.sock), as the mysql client.
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(1).max(65535).default(3306),
-    socket: z.string().optional(),
+    socket: configPath.optional(),
     user: z.string().min(1).default('tocsin'),
     // ${ENV_VAR} or password_file; never the password itself.
     ...mysqlPassword.shape,
@@ -170,7 +174,7 @@ export const exporterSchema = z.strictObject({
             .regex(/^((unix|tcp|https?):\/\/|\/)/, 'expected an address such as unix:///var/run/docker.sock or tcp://host:2376')
             .optional(),
           tls: z
-            .strictObject({ ca_file: z.string().optional(), cert_file: z.string().optional(), key_file: z.string().optional() })
+            .strictObject({ ca_file: configPath.optional(), cert_file: configPath.optional(), key_file: configPath.optional() })
             .optional(),
           // Container labels copied into metric labels (sanitised names); keep this list short.
           label_allowlist: z
@@ -199,7 +203,7 @@ const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'expected a name o
 function secretPair<K extends string>(key: K, required: boolean) {
   const fileKey = `${key}_file` as const;
   return {
-    shape: { [key]: z.string().optional(), [fileKey]: z.string().optional() } as Record<K | `${K}_file`, z.ZodOptional<z.ZodString>>,
+    shape: { [key]: z.string().optional(), [fileKey]: configPath.optional() } as Record<K, z.ZodOptional<z.ZodString>> & Record<`${K}_file`, z.ZodOptional<typeof configPath>>,
     resolve(section: Record<string, unknown>, ctx: z.RefinementCtx): Secret | undefined {
       try {
         const value = resolveSecret(section[key] as string | undefined, section[fileKey] as string | undefined);
@@ -230,14 +234,14 @@ const destination = z
     if (d.type === 'slack' && d.webhook_url === undefined && d.webhook_url_file === undefined) {
       ctx.addIssue({ code: 'custom', message: 'a slack destination needs webhook_url (as ${ENV_VAR}) or webhook_url_file', path: ['webhook_url'] });
     }
-    if (url) {
-      try {
-        const u = new URL(url.reveal());
-        if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
-      } catch {
-        // Never echo the value: it is a secret.
-        ctx.addIssue({ code: 'custom', message: 'the webhook URL is not an http(s) URL', path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
-      }
+    if (d.type === 'console' && (d.webhook_url !== undefined || d.webhook_url_file !== undefined)) {
+      // Otherwise the URL is ignored and messages meant for Slack go to standard output.
+      ctx.addIssue({ code: 'custom', message: 'a console destination has no webhook URL: remove it, or set type: slack', path: ['type'] });
+    }
+    const problem = url && webhookUrlProblem(url.reveal());
+    if (problem) {
+      // Never echo the value: it is a secret.
+      ctx.addIssue({ code: 'custom', message: `the webhook URL ${problem}`, path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
     }
     return { name: d.name, type: d.type, enabled: d.enabled, webhookUrl: url };
   });
@@ -250,14 +254,19 @@ const matcher = z.string().superRefine((value, ctx) => {
   }
 });
 
+const template = z.string().superRefine((value, ctx) => {
+  for (const problem of checkTemplate(value)) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const route = z.strictObject({
   // Alertmanager matcher syntax; all must match. An empty list matches everything.
   matchers: z.array(matcher).default([]),
   destinations: z.array(name).min(1),
   // Put in front of firing messages of this route, e.g. "<!here>" or "<!subteam^S0123ABC>".
   mention: z.string().optional(),
-  title_template: z.string().optional(),
-  text_template: z.string().optional(),
+  // Checked here: a typo or a Go template construct would otherwise render as nothing.
+  title_template: template.optional(),
+  text_template: template.optional(),
   // Like Alertmanager's `continue`: keep matching later routes after this one.
   continue: z.boolean().default(false),
 });
@@ -278,7 +287,7 @@ export const relaySchema = z
   .strictObject({
     listen_address: listenAddress().default(':9470'),
     // Where the outbox and the channel store live; must survive restarts.
-    data_dir: dataDirectory.default('data/relay'),
+    data_dir: dataDirectory.prefault('data/relay'),
     // Alertmanager webhook authentication (its http_config: bearer or basic auth).
     auth: authSchema.prefault({}),
     // Bearer token for the channel management API (/api/v1/channels).
@@ -300,10 +309,9 @@ export const relaySchema = z
         return false;
       }
     }, 'expected an IANA time zone such as "UTC" or "Asia/Seoul"'),
-    // The same notification (group key, status, alert set) seen again within this window
-    // is a retry or a second Alertmanager replica: dropped and counted. Keep it below the
-    // shortest repeat_interval.
-    // 0 turns it off.
+    // A notification identical (status, alerts with their status and startsAt) to the last one
+    // accepted for its group within this window is a retry or a second Alertmanager replica:
+    // dropped and counted. Keep it below the shortest repeat_interval. 0 turns it off.
     dedupe_window: duration({ max: 86_400 }).default(300),
     // An alert with this label set to "false" is not sent (counted as suppressed).
     suppress_label: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name').default('notify'),
@@ -342,15 +350,18 @@ export const relaySchema = z
 
 // `tocsin stack`: the whole chain on one machine (Prometheus and Alertmanager as children).
 export const stackSchema = z.strictObject({
-  data_dir: dataDirectory.default('data/stack'),
+  data_dir: dataDirectory.prefault('data/stack'),
   // Not 9090/9093: Debian's packages start their own Prometheus and Alertmanager there.
   prometheus_listen_address: listenAddress({ fixedPort: true }).default('127.0.0.1:19090'),
   alertmanager_listen_address: listenAddress({ fixedPort: true }).default('127.0.0.1:19093'),
   scrape_interval: duration({ min: 1, max: 3600 }).default(15),
   evaluation_interval: duration({ min: 1, max: 3600 }).default(15),
   // The shipped files; a copy goes into data_dir with the relay's address filled in.
-  rules: z.string().min(1).default('rules'),
-  alertmanager_config: z.string().min(1).default('alertmanager/alertmanager.yml'),
+  // Checked when given: a missing file would stop `tocsin stack`, and a rules directory without
+  // rule files would run a Prometheus that never alerts. The defaults (the package's own files)
+  // are not checked, so a config without a stack section loads where they are not installed.
+  rules: yamlDirectory.default(join(PACKAGE_ROOT, 'rules')),
+  alertmanager_config: existingFile.default(join(PACKAGE_ROOT, 'alertmanager', 'alertmanager.yml')),
 });
 
 export const configSchema = z.strictObject({

@@ -39,7 +39,10 @@ export function resolveSecret(
   return value;
 }
 
-/** "https://hooks.slack.com/services/T000/B000/XXXX" -> "https://hooks.slack.com/…": the host says which service, the path is the secret. */
+/**
+ * "https://hooks.slack.com/services/T000/B000/XXXX" -> "https://hooks.slack.com/…": the host says
+ * which service; the path (workspace, bot and token segments), query and user info are secret.
+ */
 export function maskUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -47,6 +50,97 @@ export function maskUrl(url: string): string {
   } catch {
     return '…';
   }
+}
+
+/** A fragment of a secret this long or longer is removed wherever it appears. */
+export const MIN_SECRET_FRAGMENT = 8;
+
+/**
+ * The secret parts of a webhook URL: the path after its first segment (/services/T…/B…/token ->
+ * "T…/B…/token", and each of those segments), or the whole path when it has one segment; the
+ * query; the password. Percent-decoded forms too, as an error text may show them.
+ */
+export function urlSecrets(url: string): string[] {
+  const out: string[] = [];
+  try {
+    const u = new URL(url);
+    const segments = u.pathname.split('/').filter((x) => x !== '');
+    const secretSegments = segments.length > 1 ? segments.slice(1) : segments;
+    out.push(secretSegments.join('/') + u.search);
+    // Short segments (an API version, "v1") are not worth redacting wherever they appear.
+    out.push(...secretSegments.filter((x) => x.length >= 4));
+    if (u.search.length > 1) out.push(u.search.slice(1));
+    if (u.password) out.push(u.password);
+    for (const x of [...out]) {
+      try {
+        out.push(decodeURIComponent(x));
+      } catch {
+        // not decodable: the encoded form is enough
+      }
+    }
+  } catch {
+    // An unparsable URL: only the whole string is known to be secret.
+    out.push(url);
+  }
+  return [...new Set(out.filter((x) => x.length > 0))];
+}
+
+/**
+ * Returns a function that replaces with "[redacted]" each of `exact`, each of `secrets`, and
+ * every fragment of a secret of MIN_SECRET_FRAGMENT characters or more (so a secret cut short
+ * by a proxy's echo, or broken by a line break, is caught too).
+ */
+export function secretRedactor(secrets: readonly string[], exact: readonly string[] = []): (text: string) => string {
+  const whole = [...new Set([...exact, ...secrets])].filter((x) => x.length > 0).sort((a, b) => b.length - a.length);
+  const parts = secrets.filter((x) => x.length >= MIN_SECRET_FRAGMENT);
+  // Every MIN_SECRET_FRAGMENT-long piece of every secret: a fragment starts with one of them.
+  const grams = new Set<string>();
+  for (const s of parts) for (let i = 0; i + MIN_SECRET_FRAGMENT <= s.length; i++) grams.add(s.slice(i, i + MIN_SECRET_FRAGMENT));
+  const inSecret = (piece: string) => parts.some((s) => s.includes(piece));
+  return (text: string) => {
+    let out = text;
+    for (const s of whole) out = out.split(s).join('[redacted]');
+    if (grams.size === 0) return out;
+    let result = '';
+    let i = 0;
+    while (i < out.length) {
+      if (i + MIN_SECRET_FRAGMENT <= out.length && grams.has(out.slice(i, i + MIN_SECRET_FRAGMENT))) {
+        let end = i + MIN_SECRET_FRAGMENT;
+        while (end < out.length && inSecret(out.slice(i, end + 1))) end++;
+        result += '[redacted]';
+        i = end;
+      } else {
+        result += out[i];
+        i++;
+      }
+    }
+    return result;
+  };
+}
+
+/** A redactor for a webhook URL: the whole URL, and its secret parts (see urlSecrets) and their fragments. */
+export function redactor(url: string): (text: string) => string {
+  let href = url;
+  try {
+    href = new URL(url).href;
+  } catch {
+    // unparsable: the text as given
+  }
+  return secretRedactor(urlSecrets(url), [url, href]);
+}
+
+// Redacting looks at this much of a text at most: an excerpt is short, and a fragment the cap
+// splits is either still 8+ characters long (redacted) or falls outside the excerpt.
+const REDACT_SCAN_CHARS = 8192;
+
+/**
+ * A one-line excerpt of at most `max` characters (plus "…") of a text that may hold secrets:
+ * redacted first, then cut. Cutting first would split a secret so that it no longer matches,
+ * and leave its first characters in the excerpt.
+ */
+export function redactedExcerpt(text: string, max: number, redact: (s: string) => string): string {
+  const flat = redact(text.slice(0, REDACT_SCAN_CHARS + max)).replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
 /**

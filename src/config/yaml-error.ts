@@ -6,7 +6,7 @@ import { YAMLException } from 'js-yaml';
 // Keys whose values are secrets, and values that look like one wherever they stand: URLs with a
 // path or credentials, Slack tokens, long unbroken runs of token characters.
 const SECRET_KEY = /(url|token|passw(or)?d|secret|credential|api[_-]?key|authorization|bearer)/i;
-const SECRET_VALUE = /([a-z][a-z0-9+.-]*:\/\/[^\s/]*(@|\/\S))|xox[a-z]-|[A-Za-z0-9+/_=-]{24,}/i;
+export const SECRET_VALUE = /([a-z][a-z0-9+.-]*:\/\/[^\s/]*(@|\/\S))|xox[a-z]-|[A-Za-z0-9+/_=-]{24,}/i;
 
 const CONTEXT_LINES = 2;
 const MAX_WIDTH = 80;

@@ -8,35 +8,33 @@
 //   engine) is not started again on top of itself: it reports 0 until that run ends.
 // - Concurrent scrapes (two Prometheus replicas, Prometheus next to curl) share one
 //   collection, whatever format each asks for: the collection is a snapshot of values,
-//   rendered once per format (and once more per format gzipped) for all who share it.
-//   Rendering never touches the collectors' or the exporter's own live metric objects:
-//   prom-client's OpenMetrics rendering renames a counter in place (it strips `_total`),
-//   which once made every later text scrape say `process_cpu_seconds`.
+//   rendered once per format (and once more per format gzipped) for all who share it
+//   (exposition.ts: rendering never touches the live metric objects).
 // - Nothing of a collection is kept once its scrapes are answered: memory does not grow
 //   with the number of scrapers, only with the size of one exposition.
 // - Failures are logged when a collector's state changes, not on every scrape.
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { Registry, Gauge, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { Registry, Gauge, type Metric } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Collector } from '../collectors/collector.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { withDeadline } from '../util/deadline.js';
+import {
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_TEXT_CONTENT_TYPE,
+  renderExposition,
+  type ExpositionFormat,
+  type Family,
+} from './exposition.js';
 
-export const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
-export const PROMETHEUS_TEXT = Registry.PROMETHEUS_CONTENT_TYPE;
-export type ContentType = typeof OPENMETRICS | typeof PROMETHEUS_TEXT;
+export const OPENMETRICS = OPENMETRICS_CONTENT_TYPE;
+export const PROMETHEUS_TEXT = PROMETHEUS_TEXT_CONTENT_TYPE;
+export type ContentType = ExpositionFormat;
 /** How the body is sent: as is, or gzipped for a scraper that asked for it. */
 export type Encoding = 'identity' | 'gzip';
 
 const gzip = promisify(gzipCallback);
-
-// prom-client's typings omit the constructor's content-type argument and bind a
-// registry's type parameter to the text format; the runtime supports both formats.
-const RegistryWithType = Registry as unknown as new (contentType: ContentType) => Registry;
-
-/** One metric family's values at collection time. */
-type Family = MetricObjectWithValues<MetricValue<string>>;
 
 /** What one collection found; rendered per format and encoding on demand, each at most once. */
 class Collection {
@@ -52,41 +50,19 @@ class Collection {
     const key = `${contentType}\n${encoding}`;
     let body = this.bodies.get(key);
     if (!body) {
-      body = encoding === 'gzip' ? this.render(contentType).then((text) => gzip(text)) : renderFamilies(this.families, contentType);
+      body =
+        encoding === 'gzip'
+          ? this.render(contentType).then((text) => gzip(text))
+          : Promise.resolve().then(() => renderExposition(this.families, contentType));
       this.bodies.set(key, body);
     }
     return body;
   }
 }
 
-/** A family's values as a registry's metric, read-only: rendering it cannot change the snapshot. */
-function frozenMetric(family: Family): Metric {
-  return {
-    name: family.name,
-    help: family.help,
-    type: family.type,
-    // prom-client's OpenMetrics rendering strips `_total` from a counter's `name` on the
-    // object it renders before calling get(); this object is made for one rendering only.
-    async get(this: { name: string }) {
-      return { ...family, name: this.name };
-    },
-  } as unknown as Metric;
-}
-
-function renderFamilies(families: readonly Family[], contentType: ContentType): Promise<string> {
-  const registry = new RegistryWithType(contentType);
-  for (const family of families) registry.registerMetric(frozenMetric(family));
-  return registry.metrics();
-}
-
-/** The values of every metric of `registry` now (histograms in their exposition form). */
-async function snapshot(registry: Registry): Promise<Family[]> {
-  return Promise.all(
-    (registry.getMetricsAsArray() as unknown as Metric[]).map((metric) => {
-      const forExposition = (metric as { getForPromString?: () => Promise<Family> }).getForPromString;
-      return forExposition ? forExposition.call(metric) : (metric.get() as Promise<Family>);
-    }),
-  );
+/** The values of every metric of `registry` now. */
+function snapshot(registry: Registry): Promise<Family[]> {
+  return Promise.all((registry.getMetricsAsArray() as unknown as Metric[]).map((metric) => metric.get() as Promise<Family>));
 }
 
 interface Outcome {

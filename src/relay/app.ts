@@ -1,13 +1,14 @@
 // The relay's HTTP surface, built without listening (tests use app.inject()):
 //   POST /hooks/alertmanager       Alertmanager's webhook_configs receiver   (routes/alertmanager.ts)
 //   /api/v1/channels[/{name}]      channel management                       (routes/channels.ts)
-//   GET /api/v1/dead-letters       what could not be delivered, and why     (routes/dead-letters.ts)
+//   /api/v1/dead-letters[...]      what could not be delivered; re-drive    (routes/dead-letters.ts)
+//   /api/v1/queues[...]            pending per destination; purge           (routes/queues.ts)
 //   /metrics, /-/healthy, /-/ready, /
 // Errors are JSON {statusCode, error, message} and name the bad field (src/http/errors.ts).
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { requireAuth, type Credentials } from '../http/auth.js';
+import { authRequired, requireAuth, type Credentials } from '../http/auth.js';
 import { installErrorHandler } from '../http/errors.js';
 import { landingPage } from '../http/landing.js';
 import { VERSION } from '../telemetry/version.js';
@@ -16,8 +17,9 @@ import type { Intake } from './intake.js';
 import type { RelayMetrics } from './metrics.js';
 import type { Outbox } from './outbox/index.js';
 import { alertmanagerRoute, WEBHOOK_PATH } from './routes/alertmanager.js';
-import { channelRoutes } from './routes/channels.js';
+import { callerFromAuthorization, channelRoutes, type WriteAccess } from './routes/channels.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
+import { queueRoutes } from './routes/queues.js';
 
 export { WEBHOOK_PATH };
 
@@ -31,6 +33,18 @@ export interface RelayAppOptions {
   readonly webhookAuth: Credentials;
   readonly apiAuth: Credentials;
   readonly maxBodyBytes: number;
+  /** Who may change channels; by default, callers with the api_auth credentials, nobody without them. */
+  readonly channelWriteAccess?: WriteAccess;
+}
+
+/** Channel writes need a caller to name: with no api_auth configured, the channel API is read-only. */
+export function apiAuthWriteAccess(apiAuth: Credentials): WriteAccess {
+  return {
+    refusal: authRequired(apiAuth)
+      ? undefined
+      : 'the channel API is read-only: changes need authentication, set relay.api_auth.bearer_token (or bearer_token_file) to allow them',
+    who: (request) => callerFromAuthorization(request.headers.authorization),
+  };
 }
 
 function rejectReason(statusCode: number): string {
@@ -55,8 +69,9 @@ export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
     async (api) => {
       const guard = requireAuth(o.apiAuth);
       if (guard) api.addHook('onRequest', guard);
-      await api.register(channelRoutes, { channels: o.channels });
+      await api.register(channelRoutes, { channels: o.channels, writeAccess: o.channelWriteAccess ?? apiAuthWriteAccess(o.apiAuth) });
       await api.register(deadLetterRoutes, { outbox: o.outbox });
+      await api.register(queueRoutes, { outbox: o.outbox, channels: o.channels });
     },
     { prefix: '/api/v1' },
   );

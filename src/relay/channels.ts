@@ -1,20 +1,32 @@
 // The relay's destinations (Slack channels), as the config file declares them plus the
 // changes made through the channel API. API changes are kept in `channels.json` in the
 // data directory (written atomically, mode 0600 since it holds webhook URLs) and layered
-// over the config on every start, so they survive restarts.
+// over the config on every start, so they survive restarts: an API change to a channel of
+// the config file wins over the file, and the channel says so (source "config+api").
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { DestinationConfig } from '../config/schema.js';
 import { maskUrl, Secret } from '../config/secret.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../util/atomic-file.js';
+
+/** Fields the channel API can set, by their API names. */
+export type ChannelField = 'webhook_url' | 'enabled';
 
 export interface Channel {
   readonly name: string;
   readonly type: 'slack' | 'console';
   readonly enabled: boolean;
   readonly webhookUrl: Secret | undefined;
-  /** 'config' channels can be changed but not deleted through the API. */
-  readonly source: 'config' | 'api';
+  /**
+   * Who set it: the config file, the API, or a config file channel with fields set by the API
+   * ('config' and 'config+api' channels can be changed but not deleted through the API).
+   */
+  readonly source: 'config' | 'api' | 'config+api';
+  /** Fields the API set on a config file channel (they win over the file). */
+  readonly apiFields: readonly ChannelField[];
+  /** True when one of those differs from the config file: the file's value is not in effect. */
+  readonly overridden: boolean;
 }
 
 /** What the API shows of a channel: the webhook URL is write-only, so only a masked form. */
@@ -25,6 +37,8 @@ export function publicChannel(c: Channel) {
     enabled: c.enabled,
     webhook_url: c.webhookUrl ? maskUrl(c.webhookUrl.reveal()) : null,
     source: c.source,
+    overridden: c.overridden,
+    api_fields: c.apiFields,
   };
 }
 
@@ -58,8 +72,11 @@ export class ChannelStore {
     this.rebuild();
   }
 
-  static async open(dataDir: string, fromConfig: readonly DestinationConfig[]): Promise<ChannelStore> {
+  static async open(dataDir: string, fromConfig: readonly DestinationConfig[], logger?: Logger): Promise<ChannelStore> {
     const file = join(dataDir, 'channels.json');
+    // A write cut by a crash leaves its temp file, a full copy of the webhook URLs.
+    const stale = await removeStaleTempFiles(file);
+    if (stale.length > 0) logger?.warn({ files: stale }, 'removed temporary files of an interrupted channels.json write');
     let stored: Record<string, StoredChannel> = {};
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as { channels?: Record<string, StoredChannel> };
@@ -69,24 +86,45 @@ export class ChannelStore {
         throw new Error(`cannot read ${file}: ${(err as Error).message}`);
       }
     }
-    return new ChannelStore(file, fromConfig, stored);
+    const store = new ChannelStore(file, fromConfig, stored);
+    for (const c of store.list()) {
+      if (c.overridden) {
+        logger?.warn({ channel: c.name, fields: c.apiFields }, 'the channel API has changed this config file channel; its settings win over the file');
+      }
+    }
+    return store;
   }
 
   private rebuild(): void {
     const next = new Map<string, Channel>();
     for (const d of this.fromConfig) {
       const s = this.stored[d.name];
+      const apiFields: ChannelField[] = [];
+      if (s?.webhook_url !== undefined) apiFields.push('webhook_url');
+      if (s?.enabled !== undefined) apiFields.push('enabled');
+      const overridden =
+        (s?.webhook_url !== undefined && s.webhook_url !== d.webhookUrl?.reveal()) || (s?.enabled !== undefined && s.enabled !== d.enabled);
       next.set(d.name, {
         name: d.name,
         type: d.type,
         enabled: s?.enabled ?? d.enabled,
         webhookUrl: s?.webhook_url !== undefined ? new Secret(s.webhook_url) : d.webhookUrl,
-        source: 'config',
+        source: apiFields.length > 0 ? 'config+api' : 'config',
+        apiFields,
+        overridden,
       });
     }
     for (const [name, s] of Object.entries(this.stored)) {
       if (next.has(name) || !s.created || s.webhook_url === undefined) continue;
-      next.set(name, { name, type: 'slack', enabled: s.enabled ?? true, webhookUrl: new Secret(s.webhook_url), source: 'api' });
+      next.set(name, {
+        name,
+        type: 'slack',
+        enabled: s.enabled ?? true,
+        webhookUrl: new Secret(s.webhook_url),
+        source: 'api',
+        apiFields: [],
+        overridden: false,
+      });
     }
     this.channels = next;
   }
@@ -113,9 +151,11 @@ export class ChannelStore {
 
   /** PUT: sets webhook URL and enabled; creates the channel when it does not exist. */
   async replace(name: string, webhookUrl: string, enabled = true): Promise<{ channel: Channel; created: boolean }> {
-    const created = !this.channels.has(name);
+    // Decided inside the serialised change: of concurrent PUTs of a new channel, exactly one creates it.
+    let created = false;
     const channel = await this.mutate(() => {
       const existing = this.channels.get(name);
+      created = existing === undefined;
       this.stored[name] = { webhook_url: webhookUrl, enabled, created: existing ? existing.source === 'api' : true };
       return name;
     });
@@ -134,16 +174,23 @@ export class ChannelStore {
     });
   }
 
-  async delete(name: string): Promise<void> {
-    await this.mutate(() => {
+  /**
+   * DELETE: removes a channel the API created; for a config file channel the API changed, removes
+   * the API's settings so the file's apply again (then returns the channel, else undefined).
+   */
+  async delete(name: string): Promise<Channel | undefined> {
+    let reset = false;
+    const channel = await this.mutate(() => {
       const existing = this.channels.get(name);
       if (!existing) throw new ChannelError(404, `channel "${name}" not found`);
       if (existing.source === 'config') {
         throw new ChannelError(409, `channel "${name}" is declared in the config file: disable it with PATCH {"enabled": false} or remove it from the file`);
       }
+      reset = existing.source === 'config+api';
       delete this.stored[name];
       return name;
     });
+    return reset ? channel : undefined;
   }
 
   private async mutate(change: () => string): Promise<Channel> {
@@ -154,7 +201,8 @@ export class ChannelStore {
         await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, channels: this.stored }, null, 2)}\n`);
       } catch (err) {
         this.stored = before; // not persisted, so not applied
-        throw err;
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        throw new ChannelError(503, `channel change not saved, nothing changed: cannot write channels.json in the data directory (${code})`);
       }
       this.rebuild();
       for (const l of this.listeners) l();

@@ -24,6 +24,7 @@ export interface OutboxGaugeSource {
   depth(): number;
   oldestAcceptedAt(): number | undefined;
   deadLetterCount(): number;
+  stats(): { readonly rejectedRecords: number; readonly writeFailing: boolean; readonly unwrittenMarks: number };
 }
 
 /** Distinct `receiver` label values before the rest are counted as `other`. */
@@ -50,6 +51,9 @@ export class RelayMetrics {
   readonly deadLetters: Gauge;
   readonly outboxDepth: Gauge;
   readonly outboxOldestAge: Gauge;
+  readonly outboxRejectedRecords: Gauge;
+  readonly outboxWriteFailing: Gauge;
+  readonly outboxUnwrittenMarks: Gauge;
 
   private source: OutboxGaugeSource | undefined;
   private readonly destinations = new Set<string>();
@@ -160,6 +164,30 @@ export class RelayMetrics {
             return oldest === undefined ? 0 : Math.max(0, (now() - oldest) / 1000);
           }),
         );
+      },
+    });
+    this.outboxRejectedRecords = new Gauge({
+      name: 'tocsin_relay_outbox_rejected_records',
+      help: 'Records of the outbox log that could not be read when it was opened (skipped; a copy is kept beside the log).',
+      registers,
+      collect() {
+        this.set(self.read((s) => s.stats().rejectedRecords));
+      },
+    });
+    this.outboxWriteFailing = new Gauge({
+      name: 'tocsin_relay_outbox_write_failing',
+      help: '1 while the outbox log cannot be written (e.g. the disk is full): new notifications are answered 503.',
+      registers,
+      collect() {
+        this.set(self.read((s) => (s.stats().writeFailing ? 1 : 0)));
+      },
+    });
+    this.outboxUnwrittenMarks = new Gauge({
+      name: 'tocsin_relay_outbox_unwritten_marks',
+      help: 'Delivery marks kept in memory because the outbox log could not be written; retried until written.',
+      registers,
+      collect() {
+        this.set(self.read((s) => s.stats().unwrittenMarks));
       },
     });
   }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { parseListenAddress } from '../http/listen.js';
+import { lockDirectory } from '../util/dir-lock.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import type { RunningServer } from '../http/listen.js';
 import { buildRelayApp } from './app.js';
@@ -14,7 +15,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Intake } from './intake.js';
 import { RelayMetrics } from './metrics.js';
 import { createConsoleNotifier, type Notifier } from './notifier.js';
-import { Outbox } from './outbox/index.js';
+import { Outbox, type OutboxFs } from './outbox/index.js';
 import { Router } from './routing.js';
 import { formatConsole, formatDigest, formatNotification } from './slack/format.js';
 import { createWebhookNotifier } from './slack/webhook.js';
@@ -23,6 +24,8 @@ import type { OutboxEntry, SlackMessage } from './types.js';
 export interface RelayOptions {
   /** Where the console destination writes (stdout by default). */
   readonly consoleWrite?: (text: string) => void;
+  /** The outbox's file-system layer (tests inject one that fails like a full disk). */
+  readonly outboxFs?: OutboxFs;
 }
 
 export interface Relay {
@@ -40,12 +43,21 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   const log = logger.child({ component: 'relay' });
   const dataDir = resolve(rc.data_dir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // One relay per data directory: a second one exits here, naming the holder's PID.
+  const lock = await lockDirectory(dataDir);
 
   const registry = createSelfRegistry();
   const metrics = new RelayMetrics(registry);
-  const outbox = await Outbox.open(dataDir, { logger: log });
+  const outbox = await Outbox.open(dataDir, { logger: log, ...(options.outboxFs ? { fs: options.outboxFs } : {}) }).catch(async (err: unknown) => {
+    await lock.release();
+    throw err;
+  });
   metrics.watchOutbox(outbox);
-  const channels = await ChannelStore.open(dataDir, rc.destinations);
+  const channels = await ChannelStore.open(dataDir, rc.destinations, log).catch(async (err: unknown) => {
+    await outbox.close();
+    await lock.release();
+    throw err;
+  });
   for (const c of channels.list()) metrics.initDestination(c.name);
 
   // Notifiers are cached per channel and rebuilt when the channel API changes one.
@@ -86,6 +98,8 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     metrics,
     pacing: { minIntervalMs: rc.delivery.min_interval * 1000, digestThreshold: rc.delivery.digest_threshold },
   });
+  // Re-driven dead letters (routes/dead-letters.ts) are pending again: deliver them now.
+  outbox.onRedrive(() => dispatcher.kick());
   // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
   // retries: remember what is still pending (within the window) so the retry is a duplicate.
   const deduper = new Deduper(rc.dedupe_window * 1000);
@@ -124,6 +138,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       await app.close(); // stop accepting first
       await dispatcher.stop();
       await outbox.close();
+      await lock.release();
     },
   };
 }

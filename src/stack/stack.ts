@@ -5,7 +5,7 @@
 // Ctrl-C stops everything it started.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { Secret } from '../config/secret.js';
@@ -31,7 +31,8 @@ function localTarget(url: string): string {
 export async function startStack(config: Config, logger: Logger, options: StackOptions = {}): Promise<RunningServer[]> {
   const sc = config.stack;
   const log = logger.child({ component: 'stack' });
-  const dataDir = resolve(sc.data_dir);
+  // Paths in the config are absolute already (resolved against the config file's directory).
+  const dataDir = sc.data_dir;
   await mkdir(join(dataDir, 'prometheus'), { recursive: true });
   await mkdir(join(dataDir, 'alertmanager'), { recursive: true });
 
@@ -71,7 +72,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     const amHostPort = `${amAddr.host.includes(':') ? `[${amAddr.host}]` : amAddr.host}:${amAddr.port}`;
 
     const amFile = join(dataDir, 'alertmanager.yml');
-    const shipped = await readFile(resolve(sc.alertmanager_config), 'utf8');
+    const shipped = await readFile(sc.alertmanager_config, 'utf8');
     await writeFile(amFile, alertmanagerConfig(shipped, `http://${localTarget(relay.url)}/hooks/alertmanager`, tokenFile));
     const alertmanager = await startChild(
       'alertmanager',
@@ -93,7 +94,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       prometheusConfig({
         scrapeInterval: sc.scrape_interval,
         evaluationInterval: sc.evaluation_interval,
-        ruleFiles: [join(resolve(sc.rules), '*.yml')],
+        ruleFiles: [join(sc.rules, '*.yml')],
         alertmanager: amHostPort,
         exporter: localTarget(exporter.url),
         relay: localTarget(relay.url),

@@ -23,8 +23,13 @@ export class SingleFlight<K, T> {
   }
 
   private begin(key: K, fn: () => Promise<T>): Promise<T> {
-    // fn runs after the key is set, so a synchronous throw is a rejection like any other.
-    const call = Promise.resolve().then(fn);
+    // fn starts at once; a synchronous throw becomes a rejection like any other.
+    let call: Promise<T>;
+    try {
+      call = fn();
+    } catch (err) {
+      call = Promise.reject(err);
+    }
     this.calls.set(key, call);
     const forget = () => {
       if (this.calls.get(key) === call) this.calls.delete(key);

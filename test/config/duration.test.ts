@@ -54,7 +54,7 @@ t.test('in the config: numbers are refused, naming the key', async (t) => {
   t.match(problems('relay:\n  delivery:\n    timeout: 90\n'), /^relay\.delivery\.timeout: expected a duration .*got 90; a number needs a unit, e\.g\. "90s"/);
   t.match(problems('relay:\n  dedupe_window: "90"\n'), /^relay\.dedupe_window: .*a number needs a unit/);
   t.match(problems('exporter:\n  scrape_timeout: 1.5m\n'), /^exporter\.scrape_timeout: expected a duration/);
-  t.match(problems('exporter:\n  scrape_timeout: 1.5\n'), /^exporter\.scrape_timeout: expected a duration/);
+  t.match(problems('exporter:\n  scrape_timeout: 1.5\n'), /^exporter\.scrape_timeout: expected a duration.*e\.g\. "1500ms"/);
   t.match(problems('stack:\n  scrape_interval: 30s1m\n'), /^stack\.scrape_interval: expected a duration/);
   t.equal(problems('relay:\n  delivery:\n    min_interval: 0\n'), '', 'YAML 0 is "0", which Prometheus allows');
   const c = parseConfig('relay:\n  delivery:\n    min_interval: 1m30s\n    timeout: 2500ms\n', 'test.yml');

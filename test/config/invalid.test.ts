@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { runCli } from '../../src/cli/cli.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { tocsinArgs } from '../helpers/tocsin-process.js';
 
@@ -60,5 +61,14 @@ t.test('the shipped configs pass', async (t) => {
     // tocsin-slack.yml names secret files and variables that exist only where it is deployed.
     const problems = err instanceof ConfigError ? err.problems.filter((p) => !/secret file|environment variable/.test(p)) : err ? [String(err)] : [];
     t.same(problems, [], f);
+  }
+});
+
+t.test('the --web.telemetry-path flag gets the same check as exporter.telemetry_path', async (t) => {
+  for (const bad of ['/', '/-/healthy', 'metrics']) {
+    const err: string[] = [];
+    const code = await runCli(['exporter', `--web.telemetry-path=${bad}`], { out: () => undefined, err: (s) => err.push(s), env: {} });
+    t.equal(code, 2, `${bad}: usage error`);
+    t.match(err.join(''), '--web.telemetry-path: ', `${bad}: names the flag`);
   }
 });

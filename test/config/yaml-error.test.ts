@@ -81,3 +81,10 @@ t.test('tocsin check-config prints no piece of the secret', async (t) => {
   t.match(res.stderr, /bad indentation/);
   t.same(leaks(res.stderr + res.stdout, URL), []);
 });
+
+t.test('a secret that became a key (a pasted URL followed by a colon) is not echoed as an unknown key', async (t) => {
+  const text = message(`relay:\n  destinations:\n    - name: a\n      type: console\n      ${URL}: x\n`);
+  t.match(text, /relay\.destinations\[0\]: unknown key \(a key that looks like a secret\)/);
+  t.same(leaks(text, URL), []);
+  t.match(message('relay:\n  dedupe_windw: 5m\n'), 'relay: unknown key "dedupe_windw"', 'ordinary keys are still named');
+});

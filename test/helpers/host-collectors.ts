@@ -1,8 +1,9 @@
 // Tocsin's collectors as its exporter builds them (src/collectors/index.ts: COLLECTORS and
 // createCollectors), for tests that run many at once:
-// - HOST_COLLECTORS: every collector but process (it wants process groups) and containers
-//   (it needs a Docker engine), in COLLECTORS order; each is named like its node_exporter
-//   counterpart;
+// - HOST_COLLECTORS: every collector on by default but process (it wants process groups), in
+//   COLLECTORS order; each is named like its node_exporter counterpart. Collectors that need
+//   something to watch (containers: a Docker engine; nginx and the other services) are off
+//   by default and so not among them;
 // - hostCollectors(procfs): those, with their default settings, reading procfs.
 // A host collector added to COLLECTORS is run by every test that uses these, with no list to update.
 import type { Collector } from '../../src/collectors/collector.js';
@@ -12,10 +13,12 @@ import { silentLogger } from './collect.js';
 
 export type CollectorName = keyof CollectorsConfig;
 
-const NOT_HOST: ReadonlySet<CollectorName> = new Set<CollectorName>(['process', 'containers']);
+const DEFAULTS = configSchema.parse({}).exporter.collectors;
 
 /** The host collectors' names (each one's `collector` label), in COLLECTORS order. */
-export const HOST_COLLECTORS: readonly CollectorName[] = (Object.keys(COLLECTORS) as CollectorName[]).filter((name) => !NOT_HOST.has(name));
+export const HOST_COLLECTORS: readonly CollectorName[] = (Object.keys(COLLECTORS) as CollectorName[]).filter(
+  (name) => name !== 'process' && DEFAULTS[name].enabled,
+);
 
 /**
  * The collectors `names`, built by createCollectors from `config` (default: every default

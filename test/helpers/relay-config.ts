@@ -40,6 +40,14 @@ export interface StartRelayOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly listenAddress?: string;
   readonly timeoutMs?: number;
+  /**
+   * A file-size limit for the child (`ulimit -f`, in the shell's 512-byte blocks): writes past it
+   * fail with EFBIG, a real write failure like a full disk, for this process only. Node ignores
+   * SIGXFSZ, so the write fails and the process lives; tap's child-process hooks (NODE_OPTIONS,
+   * which tap puts back into every child's environment) would install a handler for it that
+   * kills the process instead, so the shell removes them.
+   */
+  readonly fileSizeLimitBlocks?: number;
 }
 
 /** Starts `tocsin relay` and waits for its "relay listening" log line. */
@@ -49,7 +57,13 @@ export async function startRelayProcess(o: StartRelayOptions): Promise<RelayProc
   // Flags given here must win; a stray TOCSIN_* variable in the test environment must not.
   for (const k of Object.keys(env)) if (k.startsWith('TOCSIN_') && !(o.env && k in o.env)) delete env[k];
   const args = tocsinArgs(['relay', `--config.file=${o.configFile}`, `--relay.listen-address=${o.listenAddress ?? '127.0.0.1:0'}`]);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child =
+    o.fileSizeLimitBlocks === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env })
+      : spawn('/bin/sh', ['-c', `unset NODE_OPTIONS; ulimit -f ${o.fileSizeLimitBlocks} && exec "$0" "$@"`, process.execPath, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env,
+        });
   let stderr = '';
   let scanned = 0;
   const gone = once(child, 'exit').then(

@@ -2,7 +2,7 @@
 // tests, with the fake Slack behind three severity channels. The rules' `for:` windows and
 // Alertmanager's waits are shortened in copies: the windows themselves are covered by the
 // promtool tests in test/rules/.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dump, load } from 'js-yaml';
@@ -15,13 +15,19 @@ import { tmpDir } from './tmp.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-export /** Copies rules/*.yml with every `for:` set to `window`; thresholds stay as shipped. */
-function shortRules(dir: string, window: string): string {
+/**
+ * Copies rules/*.yml with every `for:` set to `window`, except for the alerts named in `keep`;
+ * thresholds stay as shipped.
+ */
+export function shortRules(dir: string, window: string, keep: ReadonlySet<string> = new Set()): string {
   const out = join(dir, 'rules');
   mkdirSync(out);
   for (const f of readdirSync(join(ROOT, 'rules')).filter((n) => n.endsWith('.yml'))) {
-    const text = readFileSync(join(ROOT, 'rules', f), 'utf8').replace(/^(\s+)for: \S+/gm, `$1for: ${window}`);
-    writeFileSync(join(out, f), text);
+    const file = load(readFileSync(join(ROOT, 'rules', f), 'utf8')) as { groups: { rules: { alert?: string; for?: string }[] }[] };
+    for (const rule of file.groups.flatMap((g) => g.rules)) {
+      if (rule.alert !== undefined && rule.for !== undefined && !keep.has(rule.alert)) rule.for = window;
+    }
+    writeFileSync(join(out, f), dump(file, { lineWidth: -1, noRefs: true }));
   }
   return out;
 }
@@ -50,8 +56,21 @@ export interface Stack {
   messages(channel: 'critical' | 'warning' | 'info', text: string): string[];
 }
 
-/** `exporterCollectors` is the YAML of exporter.collectors, indented for that key. */
-export async function startStack(t: Test, exporterCollectors: string, forWindow = '2s'): Promise<Stack> {
+export interface StackOptions {
+  /** Run Tocsin (and so its Prometheus and Alertmanager) as nobody when the test is root. */
+  readonly unprivileged?: boolean;
+  /** Alerts whose shipped `for:` stays when forWindow shortens the others. */
+  readonly keepWindowsOf?: readonly string[];
+}
+
+/** nobody: the user `unprivileged` runs Tocsin as. */
+const NOBODY = 65534;
+
+/**
+ * `exporterCollectors` is the YAML of exporter.collectors, indented for that key. `forWindow`
+ * shortens the rules' `for:` windows (the windows themselves are covered by promtool).
+ */
+export async function startStack(t: Test, exporterCollectors: string, forWindow = '2s', options: StackOptions = {}): Promise<Stack> {
   requireBinary('prometheus', 'prometheus');
   requireBinary('prometheus-alertmanager', 'prometheus-alertmanager');
   const dir = tmpDir(t, 'tocsin-e2e-');
@@ -84,11 +103,14 @@ stack:
   alertmanager_listen_address: 127.0.0.1:${amPort}
   scrape_interval: 1s
   evaluation_interval: 1s
-  rules: ${shortRules(dir, forWindow)}
+  rules: ${shortRules(dir, forWindow, new Set(options.keepWindowsOf))}
   alertmanager_config: ${quickAlertmanager(dir)}
 `,
   );
+  const asNobody = options.unprivileged === true && process.getuid?.() === 0;
+  if (asNobody) chownTree(dir, NOBODY);
   const tocsin = await startTocsin(['stack', `--config.file=${configFile}`], {
+    ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
     timeoutMs: 60_000,
     readyMessage: 'stack running: Ctrl-C stops everything',
     env: { ...process.env, E2E_CRITICAL: slack.url('/critical'), E2E_WARNING: slack.url('/warning'), E2E_INFO: slack.url('/info') },
@@ -110,6 +132,15 @@ stack:
         .filter((m) => m.includes(text));
     },
   };
+}
+
+function chownTree(dir: string, id: number): void {
+  chownSync(dir, id, id);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(path, id);
+    else chownSync(path, id, id);
+  }
 }
 
 /** Polls until `probe` returns true (or a value); fails with `what` after `timeoutMs`. */

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { stopChild } from './child.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+// Resolved here, not by the child: a child started in another working directory would not find tsx.
+const TSX = import.meta.resolve('tsx');
 
 export interface TocsinProcess {
   readonly child: ChildProcess;
@@ -15,19 +17,29 @@ export interface TocsinProcess {
 }
 
 export function tocsinArgs(args: readonly string[]): string[] {
-  return ['--import', 'tsx', MAIN, ...args];
+  return ['--import', TSX, MAIN, ...args];
 }
 
 export interface StartOptions {
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Working directory of the child (default: the test's). */
+  readonly cwd?: string;
   /** The log message that means "up" (default: the first ... listening line). */
   readonly readyMessage?: string;
+  /** Run as this user and group (the test runs as root): an unprivileged Tocsin. */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 export async function startTocsin(args: readonly string[], options: StartOptions = {}): Promise<TocsinProcess> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(process.execPath, tocsinArgs(args), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const child = spawn(process.execPath, tocsinArgs(args), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
+  });
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let stderr = '';

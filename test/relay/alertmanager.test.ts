@@ -233,4 +233,21 @@ t.test('Alertmanager -> relay (bearer token, routes by severity) -> Slack, firin
     t.equal(select(exp, 'tocsin_relay_messages_delivered_total', { destination: 'warning' })[0]?.value, 2);
     t.equal(select(exp, 'tocsin_relay_messages_delivered_total', { destination: 'info' })[0]?.value, 0);
   });
+
+  await t.test('fires again after resolving, inside the dedupe window: a new FIRING message (issue 8 item 1)', async (t) => {
+    // A new start, as Prometheus gives an alert that fires again; same labels, so same fingerprint.
+    const again = new Date().toISOString();
+    await am.postAlerts(alerts.map((a) => ({ ...a, startsAt: again })));
+    await pollUntil(
+      () =>
+        delivered(fake, PATHS.critical, 'FIRING', 'TocsinE2EDiskFull').length === 2 &&
+        delivered(fake, PATHS.warning, 'FIRING', 'TocsinE2EHighLoad').length === 2,
+      WAIT_MS,
+      describe,
+    );
+    const exp = parseExposition(await (await fetch(`${relay.url}/metrics`)).text());
+    t.equal(select(exp, 'tocsin_relay_duplicates_total')[0]?.value, 0, 'nothing was taken for a duplicate');
+    t.equal(delivered(fake, PATHS.critical, 'FIRING', 'TocsinE2EDiskFull').length, 2, 'critical: firing, resolved, firing');
+    t.equal(delivered(fake, PATHS.warning, 'FIRING', 'TocsinE2EHighLoad').length, 2, 'warning: firing, resolved, firing');
+  });
 });

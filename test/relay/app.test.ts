@@ -273,7 +273,7 @@ t.test('channel API: CRUD, masked URLs, persistence, auth', async (t) => {
   t.equal(res.json().enabled, false);
   const warn = await post(s, fixture('firing-warning.json'));
   t.equal(warn.json().outcome, 'suppressed', 'a disabled destination gets nothing');
-  t.equal((await api('DELETE', '/channels/warning')).statusCode, 409, 'config channels are not deleted');
+  t.equal((await api('DELETE', '/channels/console')).statusCode, 409, 'config channels are not deleted');
   t.equal((await api('GET', '/channels/nope')).statusCode, 404);
   res = await api('PUT', '/channels/critical', { webhook_url: s.slack.url('/critical-2'), enabled: true });
   t.equal(res.statusCode, 200);
@@ -281,23 +281,27 @@ t.test('channel API: CRUD, masked URLs, persistence, auth', async (t) => {
   await s.slack.waitForRequests('/critical-2', 1, 5000);
   t.equal(s.slack.requestsTo('/critical-2').length, 1, 'a changed URL applies at once');
 
-  // A new relay on the same data directory sees the API's changes.
+  // A new relay on the same data directory sees the API's changes, and says which the API made.
   await s.relay.close();
   const again = await createRelay(
-    parseConfig(`relay:\n  data_dir: ${s.dir}/data\n  destinations:\n    - {name: critical, webhook_url: "\${TOCSIN_TEST_CRITICAL}"}\n    - {name: warning, webhook_url: "\${TOCSIN_TEST_WARNING}"}\n`, 'again.yml'),
+    parseConfig(
+      `relay:\n  data_dir: ${s.dir}/data\n  api_auth: {bearer_token: "\${TOCSIN_TEST_API_TOKEN}"}\n  destinations:\n    - {name: critical, webhook_url: "\${TOCSIN_TEST_CRITICAL}"}\n    - {name: warning, webhook_url: "\${TOCSIN_TEST_WARNING}"}\n`,
+      'again.yml',
+    ),
     silentLogger,
   );
   t.teardown(() => again.close());
-  const list = (await again.app.inject('/api/v1/channels')).json() as { name: string; enabled: boolean; source: string }[];
+  const list = (await again.app.inject({ url: '/api/v1/channels', headers: { authorization: 'Bearer api-token' } })).json() as { name: string; enabled: boolean; source: string; overridden: boolean }[];
   t.same(
-    list.map((c) => [c.name, c.enabled, c.source]),
+    list.map((c) => [c.name, c.enabled, c.source, c.overridden]),
     [
-      ['critical', true, 'config'],
-      ['warning', false, 'config'],
-      ['ops', true, 'api'],
+      ['critical', true, 'config+api', true],
+      ['warning', false, 'config+api', true],
+      ['ops', true, 'api', false],
     ],
   );
-  t.equal((await again.app.inject({ method: 'DELETE', url: '/api/v1/channels/ops' })).statusCode, 204);
+  const del = await again.app.inject({ method: 'DELETE', url: '/api/v1/channels/ops', headers: { authorization: 'Bearer api-token' } });
+  t.equal(del.statusCode, 204);
   const stored = readFileSync(join(s.dir, 'data', 'channels.json'), 'utf8');
   t.notMatch(stored, /very-secret/, 'deleted channels leave nothing behind');
 });

@@ -15,7 +15,9 @@ t.test('fields', async (t) => {
   t.equal(r('{{ alertname }} {{ severity }}'), 'ContainerStopped critical');
   t.equal(r('{{ title }}'), '[FIRING:2] ContainerStopped web-1:9464');
   t.equal(r('{{ externalURL }}'), 'http://alertmanager.example:9093');
-  t.equal(r('{{ labels.instance }} {{ labels.job }}'), 'web-1:9464 tocsin');
+  // The captured fixture's own label value (it was recorded before the rename and stays as captured).
+  t.equal(r('{{ labels.instance }} {{ labels.job }}'), `web-1:9464 ${critical.commonLabels.job}`);
+  t.equal(critical.commonLabels.job, critical.alerts[0]!.labels.job, 'a common label');
   t.equal(r('{{ groupLabels.alertname }}'), 'ContainerStopped');
   t.equal(r('{{ annotations.description }}', truncated), 'WebSocket handshake timed out after 3s');
   t.equal(r('{{labels.instance}}|{{   count   }}'), 'web-1:9464|2', 'spaces inside braces are optional');
@@ -52,8 +54,8 @@ t.test('values are escaped for mrkdwn; titles only lose control characters', asy
 
 t.test('checkTemplate reports what would silently render empty', async (t) => {
   t.same(checkTemplate('{{ status }} {{ labels.x }} {{ .Alerts.Firing | len }}'), []);
-  t.same(checkTemplate('{{ stauts }}'), ['unknown field "stauts"']);
-  t.same(checkTemplate('{{ status | shout }}'), ['unknown filter "shout"']);
+  t.match(checkTemplate('{{ stauts }}'), [/^unknown field "stauts"/]);
+  t.match(checkTemplate('{{ status | shout }}'), [/^unknown filter "shout"/]);
   t.same(checkTemplate('oops {{ status'), ['"{{" without a closing "}}"']);
   t.equal(renderTemplate('oops {{ status', critical), 'oops {{ status', 'an unclosed tag stays as text');
 });

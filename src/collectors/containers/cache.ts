@@ -21,6 +21,7 @@
 import type { Logger } from 'pino';
 import { describeEngineError, EngineError, REMOVAL_EVENTS, type EngineClient, type EngineEvent } from './docker-client.js';
 import { normaliseState, recordFromInspect, type ContainerRecord } from './record.js';
+import { withDeadline } from '../../util/deadline.js';
 
 export const DEFAULT_RESYNC_INTERVAL_MS = 60_000;
 export const INSPECT_CONCURRENCY = 8;
@@ -151,21 +152,18 @@ export class ContainerCache {
   }
 
   /** Resolves true once synced, false when `timeoutMs` passes or `signal` aborts first. */
-  waitSynced(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
-    if (this.synced) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (value: boolean) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.syncWaiters.delete(onSynced);
-        resolve(value);
-      };
-      const onSynced = () => done(true);
-      const onAbort = () => done(false);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
+  async waitSynced(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+    if (this.synced) return true;
+    let onSynced!: () => void;
+    const synced = new Promise<void>((resolve) => {
+      onSynced = resolve;
       this.syncWaiters.add(onSynced);
     });
+    try {
+      return (await withDeadline(synced, { ms: timeoutMs, signal })).done;
+    } finally {
+      this.syncWaiters.delete(onSynced);
+    }
   }
 
   private setSynced(value: boolean): void {

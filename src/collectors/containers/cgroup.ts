@@ -19,7 +19,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRecord } from './record.js';
-import { parseNetDev, parseProcCgroup } from './procfs.js';
+import { containerNetwork, parseProcCgroup } from './pid-files.js';
 import { workingSet, type BlkioBytes, type NetBytes, type ResourceSample } from './sample.js';
 
 /** A container whose cgroups were not found is looked for again after this long. */
@@ -321,7 +321,7 @@ export class CgroupReader {
   network(record: ContainerRecord, location: Location): NetBytes[] | undefined {
     if (!location.pidVerified || record.pid <= 0) return undefined;
     const text = this.fs.read(join(this.paths.procfs, String(record.pid), 'net', 'dev'));
-    return text === undefined ? undefined : parseNetDev(text);
+    return text === undefined ? undefined : containerNetwork(text);
   }
 
   /** Drops what is remembered about containers not in `ids`. */

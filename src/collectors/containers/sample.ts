@@ -1,5 +1,5 @@
 // One running container's resource figures, wherever they came from: its cgroup files and
-// /proc/<pid>/net/dev (cgroup.ts, procfs.ts), or the engine's stats API where the exporter
+// /proc/<pid>/net/dev (cgroup.ts, pid-files.ts), or the engine's stats API where the exporter
 // cannot see those (stats-fallback.ts). Every field is optional: a file that cannot be read
 // leaves its family out for that container rather than failing the scrape.
 

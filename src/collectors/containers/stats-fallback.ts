@@ -11,6 +11,7 @@
 import type { Logger } from 'pino';
 import type { EngineClient } from './docker-client.js';
 import { isIgnoredInterface, workingSet, type BlkioBytes, type NetBytes, type ResourceSample } from './sample.js';
+import { SingleFlight } from '../../util/single-flight.js';
 
 export const DEFAULT_STATS_REFRESH_MS = 15_000;
 export const STATS_CONCURRENCY = 4;
@@ -61,7 +62,7 @@ export class StatsFallback {
   private readonly samples = new Map<string, { readonly sample: ResourceSample; readonly at: number }>();
   private wanted = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly passes = new SingleFlight<'pass', void>();
   private again = false;
   private readonly controller = new AbortController();
 
@@ -99,18 +100,13 @@ export class StatsFallback {
 
   private refresh(): Promise<void> {
     // One pass at a time; a container asked for during a pass gets another pass right after.
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.pass().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.controller.signal.aborted) {
+    if (this.passes.has('pass')) this.again = true;
+    return this.passes.run('pass', async () => {
+      do {
         this.again = false;
-        void this.refresh();
-      }
+        await this.pass();
+      } while (this.again && !this.controller.signal.aborted);
     });
-    return this.running;
   }
 
   private async pass(): Promise<void> {

@@ -3,7 +3,7 @@
 import type { Collector, CollectorDeps } from '../collector.js';
 import { counter, gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { USER_HZ, fields, num, readProcFile } from './procfs.js';
+import { USER_HZ, fields, num, readProcFile } from '../procfs.js';
 
 // The column order of a "cpuN" line in /proc/stat (proc(5)).
 const COLUMNS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guestNice'] as const;

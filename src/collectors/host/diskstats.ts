@@ -2,7 +2,7 @@
 import type { Collector, CollectorDeps } from '../collector.js';
 import { counter, gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { excluder, fields, num, readProcFile } from './procfs.js';
+import { excluder, fields, num, readProcFile } from '../procfs.js';
 
 /**
  * /proc/diskstats counts sectors of 512 bytes whatever the device's logical block size

@@ -25,7 +25,9 @@ import { join } from 'node:path';
 import type { Collector, CollectorDeps } from '../collector.js';
 import { gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { excluder, fields } from './procfs.js';
+import { excluder, fields } from '../procfs.js';
+import { SingleFlight } from '../../util/single-flight.js';
+import { withDeadline } from '../../util/deadline.js';
 
 export interface MountEntry {
   readonly device: string;
@@ -142,42 +144,23 @@ export function createFilesystemCollector(
   const statfs = options.statfs ?? ((path: string) => fsStatfs(path));
   const timeoutMs = options.mountTimeoutMs ?? DEFAULT_MOUNT_TIMEOUT_MS;
   // statfs calls that have not returned yet, by path, across scrapes.
-  const inflight = new Map<string, Promise<unknown>>();
+  const inflight = new SingleFlight<string, Outcome>();
 
   async function stat(path: string, signal: AbortSignal): Promise<Outcome> {
-    if (inflight.has(path)) return { error: 'an earlier statfs has not returned yet' };
-    const call = statfs(path).then(
-      (stats): Outcome => ({ stats }),
-      (err: unknown): Outcome => ({ error: (err as Error)?.message ?? String(err) }),
+    const call = inflight.start(path, () =>
+      statfs(path).then(
+        (stats): Outcome => ({ stats }),
+        (err: unknown): Outcome => ({ error: (err as Error)?.message ?? String(err) }),
+      ),
     );
-    inflight.set(path, call);
-    void call.finally(() => inflight.delete(path));
-
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    let gaveUp = false;
-    const giveUp = new Promise<Outcome>((resolve) => {
-      const stop = (error: string) => {
-        gaveUp = true;
-        resolve({ error });
-      };
-      timer = setTimeout(() => stop(`statfs did not return within ${timeoutMs} ms`), timeoutMs);
-      onAbort = () => stop('scrape deadline passed');
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      const outcome = await Promise.race([call, giveUp]);
-      if (gaveUp && 'error' in outcome) {
-        // Logged once per hung call, not per scrape: later scrapes skip the mount until it returns.
-        deps.logger.warn({ path, err: outcome.error }, 'statfs has not returned; reporting device_error until it does');
-        void call.then(() => deps.logger.info({ path }, 'statfs returned; mount monitored again'));
-      }
-      return outcome;
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort!);
-    }
+    if (!call) return { error: 'an earlier statfs has not returned yet' };
+    const result = await withDeadline(call, { ms: timeoutMs, signal });
+    if (result.done) return result.value;
+    const error = result.reason === 'timeout' ? `statfs did not return within ${timeoutMs} ms` : 'scrape deadline passed';
+    // Logged once per hung call, not per scrape: later scrapes skip the mount until it returns.
+    deps.logger.warn({ path, err: error }, 'statfs has not returned; reporting device_error until it does');
+    void call.then(() => deps.logger.info({ path }, 'statfs returned; mount monitored again'));
+    return { error };
   }
 
   return {

@@ -2,7 +2,7 @@
 import type { Collector, CollectorDeps } from '../collector.js';
 import { gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { fields, num, readProcFile } from './procfs.js';
+import { fields, num, readProcFile } from '../procfs.js';
 
 /** The 1, 5 and 15 minute load averages from the text of /proc/loadavg. */
 export function parseLoadavg(text: string): [number, number, number] {

@@ -7,7 +7,7 @@
 import type { Collector, CollectorDeps } from '../collector.js';
 import { counter, gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { fields, num, readProcFile } from './procfs.js';
+import { fields, num, readProcFile } from '../procfs.js';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 

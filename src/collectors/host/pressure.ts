@@ -5,7 +5,7 @@
 import type { Collector, CollectorDeps } from '../collector.js';
 import { counter } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { num, readProcFile } from './procfs.js';
+import { num, readProcFile } from '../procfs.js';
 
 export interface Pressure {
   /** Seconds during which at least one task waited. */

@@ -5,7 +5,7 @@ import { readdir } from 'node:fs/promises';
 import type { Collector, CollectorDeps } from '../collector.js';
 import { counter, gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { fields, num, readProcFile } from './procfs.js';
+import { fields, num, readProcFile } from '../procfs.js';
 
 export interface KernelStats {
   readonly bootTime: number;

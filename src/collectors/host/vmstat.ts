@@ -6,7 +6,7 @@
 import type { Collector, CollectorDeps } from '../collector.js';
 import { gauge } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { fields, num, readProcFile } from './procfs.js';
+import { fields, num, readProcFile } from '../procfs.js';
 
 /** Every "name value" pair of /proc/vmstat whose name matches `include`. */
 export function parseVmstat(text: string, include: RegExp): Map<string, number> {

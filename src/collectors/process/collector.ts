@@ -18,7 +18,7 @@
 //   node (process.title) rewrite their argv right after start.
 // - status, io, fd, limits (cached LIMITS_TTL_SECONDS) and task/*/status are read only
 //   for the processes of a group.
-// - Reads are synchronous (see procfs.ts for the measurements), in slices of at most
+// - Reads are synchronous (see ../procfs.ts for the measurements), in slices of at most
 //   SLICE_SIZE pids or SLICE_MS with the event loop let through between slices, so a
 //   collection over thousands of processes never holds the loop for more than ~2 ms.
 // - State of processes that are gone is dropped at the end of each complete pass.
@@ -28,19 +28,9 @@ import type { CollectorsConfig } from '../../config/schema.js';
 import { advance, GroupTotals, zeroCounts, type Counts } from './accumulator.js';
 import { emptyGroup, writeFamilies, type ErrorCounts, type GroupView } from './families.js';
 import { compileGroups, type GroupMatcher, type ProcessFacts } from './matcher.js';
-import {
-  isDenied,
-  isVanished,
-  listPids,
-  parseBootTime,
-  parseCmdline,
-  parseStat,
-  parseStatIdentity,
-  parseUptime,
-  readExe,
-  readProcFile,
-  USER_HZ,
-} from './procfs.js';
+import { isDenied, isVanished, listPids, readProcFileSync, USER_HZ } from '../procfs.js';
+import { SingleFlight } from '../../util/single-flight.js';
+import { parseBootTime, parseCmdline, parseStat, parseStatIdentity, parseUptime, readExe } from './pid-files.js';
 import { sampleProcess, type LimitsCache, type ProcSample } from './sample.js';
 
 /**
@@ -84,7 +74,8 @@ class ProcessCollector implements Collector {
   /** Ticks since boot when the collector was created: processes started later count from zero. */
   private createdAtTicks: number | undefined;
   private serial = 0;
-  private busy = false;
+  /** One collection at a time: they share the per-process state above. */
+  private readonly collecting = new SingleFlight<'collect', void>();
 
   constructor(
     config: CollectorsConfig['process'],
@@ -103,16 +94,16 @@ class ProcessCollector implements Collector {
 
   async collect({ registry, signal }: CollectContext): Promise<void> {
     if (this.matcher.size === 0) return; // no groups configured: nothing to read at all
-    if (this.busy) throw new Error('previous process collection still running');
-    this.busy = true;
-    try {
-      writeFamilies(registry, await this.update(signal), this.errors);
-    } catch (err) {
-      this.errors.scrape++;
-      throw err;
-    } finally {
-      this.busy = false;
-    }
+    const run = this.collecting.start('collect', async () => {
+      try {
+        writeFamilies(registry, await this.update(signal), this.errors);
+      } catch (err) {
+        this.errors.scrape++;
+        throw err;
+      }
+    });
+    if (!run) throw new Error('previous process collection still running');
+    return run;
   }
 
   close(): void {
@@ -120,14 +111,14 @@ class ProcessCollector implements Collector {
   }
 
   private uptimeTicks(): number {
-    return Math.floor(parseUptime(readProcFile(`${this.deps.paths.procfs}/uptime`)) * USER_HZ);
+    return Math.floor(parseUptime(readProcFileSync(`${this.deps.paths.procfs}/uptime`)) * USER_HZ);
   }
 
   private async update(signal: AbortSignal): Promise<Map<string, GroupView>> {
     signal.throwIfAborted();
     let sliceStart = performance.now();
     const procfs = this.deps.paths.procfs;
-    this.bootTime ??= parseBootTime(readProcFile(`${procfs}/stat`));
+    this.bootTime ??= parseBootTime(readProcFileSync(`${procfs}/stat`));
     const nowTicks = this.uptimeTicks();
     this.createdAtTicks ??= nowTicks;
     const pids = listPids(procfs);
@@ -170,7 +161,7 @@ class ProcessCollector implements Collector {
     let text: string;
     let identity: { comm: string; starttime: number };
     try {
-      text = readProcFile(`${dir}/stat`);
+      text = readProcFileSync(`${dir}/stat`);
       identity = parseStatIdentity(text);
     } catch (err) {
       this.readFailed(pid, err, false);
@@ -213,7 +204,7 @@ class ProcessCollector implements Collector {
   private facts(dir: string, comm: string): ProcessFacts {
     let argv: string[] | undefined;
     let exe: string | null | undefined;
-    const readArgv = () => (argv ??= parseCmdline(readProcFile(`${dir}/cmdline`)));
+    const readArgv = () => (argv ??= parseCmdline(readProcFileSync(`${dir}/cmdline`)));
     return {
       comm,
       argv: readArgv,

@@ -3,7 +3,7 @@
 // so its dashboards and alerts work unchanged.
 import type { Registry } from 'prom-client';
 import { counter, gauge } from '../collector.js';
-import { USER_HZ } from './procfs.js';
+import { USER_HZ } from '../procfs.js';
 import type { Counts } from './accumulator.js';
 
 export const STATES = ['Running', 'Sleeping', 'Waiting', 'Zombie', 'Other'] as const;

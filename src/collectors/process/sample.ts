@@ -4,17 +4,8 @@
 // are paid only for grouped processes.
 import { type Counts } from './accumulator.js';
 import { stateIndex } from './families.js';
-import {
-  countFds,
-  isDenied,
-  isVanished,
-  listPids,
-  parseIo,
-  parseOpenFilesLimit,
-  parseStatus,
-  readProcFile,
-  type ProcStat,
-} from './procfs.js';
+import { isDenied, isVanished, listPids, readProcFileSync } from '../procfs.js';
+import { countFds, parseIo, parseOpenFilesLimit, parseStatus, type ProcStat } from './pid-files.js';
 
 /** The fd soft limit rarely changes after start-up (nginx and systemd set it early), so it is re-read only this often. */
 export const LIMITS_TTL_SECONDS = 60;
@@ -48,7 +39,7 @@ export interface LimitsCache {
  * reported as NaN, and as `partial` when refused.
  */
 export function sampleProcess(procDir: string, stat: ProcStat, cache: LimitsCache, nowSeconds: number, young: boolean): ProcSample {
-  const status = parseStatus(readProcFile(`${procDir}/status`));
+  const status = parseStatus(readProcFileSync(`${procDir}/status`));
   let partial = false;
   const optional = (err: unknown): number => {
     // A process exiting half-way is not an error: its next scrape will not list it.
@@ -59,7 +50,7 @@ export function sampleProcess(procDir: string, stat: ProcStat, cache: LimitsCach
   let readBytes = NaN;
   let writeBytes = NaN;
   try {
-    ({ readBytes, writeBytes } = parseIo(readProcFile(`${procDir}/io`)));
+    ({ readBytes, writeBytes } = parseIo(readProcFileSync(`${procDir}/io`)));
   } catch (err) {
     optional(err);
   }
@@ -73,7 +64,7 @@ export function sampleProcess(procDir: string, stat: ProcStat, cache: LimitsCach
 
   if (cache.fdLimit === undefined || young || nowSeconds - (cache.fdLimitReadAt ?? 0) > LIMITS_TTL_SECONDS) {
     try {
-      cache.fdLimit = parseOpenFilesLimit(readProcFile(`${procDir}/limits`));
+      cache.fdLimit = parseOpenFilesLimit(readProcFileSync(`${procDir}/limits`));
       cache.fdLimitReadAt = nowSeconds;
     } catch (err) {
       if (!isVanished(err) && !isDenied(err)) throw err;
@@ -98,7 +89,7 @@ export function sampleProcess(procDir: string, stat: ProcStat, cache: LimitsCach
       if (tid === stat.pid) continue;
       let thread;
       try {
-        thread = parseStatus(readProcFile(`${procDir}/task/${tid}/status`));
+        thread = parseStatus(readProcFileSync(`${procDir}/task/${tid}/status`));
       } catch (err) {
         if (isVanished(err)) continue; // a thread that just exited
         throw err;

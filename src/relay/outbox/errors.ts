@@ -20,3 +20,15 @@ export class OutboxClosedError extends Error {
   readonly code = 'OUTBOX_CLOSED';
   readonly statusCode = 503;
 }
+
+/** A purge would push dead letters out of the bounded list; nothing was changed. */
+export class PurgeWouldForgetError extends Error {
+  override readonly name = 'PurgeWouldForgetError';
+  constructor(
+    readonly pending: number,
+    readonly wouldForget: number,
+    readonly maxDeadLetters: number,
+  ) {
+    super(`purging ${pending} entries would push the ${wouldForget} oldest dead letters out (at most ${maxDeadLetters} are kept)`);
+  }
+}

@@ -2,7 +2,7 @@
 // break) what reaches the disk: which writes were followed by a datasync before an append was
 // acknowledged, what a power loss would keep, what happens when the disk is full. Production
 // uses node:fs/promises as it is.
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 
 /** An open file (node's FileHandle satisfies it). */
 export interface OutboxFile {
@@ -20,6 +20,8 @@ export interface OutboxFs {
   /** 'a' appends, 'w' creates or empties, 'r+' updates in place. */
   open(file: string, flags: 'a' | 'w' | 'r+'): Promise<OutboxFile>;
   rename(from: string, to: string): Promise<void>;
+  /** The size of a file in bytes, undefined when it does not exist. */
+  size(file: string): Promise<number | undefined>;
   /** Removes a file; no error when it does not exist. */
   remove(file: string): Promise<void>;
   /** fsync(2) on the directory: makes a create or rename in it durable. */
@@ -33,6 +35,14 @@ export const nodeFs: OutboxFs = {
   readFile: (file) => readFile(file),
   open: (file, flags) => open(file, flags, 0o600),
   rename: (from, to) => rename(from, to),
+  async size(file) {
+    try {
+      return (await stat(file)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  },
   remove: (file) => rm(file, { force: true }),
   async syncDir(dir) {
     const d = await open(dir, 'r');

@@ -3,13 +3,17 @@ export {
   DEFAULT_COMPACT_MIN_BYTES,
   DEFAULT_MAX_DEAD_LETTERS,
   DEFAULT_OUTBOX_MAX_BYTES,
+  DEFAULT_RETRY_INTERVAL_MS,
   OUTBOX_FILE,
   Outbox,
-  type DeadLetter,
+  PURGED,
+  type PurgeResult,
   type OutboxOptions,
   type OutboxStats,
 } from './outbox.js';
-export { OutboxClosedError, OutboxFullError, OutboxWriteError } from './errors.js';
+export type { DeadLetter } from './dead-letters.js';
+export { OutboxClosedError, OutboxFullError, OutboxWriteError, PurgeWouldForgetError } from './errors.js';
 export { nodeFs, type OutboxFile, type OutboxFs } from './fs.js';
-export { parseLog, type ParsedLog } from './log-format.js';
+export { parseLog, type ParsedLog, type RejectedRange } from './log-format.js';
+export { REJECTED_PREFIX } from './rejected.js';
 export type { OutboxRecord } from './records.js';

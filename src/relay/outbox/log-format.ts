@@ -1,49 +1,56 @@
-// Reading the log back: which records it holds, and where a crash left a torn tail.
+// Reading the log back: which records it holds, and which byte ranges it cannot use.
 //
-// A crash mid-write leaves a torn last line (no newline, or garbage after the last good record);
-// it was never acknowledged (acknowledgement waits for the sync of the whole batch, newline
-// included), so it falls outside goodBytes and is cut on open. A bad line followed by good records
-// (disk corruption) is skipped, never the records after it.
-import { parseRecord, type OutboxRecord } from './records.js';
+// Every line is checked (records.ts). A line that is not a record is rejected with its byte offset
+// and the reason; the records around it are used. Rejected lines after the last good record are the
+// tail: usually a torn write from a crash (never acknowledged: acknowledgement waits for the sync of
+// the whole batch, newline included), or garbage appended by something else; goodBytes ends before
+// it. What to do with rejected ranges (report, keep a copy, rewrite the log) is up to the caller.
+import { checkRecord, type OutboxRecord } from './records.js';
+
+export interface RejectedRange {
+  /** Byte offset in the log. */
+  readonly offset: number;
+  /** Bytes, newline included when there was one. */
+  readonly length: number;
+  readonly why: string;
+}
 
 export interface ParsedLog {
   readonly records: OutboxRecord[];
-  /** Length of the prefix to keep: everything after it is a torn write. */
+  /** Length of the prefix up to and including the last good record: what follows is the tail. */
   readonly goodBytes: number;
-  /** Unreadable lines followed by good ones (kept in the file, skipped), first 200 chars each. */
-  readonly badLines: string[];
+  /** Lines that are not records, in file order (before and after goodBytes). */
+  readonly rejected: RejectedRange[];
 }
 
-/**
- * Reads the log. An unterminated last line, and any unreadable lines after the last good record,
- * are a torn write (never acknowledged) and fall outside goodBytes.
- */
 export function parseLog(data: Buffer): ParsedLog {
   const records: OutboxRecord[] = [];
-  const badLines: string[] = [];
-  // Unreadable lines since the last good record: a torn tail unless a good record follows.
-  let trailingBad: string[] = [];
+  const rejected: RejectedRange[] = [];
   let goodBytes = 0;
   let start = 0;
+  let tailHasRejects = false;
   while (start < data.length) {
     const nl = data.indexOf(10, start);
-    if (nl === -1) break; // unterminated: torn
+    if (nl === -1) {
+      rejected.push({ offset: start, length: data.length - start, why: 'unterminated last line (a torn write)' });
+      break;
+    }
     const end = nl + 1;
     const text = data.toString('utf8', start, nl);
-    start = end;
     if (text.trim() === '') {
-      if (trailingBad.length === 0) goodBytes = end;
-      continue;
-    }
-    const rec = parseRecord(text);
-    if (rec) {
-      records.push(rec);
-      goodBytes = end;
-      badLines.push(...trailingBad);
-      trailingBad = [];
+      if (!tailHasRejects) goodBytes = end;
     } else {
-      trailingBad.push(text.slice(0, 200));
+      const checked = checkRecord(text);
+      if ('record' in checked) {
+        records.push(checked.record);
+        goodBytes = end;
+        tailHasRejects = false;
+      } else {
+        rejected.push({ offset: start, length: end - start, why: checked.why });
+        tailHasRejects = true;
+      }
     }
+    start = end;
   }
-  return { records, goodBytes, badLines };
+  return { records, goodBytes, rejected };
 }

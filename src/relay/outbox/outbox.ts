@@ -7,9 +7,20 @@
 // Where the data lives: one append-only file, `<dir>/outbox.log` (dir from the configuration, e.g.
 // /var/lib/tocsin/outbox), records as in records.ts. One process per directory.
 //
+// Loading: every record's shape is checked (records.ts, log-format.ts); what cannot be used (a torn
+// write at the end, garbage, a wrong-shaped record, a wholly unreadable file) is skipped, reported
+// with its byte offset and reason, and copied verbatim to `outbox.rejected-<timestamp>` beside the
+// log (rejected.ts); only then is the log cut or rewritten without it. The relay starts anyway.
+//
 // Marks: done, try, fail and dead marks take the same path as appends (the dispatcher does not
 // wait long for them); a mark lost in a crash only means a resend (counted by the dispatcher as a
-// redelivery) or a dead letter retried once more.
+// redelivery) or a dead letter retried once more. When the log cannot be written (a full disk),
+// appends are refused (503) while marks are kept in memory and retried; on ENOSPC the outbox
+// compacts into the space of its reserve and tries again (write-failures.ts, reserve.ts).
+//
+// Dead letters can be put back to pending (redriveDeadLetter, redriveDeadLettersFor), and a
+// destination's pending entries moved to the dead letters with reason "purged" (purgePending), so
+// an operator can drop a queue without losing it for good. Both are written like any record.
 //
 // Attempt marks: an entry whose delivery started (try) and whose outcome was never recorded may
 // already be in the channel; after a restart, sending it again is counted as a possible duplicate
@@ -36,16 +47,20 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { OutboxEntry } from '../types.js';
 import { COMPACT_SUFFIX, rewriteLog, worthCompacting } from './compaction.js';
-import { OutboxClosedError, OutboxFullError } from './errors.js';
+import { OutboxClosedError, OutboxFullError, OutboxWriteError, PurgeWouldForgetError } from './errors.js';
 import { nodeFs, type OutboxFs } from './fs.js';
-import { parseLog } from './log-format.js';
+import { DeadLetterList, type DeadLetter } from './dead-letters.js';
+import { loadLog } from './load.js';
 import { PendingSet } from './pending-set.js';
+import { DEFAULT_RESERVE_BYTES, Reserve } from './reserve.js';
 import { encodeRecord, type DeadRecord, type OutboxRecord } from './records.js';
+import { isDiskFull, WriteFailures } from './write-failures.js';
 import { LogWriter } from './writer.js';
 
 export const DEFAULT_OUTBOX_MAX_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_DEAD_LETTERS = 1000;
+export const DEFAULT_RETRY_INTERVAL_MS = 1000;
 export const OUTBOX_FILE = 'outbox.log';
 
 export interface OutboxOptions {
@@ -56,16 +71,14 @@ export interface OutboxOptions {
   readonly compactMinBytes?: number;
   /** Dead letters kept (the oldest are forgotten first). */
   readonly maxDeadLetters?: number;
+  /** How often marks that could not be written are tried again (write-failures.ts). */
+  readonly retryIntervalMs?: number;
+  /** Space kept beside the log so a compaction can run on a full disk (reserve.ts); 0: none. */
+  readonly reserveBytes?: number;
   /** The file system (tests inject one to watch or break what reaches the disk). */
   readonly fs?: OutboxFs;
 }
 
-export interface DeadLetter {
-  readonly entry: OutboxEntry;
-  readonly reason: string;
-  /** Unix milliseconds. */
-  readonly at: number;
-}
 
 export interface OutboxStats {
   /** fdatasync calls on the log (compactions not included). */
@@ -77,14 +90,26 @@ export interface OutboxStats {
   readonly compactions: number;
   readonly fileBytes: number;
   readonly liveBytes: number;
-  /** Lines skipped on open because they could not be read (not counting a torn last line). */
+  /** Lines skipped on open because they could not be read, followed by good records. */
   readonly corruptLines: number;
+  /** Lines (or a torn last line) skipped on open, wherever they were; copied beside the log. */
+  readonly rejectedRecords: number;
   /** Bytes cut off the end on open (a torn write). */
   readonly truncatedBytes: number;
+  /** The last write to the log failed (until one succeeds). */
+  readonly writeFailing: boolean;
+  /** Marks kept in memory because they could not be written yet. */
+  readonly unwrittenMarks: number;
 }
 
-interface Dead extends DeadLetter {
-  readonly bytes: number;
+/** Reason given to entries moved to the dead letters by purgePending(). */
+export const PURGED = 'purged';
+
+export interface PurgeResult {
+  /** Entries moved from pending to the dead letters. */
+  readonly purged: number;
+  /** Older dead letters pushed out by them (only with forgetOldest). */
+  readonly forgotten: number;
 }
 
 const openDirs = new Set<string>();
@@ -95,11 +120,13 @@ export class Outbox {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Bytes of in-flight appends, counted against maxBytes. */
   private reserved = 0;
-  private dead: Dead[] = [];
-  private deadBytes = 0;
+  private readonly dead: DeadLetterList;
+  private readonly redriveListeners: (() => void)[] = [];
   private closed = false;
   private readonly writer: LogWriter;
-  private counters = { compactions: 0, corruptLines: 0, truncatedBytes: 0 };
+  private readonly failures: WriteFailures;
+  private readonly reserve: Reserve;
+  private counters = { compactions: 0, corruptLines: 0, truncatedBytes: 0, rejectedRecords: 0 };
 
   private constructor(
     private readonly fs: OutboxFs,
@@ -110,14 +137,20 @@ export class Outbox {
     private readonly logger: Logger,
     private readonly maxBytes: number,
     private readonly compactMinBytes: number,
-    private readonly maxDeadLetters: number,
+    maxDeadLetters: number,
+    retryIntervalMs: number,
+    reserveBytes: number,
   ) {
     this.writer = new LogWriter(handle, fileBytes, logger, {
       beforeBatch: (bytes) => this.compactBeforeGrowing(bytes),
       afterBatch: async () => {
         if (this.shouldCompact()) await this.compactLogged();
       },
+      onWriteError: (err) => this.makeRoom(err),
     });
+    this.failures = new WriteFailures(logger, retryIntervalMs, (text) => this.writer.write(text));
+    this.reserve = new Reserve(fs, dir, reserveBytes);
+    this.dead = new DeadLetterList(maxDeadLetters);
   }
 
   /** Opens (creating if needed) the outbox in `dir` and replays what is there. */
@@ -130,58 +163,40 @@ export class Outbox {
     const file = join(absDir, OUTBOX_FILE);
     await fs.remove(file + COMPACT_SUFFIX);
 
-    let data: Buffer;
-    let created = false;
-    try {
-      data = await fs.readFile(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      data = Buffer.alloc(0);
-      created = true;
-    }
-    const parsed = parseLog(data);
-    if (parsed.goodBytes < data.length) {
-      // Cut the torn tail so new records start on a line of their own.
-      const fh = await fs.open(file, 'r+');
-      try {
-        await fh.truncate(parsed.goodBytes);
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
-      logger.warn({ truncatedBytes: data.length - parsed.goodBytes }, 'outbox: cut a torn record off the end of the log');
-    }
-    for (const line of parsed.badLines) {
-      logger.error({ line }, 'outbox: skipped an unreadable record in the middle of the log');
-    }
+    const loaded = await loadLog(fs, absDir, file, logger);
 
     const handle = await fs.open(file, 'a');
-    if (created) await fs.syncDir(absDir);
+    if (loaded.created) await fs.syncDir(absDir);
     const outbox = new Outbox(
       fs,
       absDir,
       file,
-      parsed.goodBytes,
+      loaded.fileBytes,
       handle,
       logger,
       opts.maxBytes ?? DEFAULT_OUTBOX_MAX_BYTES,
       opts.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
       opts.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS,
+      opts.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS,
+      opts.reserveBytes ?? DEFAULT_RESERVE_BYTES,
     );
-    outbox.counters.corruptLines = parsed.badLines.length;
-    outbox.counters.truncatedBytes = data.length - parsed.goodBytes;
-    for (const r of parsed.records) outbox.replay(r);
+    outbox.counters.corruptLines = loaded.rejectedInMiddle;
+    outbox.counters.truncatedBytes = loaded.truncatedBytes;
+    outbox.counters.rejectedRecords = loaded.rejected;
+    for (const r of loaded.records) outbox.replay(r);
     for (const l of outbox.pendingSet.order) l.attemptedBefore = l.uncertain = l.tryLogged;
     openDirs.add(absDir);
-    if (outbox.shouldCompact()) {
+    if (!(await outbox.reserve.ensure())) logger.warn({ dir: absDir }, 'outbox: no room for the reserve that lets it compact on a full disk');
+    // A rewrite drops the rejected lines left in the middle (their copy is safe).
+    if (outbox.shouldCompact() || loaded.rewrite) {
       try {
         await outbox.compact();
       } catch (err) {
-        logger.error({ err }, 'outbox: compaction on open failed; continuing with the old log');
+        logger.error({ err: (err as Error).message }, 'outbox: compaction on open failed; continuing with the old log');
       }
     }
     logger.info(
-      { dir: absDir, pending: outbox.depth(), deadLetters: outbox.dead.length, fileBytes: outbox.writer.fileBytes },
+      { dir: absDir, pending: outbox.depth(), deadLetters: outbox.dead.size, fileBytes: outbox.writer.fileBytes },
       'outbox opened',
     );
     return outbox;
@@ -227,6 +242,13 @@ export class Outbox {
           fresh.map((a) => a.line).join(''),
           () => {
             for (const a of fresh) if (!this.pendingSet.has(a.entry.id)) this.pendingSet.add(a.entry, a.line, a.bytes);
+          },
+        )
+        .then(
+          () => this.failures.succeeded(),
+          (err: unknown) => {
+            if (err instanceof OutboxWriteError) this.failures.failed(err);
+            throw err;
           },
         )
         .finally(() => {
@@ -338,17 +360,87 @@ export class Outbox {
     if (!l) return Promise.resolve();
     this.pendingSet.remove(l);
     const at = Date.now();
-    this.addDead(l.toEntry(), reason, at);
+    this.dead.add(l.toEntry(), reason, at);
     return this.writeMark({ t: 'dead', id, reason, at });
+  }
+
+  /** Dead letters back to pending once the redrive records are on the disk (OutboxWriteError if not). */
+  private async redrive(entries: readonly OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (this.closed) throw new OutboxClosedError('the outbox is closed');
+    const text = entries.map((entry) => encodeRecord({ t: 'redrive', entry })).join('');
+    await this.writer.write(text, () => {
+      for (const entry of entries) this.undead(entry);
+    });
+    for (const listener of this.redriveListeners) listener();
+  }
+
+  /** Calls `listener` whenever dead letters were put back to pending (the dispatcher wakes up). */
+  onRedrive(listener: () => void): void {
+    this.redriveListeners.push(listener);
+  }
+
+  /** Removes the entry from the dead letters and makes it pending (replay and redrive). */
+  private undead(entry: OutboxEntry): void {
+    this.dead.remove(entry.id);
+    if (this.pendingSet.has(entry.id)) return;
+    const line = encodeRecord({ t: 'add', entry });
+    this.pendingSet.add(entry, line, Buffer.byteLength(line));
+  }
+
+  /**
+   * Puts the dead letter(s) with this id back to pending (at the end of the queue, with its original
+   * acceptedAt), durably; resolves with the entry, or undefined when no dead letter has this id.
+   */
+  async redriveDeadLetter(id: string): Promise<OutboxEntry | undefined> {
+    const d = this.dead.find(id);
+    if (!d) return undefined;
+    await this.redrive([d.entry]);
+    return d.entry;
+  }
+
+  /** Puts every dead letter for `destination` back to pending, durably; resolves with how many. */
+  async redriveDeadLettersFor(destination: string): Promise<number> {
+    const byId = new Map<string, OutboxEntry>();
+    for (const d of this.dead.all()) if (d.entry.destination === destination) byId.set(d.entry.id, d.entry);
+    await this.redrive([...byId.values()]);
+    return byId.size;
+  }
+
+  /**
+   * Moves every pending entry for `destination` to the dead letters with reason "purged" (so it can
+   * be re-driven later), durably. The dead letters stay bounded by maxDeadLetters: when the purge
+   * would push older ones out, it is refused with PurgeWouldForgetError unless `forgetOldest`.
+   */
+  async purgePending(destination: string, opts: { forgetOldest?: boolean } = {}): Promise<PurgeResult> {
+    const entries = Array.from(this.pendingSet.of(destination));
+    const forgotten = Math.max(0, this.dead.size + entries.length - this.dead.max);
+    if (forgotten > 0 && !opts.forgetOldest) throw new PurgeWouldForgetError(entries.length, forgotten, this.dead.max);
+    if (entries.length === 0) return { purged: 0, forgotten: 0 };
+    const at = Date.now();
+    const records: OutboxRecord[] = [];
+    for (const l of entries) {
+      this.pendingSet.remove(l);
+      this.dead.add(l.toEntry(), PURGED, at);
+      records.push({ t: 'dead', id: l.id, reason: PURGED, at });
+    }
+    await this.writeMark(records);
+    if (forgotten > 0) this.logger.warn({ destination, forgotten }, 'outbox: purge pushed the oldest dead letters out');
+    return { purged: entries.length, forgotten };
+  }
+
+  /** acceptedAt of the first pending entry for `destination`. O(1). */
+  oldestAcceptedAtFor(destination: string): number | undefined {
+    return this.pendingSet.oldestFor(destination)?.acceptedAt;
   }
 
   /** The most recent dead letters (at most maxDeadLetters), oldest first. */
   deadLetters(): DeadLetter[] {
-    return this.dead.map(({ entry, reason, at }) => ({ entry, reason, at }));
+    return this.dead.all();
   }
 
   deadLetterCount(): number {
-    return this.dead.length;
+    return this.dead.size;
   }
 
   depth(): number {
@@ -361,25 +453,68 @@ export class Outbox {
   }
 
   stats(): OutboxStats {
-    return { ...this.writer.stats(), ...this.counters, fileBytes: this.writer.fileBytes, liveBytes: this.liveBytes() };
+    return {
+      ...this.writer.stats(),
+      ...this.counters,
+      fileBytes: this.writer.fileBytes,
+      liveBytes: this.liveBytes(),
+      writeFailing: this.failures.isFailing,
+      unwrittenMarks: this.failures.parkedMarks,
+    };
   }
 
   /** Waits for queued writes, then closes the file. Further calls reject with OutboxClosedError. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.failures.flush();
+    this.failures.stop();
     await this.writer.close();
     openDirs.delete(this.dir);
   }
 
-  private writeMark(r: OutboxRecord): Promise<void> {
-    return this.writer.write(encodeRecord(r));
+  /**
+   * Writes a mark. Resolves once it is on the disk, or, when the log cannot be written, once it is
+   * kept for retry (write-failures.ts): delivery goes on, and a lost mark is reported, not thrown.
+   */
+  private writeMark(r: OutboxRecord | readonly OutboxRecord[]): Promise<void> {
+    const records = Array.isArray(r) ? (r as readonly OutboxRecord[]) : [r as OutboxRecord];
+    const seq = this.failures.issue();
+    const text = records.map(encodeRecord).join('');
+    const doneIds = records.reduce((n, x) => n + (x.t === 'done' ? x.ids.length : 0), 0);
+    return this.writer.write(text).then(
+      () => this.failures.succeeded(),
+      (err: unknown) => {
+        if (!(err instanceof OutboxWriteError)) throw err;
+        this.failures.failed(err);
+        this.failures.park(seq, text, doneIds);
+      },
+    );
+  }
+
+  /**
+   * A batch could not be written: on a full disk, a compaction frees the space of finished records
+   * (written into the space of the reserve, reserve.ts). True: try the batch again.
+   */
+  private async makeRoom(err: Error): Promise<boolean> {
+    if (!isDiskFull(err) || this.writer.fileBytes <= this.liveBytes()) return false;
+    await this.reserve.release().catch(() => false);
+    try {
+      await this.compact();
+      return true;
+    } catch (compactionErr) {
+      this.logger.debug({ err: (compactionErr as Error).message }, 'outbox: no room for a compaction either');
+      return false;
+    } finally {
+      // Taken back first: the next full disk needs it more than the next append.
+      await this.reserve.ensure();
+    }
   }
 
   // --- compaction ---
 
   private liveBytes(): number {
-    return this.pendingSet.bytes + this.deadBytes;
+    return this.pendingSet.bytes + this.dead.bytes;
   }
 
   private shouldCompact(): boolean {
@@ -399,8 +534,10 @@ export class Outbox {
     try {
       await this.compact();
     } catch (err) {
-      // The old log is still whole and authoritative; try again after the next batch.
-      this.logger.error({ err }, 'outbox: compaction failed');
+      // The old log is still whole and authoritative; try again after the next batch. A full disk
+      // is reported once by the write path, not after every batch.
+      if (isDiskFull(err)) this.logger.debug({ err: (err as Error).message }, 'outbox: compaction failed');
+      else this.logger.error({ err: (err as Error).message }, 'outbox: compaction failed');
     }
   }
 
@@ -408,8 +545,10 @@ export class Outbox {
   private async compact(): Promise<void> {
     const started = Date.now();
     const before = this.writer.fileBytes;
+    const captured = this.failures.lastIssued;
     const written = await rewriteLog(this.fs, this.dir, this.file, this.liveLines());
     await this.writer.replaceFile(await this.fs.open(this.file, 'a'), written);
+    this.failures.capturedUpTo(captured);
     this.counters.compactions++;
     this.logger.info({ beforeBytes: before, afterBytes: written, ms: Date.now() - started }, 'outbox compacted');
   }
@@ -417,7 +556,7 @@ export class Outbox {
   /** What is live, as records in replay order. */
   private *liveLines(): Generator<string> {
     // Dead letters first: on replay a later add of the same id (a re-sent notification) wins.
-    for (const d of this.dead.slice()) {
+    for (const d of this.dead.all()) {
       yield encodeRecord({ t: 'dead', id: d.entry.id, reason: d.reason, at: d.at, entry: d.entry } satisfies DeadRecord);
     }
     const tried: string[] = [];
@@ -451,24 +590,16 @@ export class Outbox {
           if (l) this.pendingSet.remove(l);
         }
         return;
+      case 'redrive':
+        this.undead(r.entry);
+        return;
       case 'dead': {
         const l = this.pendingSet.get(r.id);
         const entry = r.entry ?? l?.toEntry();
         if (l) this.pendingSet.remove(l);
-        if (entry) this.addDead(entry, r.reason, r.at);
+        if (entry) this.dead.add(entry, r.reason, r.at);
         return;
       }
-    }
-  }
-
-  private addDead(entry: OutboxEntry, reason: string, at: number): void {
-    const bytes = Buffer.byteLength(encodeRecord({ t: 'dead', id: entry.id, reason, at, entry }));
-    this.dead.push({ entry, reason, at, bytes });
-    this.deadBytes += bytes;
-    if (this.dead.length > this.maxDeadLetters) {
-      const drop = this.dead.length - this.maxDeadLetters;
-      for (const d of this.dead.slice(0, drop)) this.deadBytes -= d.bytes;
-      this.dead = this.dead.slice(drop);
     }
   }
 }

@@ -4,8 +4,11 @@
 // and no added delay. write() resolves after its batch is synced, never before.
 //
 // A failed write may leave part of a batch in the file: it is cut off (truncate to the size before
-// the batch) so the next batch starts on a clean line. If even that fails the log is unusable and
-// every further write is refused.
+// the batch) so the next batch starts on a clean line, and the onWriteError hook may make room (a
+// compaction when the disk is full) and ask for the batch to be tried once more. If even the cut
+// fails the log is unusable and every further write is refused. The writer does not log failed
+// writes: its callers see them (OutboxWriteError, with the file system's error as cause) and the
+// outbox logs changes of state, not every write.
 import type { Logger } from 'pino';
 import { OutboxClosedError, OutboxWriteError } from './errors.js';
 import { writeAll, type OutboxFile } from './fs.js';
@@ -15,6 +18,8 @@ export interface WriterHooks {
   beforeBatch(bytes: number): Promise<void>;
   /** After a batch was synced and its writers resolved; may compact. */
   afterBatch(): Promise<void>;
+  /** A batch failed (and was cut off again); true: try it once more (e.g. after freeing space). */
+  onWriteError(err: Error): Promise<boolean>;
 }
 
 interface Op {
@@ -110,15 +115,19 @@ export class LogWriter {
     }
     const buf = Buffer.from(batch.map((op) => op.text).join(''));
     await this.hooks.beforeBatch(buf.length);
-    try {
-      await writeAll(this.handle, buf);
-      await this.handle.datasync();
-      this.counters.syncs++;
-    } catch (err) {
-      await this.cutPartialBatch(err as Error);
-      const e = new OutboxWriteError(`writing the outbox failed: ${(err as Error).message}`);
-      for (const op of batch) op.reject(e);
-      return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await writeAll(this.handle, buf);
+        await this.handle.datasync();
+        this.counters.syncs++;
+        break;
+      } catch (err) {
+        const cut = await this.cutPartialBatch();
+        if (cut && attempt === 1 && (await this.hooks.onWriteError(err as Error))) continue;
+        const e = new OutboxWriteError(`writing the outbox failed: ${(err as Error).message}`, { cause: err });
+        for (const op of batch) op.reject(e);
+        return;
+      }
     }
     this.bytes += buf.length;
     this.counters.batches++;
@@ -129,14 +138,16 @@ export class LogWriter {
     }
   }
 
-  private async cutPartialBatch(err: Error): Promise<void> {
-    this.logger.error({ err }, 'outbox: write failed');
+  /** False when the log could not be restored (it is then unusable). */
+  private async cutPartialBatch(): Promise<boolean> {
     try {
       await this.handle.truncate(this.bytes);
       await this.handle.datasync();
-    } catch (err2) {
-      this.broken = err2 as Error;
-      this.logger.error({ err: err2 }, 'outbox: cannot restore the log after a failed write; refusing further writes');
+      return true;
+    } catch (err) {
+      this.broken = err as Error;
+      this.logger.error({ err: (err as Error).message }, 'outbox: cannot restore the log after a failed write; refusing further writes');
+      return false;
     }
   }
 }

@@ -24,6 +24,8 @@ import {
   type FetchFunction,
   type IncomingWebhookSendArguments,
 } from '@slack/webhook';
+import { redactedExcerpt, redactor } from '../../config/secret.js';
+import { webhookUrlProblem } from '../../config/webhook-url.js';
 import { DEFAULT_RETRY_AFTER_MS, parseRetryAfter } from '../backoff.js';
 import type { FailureReason, Notifier, SendResult } from '../notifier.js';
 import type { SlackMessage } from '../types.js';
@@ -47,16 +49,8 @@ export interface WebhookNotifierOptions {
 
 export function createWebhookNotifier(opts: WebhookNotifierOptions): Notifier {
   const { url } = opts;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Not `${url}`: a mistyped URL is still a secret.
-    throw new WebhookConfigError('the Slack webhook URL is not a valid URL');
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new WebhookConfigError('the Slack webhook URL must be http(s)');
-  }
+  const problem = webhookUrlProblem(url);
+  if (problem) throw new WebhookConfigError(`the Slack webhook URL ${problem}`);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
   const baseFetch = opts.fetch ?? globalThis.fetch;
   const redact = redactor(url);
@@ -144,7 +138,7 @@ function classifyRequestError(err: unknown, timeoutMs: number, redact: (s: strin
     return fail(true, 'timeout', `network timeout: ${code}`);
   }
   const text = code ?? cause?.message ?? e?.message ?? String(err);
-  return fail(true, 'network', `network error: ${redact(oneLine(text, 200))}`);
+  return fail(true, 'network', `network error: ${redactedExcerpt(text, 200, redact)}`);
 }
 
 function fail(retry: boolean, reason: FailureReason, detail: string): SendResult {
@@ -152,37 +146,11 @@ function fail(retry: boolean, reason: FailureReason, detail: string): SendResult
 }
 
 function shortBody(body: string, redact: (s: string) => string): string {
-  return redact(oneLine(body, 120));
+  return redactedExcerpt(body, 120, redact);
 }
 
-function oneLine(s: string, max: number): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
-
-/**
- * Returns a function that removes the URL and its secret parts (the path segments after the first,
- * e.g. T…/B…/token in /services/T…/B…/token, and the query) from a text.
- */
-export function redactor(url: string): (text: string) => string {
-  const needles = new Set<string>([url]);
-  try {
-    const u = new URL(url);
-    needles.add(u.href);
-    if (u.pathname.length > 1) needles.add(u.pathname + u.search);
-    if (u.search.length > 1) needles.add(u.search.slice(1));
-    for (const seg of u.pathname.split('/').slice(2)) if (seg.length >= 4) needles.add(seg);
-    if (u.password) needles.add(u.password);
-  } catch {
-    // An unparsable URL: only the whole string is known to be secret.
-  }
-  const ordered = [...needles].filter((n) => n.length > 0).sort((a, b) => b.length - a.length);
-  return (text: string) => {
-    let out = text;
-    for (const n of ordered) out = out.split(n).join('[redacted]');
-    return out;
-  };
-}
+// Kept here for the callers that import it from the webhook integration.
+export { redactor };
 
 /** A loggable name for a webhook: scheme and host only. */
 export function describeWebhook(url: string): string {

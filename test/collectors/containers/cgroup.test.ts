@@ -21,7 +21,7 @@ import {
   realFs,
   type FsView,
 } from '../../../src/collectors/containers/cgroup.js';
-import { parseNetDev, parseProcCgroup } from '../../../src/collectors/containers/procfs.js';
+import { containerNetwork, parseProcCgroup } from '../../../src/collectors/containers/pid-files.js';
 import { recordFromInspect, type ContainerRecord } from '../../../src/collectors/containers/record.js';
 import { isIgnoredInterface, workingSet } from '../../../src/collectors/containers/sample.js';
 import { readFileSync } from 'node:fs';
@@ -48,13 +48,14 @@ t.test('parseProcCgroup: v1 controllers, the v2 line, named hierarchies', async 
   t.same(parseProcCgroup('garbage\n\n'), { unified: undefined, controllers: new Map() });
 });
 
-t.test('parseNetDev: bytes per interface, loopback/veth/docker left out like cAdvisor', async (t) => {
+t.test('containerNetwork: bytes per interface, loopback/veth/docker left out like cAdvisor', async (t) => {
   const text = readFileSync(join(V1, 'proc/4242/net/dev'), 'utf8');
-  t.same(parseNetDev(text), [{ iface: 'eth0', rxBytes: 9876543, txBytes: 123456 }]);
-  t.same(parseNetDev(text, true).map((n) => n.iface), ['lo', 'eth0']);
+  t.same(containerNetwork(text), [{ iface: 'eth0', rxBytes: 9876543, txBytes: 123456 }]);
+  t.same(containerNetwork(text, true)!.map((n) => n.iface), ['lo', 'eth0']);
   t.ok(isIgnoredInterface('veth1a2b') && isIgnoredInterface('docker0') && isIgnoredInterface('lo'));
   t.notOk(isIgnoredInterface('eth0'));
-  t.same(parseNetDev('Inter-| x\n face |bytes\n  short: 1 2 3\n'), [], 'short and header lines are skipped');
+  t.same(containerNetwork('Inter-| x\n face |bytes\n'), [], 'headers only: no interfaces');
+  t.equal(containerNetwork('Inter-| x\n face |bytes\n  short: 1 2 3\n'), undefined, 'not /proc/net/dev (cut short): unknown, not zero');
 });
 
 t.test('small parsers', async (t) => {

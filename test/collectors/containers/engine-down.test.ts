@@ -3,16 +3,14 @@
 // success 0 with one log line (not one per scrape), the scrape is served with every other
 // collector, and the collector recovers by itself when the engine is back.
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { Collector } from '../../../src/collectors/collector.js';
 import { createContainersCollector } from '../../../src/collectors/containers/collector.js';
 import { createLoadavgCollector } from '../../../src/collectors/host/loadavg.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { Scraper } from '../../../src/exporter/scrape.js';
+import { runAsNobody, repoModule } from '../../helpers/as-nobody.js';
 import { eventually, startDockerEngine } from '../../helpers/docker-engine.js';
 import { parseExposition, select, value, type Exposition } from '../../helpers/exposition.js';
 
@@ -45,21 +43,17 @@ function setup(t: { teardown(f: () => unknown): void }, dockerHost: string) {
 
 const success = (exp: Exposition, collector: string) => value(exp, 'tocsin_collector_success', { collector });
 
-const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-
 /**
  * Three scrapes by a collector in a child process running as user nobody, who may not open
  * the engine's socket (root can open any): the collector's success values and failure log lines.
  */
-function asNobody(dockerHost: string): Promise<{ successes: number[]; failures: string[] }> {
-  const script = `
+async function asNobody(dockerHost: string): Promise<{ successes: number[]; failures: string[] }> {
+  const imports = `
     import pino from 'pino';
-    import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-    import { createContainersCollector } from ${JSON.stringify(`${REPO}src/collectors/containers/collector.ts`)};
-    import { Scraper } from ${JSON.stringify(`${REPO}src/exporter/scrape.ts`)};
+    import { Writable } from 'node:stream';
+    import { createContainersCollector } from ${repoModule('src/collectors/containers/collector.ts')};
+    import { Scraper } from ${repoModule('src/exporter/scrape.ts')};`;
+  const body = `
     const failures = [];
     const sink = new Writable({ write(c, _e, done) { for (const l of c.toString().split('\\n').filter(Boolean)) { const j = JSON.parse(l); if (j.msg === 'collector failed') failures.push(j.err); } done(); } });
     const logger = pino({ level: 'info' }, sink);
@@ -68,19 +62,8 @@ import { fileURLToPath } from 'node:url';
     const successes = [];
     for (let i = 0; i < 3; i++) successes.push(Number(/tocsin_collector_success\\{collector="containers"\\} (\\d)/.exec(await s.scrape(10))[1]));
     await s.close();
-    process.stdout.write(JSON.stringify({ successes, failures }));
-  `;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script, dockerHost],
-      { cwd: REPO, uid: 65534, gid: 65534, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`child as nobody failed: ${stderr || err.message}`));
-        else resolve(JSON.parse(stdout) as { successes: number[]; failures: string[] });
-      },
-    );
-  });
+    process.stdout.write(JSON.stringify({ successes, failures }));`;
+  return JSON.parse(await runAsNobody(imports, body, [dockerHost])) as { successes: number[]; failures: string[] };
 }
 
 t.test('socket missing: success 0, one log line, the scrape served', async (t) => {

@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Collector } from '../../../src/collectors/collector.js';
 import { createContainersCollector, type ContainersCollectorOptions } from '../../../src/collectors/containers/collector.js';
-import { parseNetDev } from '../../../src/collectors/containers/procfs.js';
+import { containerNetwork } from '../../../src/collectors/containers/pid-files.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { collectText, silentLogger } from '../../helpers/collect.js';
 import { eventually, startDockerEngine, type DockerEngine } from '../../helpers/docker-engine.js';
@@ -191,7 +191,7 @@ t.test('containers on a real engine', async (t) => {
 
   t.test('network: the container namespace holds only loopback under --network none', async (t) => {
     const pid = (await engine.inspect('running')).State.Pid as number;
-    const ifaces = parseNetDev(readFileSync(`/proc/${pid}/net/dev`, 'utf8'), true).map((n) => n.iface);
+    const ifaces = containerNetwork(readFileSync(`/proc/${pid}/net/dev`, 'utf8'), true)!.map((n) => n.iface);
     t.same(ifaces, ['lo'], 'the container’s /proc/<pid>/net/dev is readable');
     t.same(select(settled, 'container_network_receive_bytes_total', { name: 'running' }), [], 'loopback is left out, as cAdvisor does');
   });

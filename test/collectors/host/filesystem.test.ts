@@ -11,7 +11,7 @@ import {
   stripRootfs,
   type StatfsResult,
 } from '../../../src/collectors/host/filesystem.js';
-import { excluder } from '../../../src/collectors/host/procfs.js';
+import { excluder } from '../../../src/collectors/procfs.js';
 import { collect, silentLogger } from '../../helpers/collect.js';
 import { select, value } from '../../helpers/exposition.js';
 

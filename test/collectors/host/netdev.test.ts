@@ -2,7 +2,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../../src/config/schema.js';
-import { NETDEV_FIELDS, createNetdevCollector, parseNetDev } from '../../../src/collectors/host/netdev.js';
+import { createNetdevCollector } from '../../../src/collectors/host/netdev.js';
+import { NETDEV_FIELDS, parseNetDev } from '../../../src/collectors/procfs.js';
 import { collect, silentLogger } from '../../helpers/collect.js';
 import { select, value } from '../../helpers/exposition.js';
 

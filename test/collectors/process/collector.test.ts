@@ -4,15 +4,15 @@
 // errors when not root.
 import tap from 'tap';
 const t = tap;
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import type { Collector } from '../../../src/collectors/collector.js';
 import { createProcessCollector, RECHECK_YOUNGER_THAN_SECONDS } from '../../../src/collectors/process/collector.js';
 import { GroupConfigError } from '../../../src/collectors/process/matcher.js';
 import type { ProcessGroupConfig } from '../../../src/config/schema.js';
+import { runAsNobody, repoModule } from '../../helpers/as-nobody.js';
 import { collect, collectText, silentLogger } from '../../helpers/collect.js';
 import { promtoolCheckMetrics } from '../../helpers/promtool.js';
 import { parseExposition, select, value, type Exposition } from '../../helpers/exposition.js';
@@ -225,24 +225,15 @@ const notRoot = process.getuid?.() !== 0 && 'needs root to run the collector as 
 t.test('as a user that may not read io or list fd of root processes', { skip: notRoot }, async (t) => {
   const id = token();
   await startNode(t, IDLE, `tocsin-root-${id}`);
-  const collectorUrl = new URL('../../../src/collectors/process/collector.ts', import.meta.url).href;
-  const helpersUrl = new URL('../../helpers/collect.ts', import.meta.url).href;
-  const script = `
-    import { createProcessCollector } from ${JSON.stringify(collectorUrl)};
-    import { collectText, silentLogger } from ${JSON.stringify(helpersUrl)};
-        // The token is split so that this script's own command line does not match.
+  const imports = `
+    import { createProcessCollector } from ${repoModule('src/collectors/process/collector.ts')};
+    import { collectText, silentLogger } from ${repoModule('test/helpers/collect.ts')};`;
+  // The token is split so that this script's own command line does not match.
+  const body = `
     const c = createProcessCollector({ enabled: true, groups: [{ name: 'root', exe: ['node'], cmdline: ['tocsin-root-' + '${id}'] }] },
       { logger: silentLogger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } });
     process.stdout.write(await collectText([c]));`;
-  const cwd = fileURLToPath(new URL('../../..', import.meta.url));
-  const text = await new Promise<string>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      { cwd, uid: 65534, gid: 65534, timeout: 20_000, env: { ...process.env, HOME: '/tmp' } },
-      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
-    );
-  });
+  const text = await runAsNobody(imports, body, [], 20_000);
   const exp = parseExposition(text);
   t.equal(value(exp, 'tocsin_collector_success', { collector: 'process' }), 1, 'the collector does not fail');
   t.equal(v(exp, 'num_procs', 'root'), 1, 'matched, with exe falling back to argv[0]');

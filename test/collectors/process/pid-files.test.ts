@@ -12,7 +12,7 @@ import {
   parseStatIdentity,
   parseStatus,
   parseUptime,
-} from '../../../src/collectors/process/procfs.js';
+} from '../../../src/collectors/process/pid-files.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/process/${name}`, import.meta.url), 'utf8');
 

@@ -1,6 +1,8 @@
 // What the collector reads under <procfs>/<container pid>: `cgroup` (where the container's
 // cgroups are, and proof that the pid is really the container's) and `net/dev` (the
-// interfaces of the container's network namespace, cheaper than any API call). Pure parsers.
+// interfaces of the container's network namespace, cheaper than any API call, parsed by
+// the shared /proc/net/dev parser in ../procfs.ts). Pure parsers.
+import { parseNetDev } from '../procfs.js';
 import { isIgnoredInterface, type NetBytes } from './sample.js';
 
 export interface ProcCgroup {
@@ -31,19 +33,20 @@ export function parseProcCgroup(text: string): ProcCgroup {
 
 /**
  * /proc/<pid>/net/dev: bytes received and sent per interface, without the interfaces
- * cAdvisor leaves out (loopback, veth*, docker*). `all` keeps them.
+ * cAdvisor leaves out (loopback, veth*, docker*). `all` keeps them. undefined when the text
+ * is not /proc/net/dev (the process went away mid-read): unknown, not zero traffic.
  */
-export function parseNetDev(text: string, all = false): NetBytes[] {
+export function containerNetwork(text: string, all = false): NetBytes[] | undefined {
+  let devices: ReturnType<typeof parseNetDev>;
+  try {
+    devices = parseNetDev(text);
+  } catch {
+    return undefined;
+  }
   const out: NetBytes[] = [];
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const iface = line.slice(0, colon).trim();
-    if (iface === '' || iface.includes('|')) continue;
-    const fields = line.slice(colon + 1).trim().split(/\s+/);
-    if (fields.length < 16) continue;
+  for (const [iface, stats] of devices) {
     if (!all && isIgnoredInterface(iface)) continue;
-    out.push({ iface, rxBytes: Number(fields[0]), txBytes: Number(fields[8]) });
+    out.push({ iface, rxBytes: stats.receive_bytes, txBytes: stats.transmit_bytes });
   }
   return out;
 }
