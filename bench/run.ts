@@ -4,11 +4,13 @@
 import { runExporterBench } from './exporter.js';
 import { runRelayBench } from './relay.js';
 import { runContainersBench } from './containers.js';
+import { runServicesBench } from './services.js';
 
 const all: Record<string, () => Promise<void>> = {
   exporter: runExporterBench,
   relay: async () => void (await runRelayBench()),
   containers: () => runContainersBench(),
+  services: runServicesBench,
 };
 const wanted = process.argv.slice(2).filter((a) => a in all);
 for (const name of wanted.length ? wanted : Object.keys(all)) {

@@ -11,6 +11,12 @@ export interface CollectContext {
   readonly registry: Registry;
   /** Aborted when the scrape deadline passes; long collectors should check it. */
   readonly signal: AbortSignal;
+  /**
+   * When the scrape deadline passes (Date.now() milliseconds). A collector that waits on a
+   * server (nginx, MySQL) stops waiting short of it, so it can still report the server down
+   * (nginx_up 0) instead of being cut off with nothing.
+   */
+  readonly deadline?: number;
 }
 
 export interface Collector {

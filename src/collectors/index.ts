@@ -31,6 +31,8 @@ export const COLLECTORS: Factories = {
   // Loaded on first use: see lazyCollector.
   containers: lazyCollector('containers', async () => (await import('./containers/collector.js')).createContainersCollector),
   nginx: createNginxCollector,
+  // mysql2 costs memory to import; only a Tocsin that watches MySQL pays it.
+  mysql: lazyCollector('mysql', async () => (await import('./services/mysql.js')).createMysqlCollector),
 };
 
 export function createCollectors(config: CollectorsConfig, deps: CollectorDeps): Collector[] {

@@ -189,6 +189,7 @@ export const exporterSchema = z.strictObject({
         })
         .prefault({}),
       nginx: nginxCollector,
+      mysql: mysqlCollector,
     })
     .prefault({}),
 });

@@ -111,20 +111,21 @@ export class Scraper {
 
   private async collectAll(timeoutSeconds: number): Promise<Collection> {
     const controller = new AbortController();
+    const deadline = Date.now() + timeoutSeconds * 1000;
     const timer = setTimeout(() => controller.abort(new Error('scrape deadline passed')), timeoutSeconds * 1000);
     try {
-      const outcomes = await Promise.all(this.options.collectors.map((c) => this.runOne(c, controller.signal)));
+      const outcomes = await Promise.all(this.options.collectors.map((c) => this.runOne(c, controller.signal, deadline)));
       return new Collection(await this.families(outcomes));
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async runOne(collector: Collector, signal: AbortSignal): Promise<Outcome> {
+  private async runOne(collector: Collector, signal: AbortSignal, deadline: number): Promise<Outcome> {
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     const registry = new Registry();
-    const work = this.running.start(collector, () => collector.collect({ registry, signal }));
+    const work = this.running.start(collector, () => collector.collect({ registry, signal, deadline }));
     if (!work) return this.outcome(collector, undefined, elapsed(), 'previous collection still running');
     try {
       const result = await withDeadline(work, { signal });

@@ -214,7 +214,7 @@ t.test('the metric name tokenizer', async (t) => {
 // ---------------------------------------------------------------------------------------------
 
 t.test('the dashboard files', async (t) => {
-  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-processes.json', 'tocsin-relay.json'], 'one file per dashboard');
+  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-processes.json', 'tocsin-relay.json', 'tocsin-services.json'], 'one file per dashboard');
   for (const { file, dash, error } of DASHBOARDS) {
     t.notOk(error, `${file} parses as JSON`);
     t.equal(dash.uid, file.replace(/\.json$/, ''), `${file}: uid is the file name, so links and imports stay stable`);

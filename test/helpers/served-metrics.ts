@@ -6,17 +6,24 @@
 // - the long-lived self registry both servers expose (process_*, nodejs_*, tocsin_build_info);
 // - the relay's series, from a RelayMetrics registry with one destination initialised;
 // - the container collector's family names, read from its source (running it needs a Docker
-//   engine): src/collectors/containers/families.ts.
+//   engine): src/collectors/containers/families.ts;
+// - the service collectors (src/collectors/services/): nginx on a stub_status page served from
+//   test/fixtures/services on loopback, MySQL's families built from SHOW outputs a real MariaDB
+//   10.11 replica gave (test/fixtures/services/mariadb-*).
 import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { configSchema } from '../../src/config/schema.js';
 import { createSelfRegistry } from '../../src/telemetry/self-metrics.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
-import { collect } from './collect.js';
+import { collect, silentLogger } from './collect.js';
 import type { Sample } from './exposition.js';
 import { buildCollectors, HOST_COLLECTORS } from './host-collectors.js';
+import { createNginxCollector } from '../../src/collectors/services/nginx.js';
+import { buildMysqlFamilies, digestRow, writeMysqlMetrics } from '../../src/collectors/services/mysql-families.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_PROC = join(ROOT, 'test/fixtures/proc');
@@ -55,6 +62,49 @@ async function exporterSamples(): Promise<Sample[]> {
   return [...(await collect(buildCollectors([...HOST_COLLECTORS, 'process'], FIXTURE_PROC, config))).samples];
 }
 
+const SERVICE_FIXTURES = join(ROOT, 'test/fixtures/services');
+
+/** The nginx collector, one scrape of a stub_status page from the fixtures served on loopback. */
+async function nginxSamples(): Promise<Sample[]> {
+  const page = readFileSync(join(SERVICE_FIXTURES, 'nginx-stub-status.txt'));
+  const server = createServer((_req, res) => res.end(page)).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/nginx_status`;
+    // Two endpoints, so the series have their `endpoint` label as on a host with several.
+    const endpoints = [{ url, name: 'shop' }, { url, name: 'blog' }];
+    const config = configSchema.parse({ exporter: { collectors: { nginx: { enabled: true, endpoints } } } }).exporter.collectors;
+    return [...(await collect([createNginxCollector(config.nginx, { logger: silentLogger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } })])).samples];
+  } finally {
+    server.close();
+  }
+}
+
+/** The MySQL collector's families from a real MariaDB replica's SHOW outputs (fixtures). */
+async function mysqlSamples(): Promise<Sample[]> {
+  const tsv = (file: string) =>
+    readFileSync(join(SERVICE_FIXTURES, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [name = '', ...rest] = line.split('\t');
+        return { name, value: rest.join('\t') };
+      });
+  const json = (file: string) => JSON.parse(readFileSync(join(SERVICE_FIXTURES, file), 'utf8')) as Record<string, unknown>[];
+  const digests = json('mariadb-statement-digests.json').map(digestRow);
+  const registry = new Registry();
+  writeMysqlMetrics(
+    registry,
+    buildMysqlFamilies({
+      status: tsv('mariadb-global-status.tsv'),
+      variables: tsv('mariadb-global-variables.tsv'),
+      replicas: json('mariadb-all-slaves-status.json'),
+      digests,
+    }),
+  );
+  return registrySamples(registry);
+}
+
 /** Container family names: every quoted `container_*` / `tocsin_container*` name in the collector's families source. */
 export function containerFamilies(): Set<string> {
   const file = join(ROOT, 'src/collectors/containers/families.ts');
@@ -77,7 +127,13 @@ export async function servedByTocsin(): Promise<Served> {
   relay.deadLettered.inc({ destination: 'alerts-critical', reason: 'clientError' });
   relay.deliveryLatency.observe({ destination: 'alerts-critical' }, 1);
   const selfRegistry = createSelfRegistry();
-  const samples = [...(await exporterSamples()), ...(await registrySamples(selfRegistry)), ...(await registrySamples(relayRegistry))];
+  const samples = [
+    ...(await exporterSamples()),
+    ...(await nginxSamples()),
+    ...(await mysqlSamples()),
+    ...(await registrySamples(selfRegistry)),
+    ...(await registrySamples(relayRegistry)),
+  ];
   const containers = containerFamilies();
   const names = new Set([...samples.map((s) => s.name), ...(await registryNames(selfRegistry)), ...(await registryNames(relayRegistry)), ...containers]);
   return { samples, names, containerFamilies: containers };

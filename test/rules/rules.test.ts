@@ -141,7 +141,17 @@ const alertQueries = (a: Alert) => Object.values(a.annotations ?? {}).flatMap(an
 t.test('the rule files', async (t) => {
   t.same(
     RULE_FILES,
-    ['rules/containers.yml', 'rules/host.yml', 'rules/probes.yml', 'rules/processes.yml', 'rules/services.yml', 'rules/thresholds.yml', 'rules/tocsin.yml'],
+    [
+      'rules/containers.yml',
+      'rules/host.yml',
+      'rules/mysql.yml',
+      'rules/nginx.yml',
+      'rules/probes.yml',
+      'rules/processes.yml',
+      'rules/services.yml',
+      'rules/thresholds.yml',
+      'rules/tocsin.yml',
+    ],
     'one file per area, and the thresholds',
   );
   t.ok(ALERT_NAMES.length >= 30, `${ALERT_NAMES.length} alerts`);

@@ -3,40 +3,17 @@
 // fetch, because fetch takes no CA or client certificate without an extra dispatcher package.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
 import type { Secret } from '../../config/secret.js';
+import type { loadTls } from './tls-files.js';
+import { seconds } from './wait-budget.js';
 
 /** Status pages are a few hundred bytes; anything this long is not one. */
 const MAX_BODY_BYTES = 64 * 1024;
-
-export interface TlsOptions {
-  readonly ca_file?: string | undefined;
-  readonly cert_file?: string | undefined;
-  readonly key_file?: string | undefined;
-  readonly insecure_skip_verify: boolean;
-}
 
 export interface GetOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly basicAuth?: { readonly username: string; readonly password: Secret | undefined } | undefined;
-}
-
-/** TLS material read once (at collector creation): a missing file is a config error, said at start. */
-export function loadTls(tls: TlsOptions | undefined): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } | undefined {
-  if (!tls) return undefined;
-  const read = (what: string, path: string | undefined) => {
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new Error(`cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-  };
-  const ca = read('CA', tls.ca_file);
-  const cert = read('certificate', tls.cert_file);
-  const key = read('key', tls.key_file);
-  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }), rejectUnauthorized: !tls.insecure_skip_verify };
 }
 
 export class HttpGetError extends Error {}
@@ -75,7 +52,7 @@ export function getText(url: URL, options: GetOptions, tls: ReturnType<typeof lo
         ? httpsRequest(url, { ...common, ...tls }, onResponse)
         : httpRequest(url, common, onResponse);
     req.on('error', (err) => {
-      if (signal.aborted && !options.signal.aborted) reject(new HttpGetError(`no answer within ${options.timeoutMs / 1000} s`));
+      if (signal.aborted && !options.signal.aborted) reject(new HttpGetError(`no answer within ${seconds(options.timeoutMs)}`));
       else reject(describe(err));
     });
     req.end();

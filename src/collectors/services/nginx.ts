@@ -25,8 +25,10 @@
 import type { Collector, CollectorDeps } from '../collector.js';
 import { gauge, counter } from '../collector.js';
 import type { CollectorsConfig } from '../../config/schema.js';
-import { getText, loadTls } from './http-get.js';
+import { getText } from './http-get.js';
+import { loadTls } from './tls-files.js';
 import { StateLog } from './state-log.js';
+import { waitBudgetMs } from './wait-budget.js';
 import { parseStubStatus, type StubStatus } from './stub-status.js';
 
 type NginxConfig = CollectorsConfig['nginx'];
@@ -49,7 +51,7 @@ export function createNginxCollector(config: NginxConfig, deps: CollectorDeps): 
 
   return {
     name: 'nginx',
-    async collect({ registry, signal }) {
+    async collect({ registry, signal, deadline }) {
       const labelNames = labelled ? (['endpoint'] as const) : ([] as const);
       const g = (name: string, help: string) => gauge(registry, name, help, labelNames);
       const up = g('nginx_up', 'Status of the last metric scrape');
@@ -61,7 +63,8 @@ export function createNginxCollector(config: NginxConfig, deps: CollectorDeps): 
       const writing = g('nginx_connections_writing', 'Connections where NGINX is writing the response back to the client');
       const requests = counter(registry, 'nginx_http_requests_total', 'Total http requests', labelNames);
 
-      const results = await Promise.all(endpoints.map((e) => read(e, signal, timeoutMs)));
+      const budget = waitBudgetMs(timeoutMs, deadline);
+      const results = await Promise.all(endpoints.map((e) => read(e, signal, budget)));
       results.forEach((result, i) => {
         const e = endpoints[i]!;
         const labels = labelled ? { endpoint: e.label } : {};

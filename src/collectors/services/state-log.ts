@@ -6,7 +6,10 @@ import type { Logger } from 'pino';
 export class StateLog {
   private readonly last = new Map<string, string | undefined>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly messages = { down: 'service not reachable', up: 'service reachable again' },
+  ) {}
 
   /** Records this scrape's outcome for `target`: `error` undefined means it answered. */
   report(target: string, error: string | undefined, fields: Record<string, unknown> = {}): void {
@@ -14,9 +17,9 @@ export class StateLog {
     const before = this.last.get(target);
     this.last.set(target, error);
     if (error !== undefined && error !== before) {
-      this.logger.warn({ ...fields, target, err: error }, 'service not reachable');
+      this.logger.warn({ ...fields, target, err: error }, this.messages.down);
     } else if (error === undefined && known && before !== undefined) {
-      this.logger.info({ ...fields, target }, 'service reachable again');
+      this.logger.info({ ...fields, target }, this.messages.up);
     }
   }
 }

@@ -139,6 +139,25 @@ t.test('several endpoints: an endpoint label each, named or host:port; failures 
   t.equal(lines.filter((l) => l.target === `127.0.0.1:${nginx.port}` && l.msg === 'service reachable again').length, 1, 'one line when it came back');
 });
 
+t.test('a scrape deadline shorter than the timeout: nginx_up 0 before the deadline, not a cut-off collector', async (t) => {
+  const sockets: Socket[] = [];
+  const hung = createServer((s) => sockets.push(s));
+  hung.listen(0, '127.0.0.1');
+  await once(hung, 'listening');
+  t.teardown(() => {
+    sockets.forEach((s) => s.destroy());
+    hung.close();
+  });
+  const { scrape, lines } = setup(t, { timeout: '5s', endpoints: [{ url: `http://127.0.0.1:${(hung.address() as { port: number }).port}/nginx_status` }] });
+  const started = Date.now();
+  const exp = await scrape(2);
+  const took = Date.now() - started;
+  t.equal(success(exp), 1, 'the collector succeeds');
+  t.equal(value(exp, 'nginx_up'), 0, 'nginx_up 0 is served');
+  t.ok(took < 2_000, `within the 2 s scrape deadline: ${took} ms`);
+  t.match(lines.find((l) => l.msg === 'service not reachable')?.err, /no answer within 1\.8 s/, 'waited 90% of the time left');
+});
+
 t.test('basic auth from a password file or ${ENV}; a wrong password is nginx_up 0 and never logged', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-nginx-auth-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
