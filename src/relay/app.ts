@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { authRequired, requireAuth, type Credentials } from '../http/auth.js';
+import { HttpError } from '../http/errors.js';
 import { opsRoutes } from '../http/ops.js';
 import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
@@ -42,7 +43,7 @@ export function apiAuthWriteAccess(apiAuth: Credentials): WriteAccess {
   return {
     refusal: authRequired(apiAuth)
       ? undefined
-      : 'the channel API is read-only: changes need authentication, set relay.api_auth.bearer_token (or bearer_token_file) to allow them',
+      : 'the relay API is read-only: changes need authentication, set relay.api_auth.bearer_token (or bearer_token_file) to allow them',
     who: (request) => callerFromAuthorization(request.headers.authorization),
   };
 }
@@ -69,7 +70,14 @@ export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
     async (api) => {
       const guard = requireAuth(o.apiAuth);
       if (guard) api.addHook('onRequest', guard);
-      await api.register(channelRoutes, { channels: o.channels, writeAccess: o.channelWriteAccess ?? apiAuthWriteAccess(o.apiAuth) });
+      // Every change (channels, re-driving dead letters, purging a queue) needs a caller to name.
+      const writeAccess = o.channelWriteAccess ?? apiAuthWriteAccess(o.apiAuth);
+      api.addHook('onRequest', async (request) => {
+        if (request.method !== 'GET' && request.method !== 'HEAD' && writeAccess.refusal !== undefined) {
+          throw new HttpError(403, writeAccess.refusal);
+        }
+      });
+      await api.register(channelRoutes, { channels: o.channels, writeAccess });
       await api.register(deadLetterRoutes, { outbox: o.outbox });
       await api.register(queueRoutes, { outbox: o.outbox, channels: o.channels });
     },

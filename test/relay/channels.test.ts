@@ -53,7 +53,7 @@ ${opts.destinations ?? '    - {name: alerts, webhook_url: "${TOCSIN_TEST_CHANNEL
   };
 }
 
-t.test('without api_auth the channel API is read-only: writes answer 403 naming the setting', async (t) => {
+t.test('without api_auth the relay API is read-only: every write answers 403 naming the setting', async (t) => {
   const s = await setup(t, { apiAuth: false });
   const url = s.slack.url(SECRET_PATH);
   t.equal((await s.api('GET', '/channels', undefined, {})).statusCode, 200, 'reading works');
@@ -62,6 +62,10 @@ t.test('without api_auth the channel API is read-only: writes answer 403 naming 
     await s.api('PUT', '/channels/alerts', { webhook_url: url }, {}),
     await s.api('PATCH', '/channels/alerts', { enabled: false }, {}),
     await s.api('DELETE', '/channels/alerts', undefined, {}),
+    // The other writes of the API: re-driving dead letters and purging a queue.
+    await s.api('POST', '/dead-letters/retry?destination=alerts', undefined, {}),
+    await s.api('POST', '/dead-letters/some-id/retry', undefined, {}),
+    await s.api('POST', '/queues/alerts/purge', undefined, {}),
   ];
   for (const res of attempts) {
     t.equal(res.statusCode, 403);

@@ -69,9 +69,6 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (ap
       throw err;
     }
   };
-  const writable = async () => {
-    if (o.writeAccess.refusal !== undefined) throw new HttpError(403, o.writeAccess.refusal);
-  };
   /** The audit line of a change: never the URL, only that it was set. */
   const audit = (request: FastifyRequest, action: string, name: string, fields: readonly string[], channel: Channel | undefined) => {
     request.log.info(
@@ -85,14 +82,14 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (ap
   ];
 
   api.get('/channels', async () => o.channels.list().map(publicChannel));
-  api.post('/channels', { preHandler: writable }, async (request, reply) => {
+  api.post('/channels', async (request, reply) => {
     const b = channelBody(request.body, { name: true, webhookUrl: true });
     const c = await wrap(() => o.channels.create(b.name!, b.webhookUrl!, b.enabled ?? true));
     audit(request, 'create', c.name, ['webhook_url', 'enabled'], c);
     return reply.status(201).send(publicChannel(c));
   });
   api.get<{ Params: { name: string } }>('/channels/:name', async (request) => publicChannel(find(request.params.name)));
-  api.put<{ Params: { name: string } }>('/channels/:name', { preHandler: writable }, async (request, reply) => {
+  api.put<{ Params: { name: string } }>('/channels/:name', async (request, reply) => {
     const b = channelBody(request.body, { webhookUrl: true });
     if (b.name !== undefined && b.name !== request.params.name) throw new HttpError(400, 'body.name: must match the name in the path');
     if (!NAME.test(request.params.name)) throw new HttpError(400, 'name: letters, digits, ".", "_" or "-" (at most 63)');
@@ -100,14 +97,14 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (ap
     audit(request, created ? 'create' : 'replace', channel.name, ['webhook_url', 'enabled'], channel);
     return reply.status(created ? 201 : 200).send(publicChannel(channel));
   });
-  api.patch<{ Params: { name: string } }>('/channels/:name', { preHandler: writable }, async (request) => {
+  api.patch<{ Params: { name: string } }>('/channels/:name', async (request) => {
     const b = channelBody(request.body, {});
     if (b.name !== undefined && b.name !== request.params.name) throw new HttpError(400, 'body.name: renaming is not supported');
     const channel = await wrap(() => o.channels.patch(request.params.name, { webhookUrl: b.webhookUrl, enabled: b.enabled }));
     audit(request, 'update', channel.name, fieldsOf(b), channel);
     return publicChannel(channel);
   });
-  api.delete<{ Params: { name: string } }>('/channels/:name', { preHandler: writable }, async (request, reply) => {
+  api.delete<{ Params: { name: string } }>('/channels/:name', async (request, reply) => {
     const reset = await wrap(() => o.channels.delete(request.params.name));
     if (reset) {
       // A config file channel: the API's settings are gone, the file's apply again.
