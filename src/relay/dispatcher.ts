@@ -40,6 +40,7 @@
 // (the entry stays pending and is sent again by the next process).
 import pino, { type Logger } from 'pino';
 import { formatDurationMs } from '../config/duration.js';
+import { withDeadline } from '../util/deadline.js';
 import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './backoff.js';
 import type { DeliveryOutcome, Destination, Integration, Integrations } from './delivery/integration.js';
 import type { DeadReason, RelayMetrics } from './metrics.js';
@@ -185,22 +186,13 @@ export class Dispatcher {
     this.disarm();
     const inFlight = [...this.lanes.values()].flatMap((l) => (l.inFlight ? [l.inFlight] : []));
     if (inFlight.length === 0) return;
-    let graceTimer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      graceTimer = setTimeout(resolve, this.stopGraceMs);
-    });
-    await Promise.race([Promise.all(inFlight.map((f) => f.promise)), grace]);
-    clearTimeout(graceTimer);
+    const all = () => Promise.all(inFlight.map((f) => f.promise));
+    await withDeadline(all(), { ms: this.stopGraceMs });
     for (const f of inFlight) f.controller.abort();
     // Integrations honour the abort signal; a buggy one must not hang the shutdown.
-    const settled = Promise.all(inFlight.map((f) => f.promise));
-    const gaveUp = new Promise<'gaveUp'>((resolve) => {
-      graceTimer = setTimeout(() => resolve('gaveUp'), ABORT_WAIT_MS);
-    });
-    if ((await Promise.race([settled, gaveUp])) === 'gaveUp') {
+    if (!(await withDeadline(all(), { ms: ABORT_WAIT_MS })).done) {
       this.logger.warn({ destinations: inFlight.length }, 'in-flight posts did not end after abort; stopping anyway');
     }
-    clearTimeout(graceTimer);
   }
 
   /** Each destination with pending entries or a lane, its state and how many entries wait. */
