@@ -401,3 +401,30 @@ t.test('checkSlackLimits rejects what Slack rejects', async (t) => {
   }
   t.same(checkSlackLimits(ok), []);
 });
+
+t.test("one alert's silence button silences that alert's own series, not its group's neighbours", async (t) => {
+  // ProcessGroupDown grouped by alertname and instance: the group labels alone would silence
+  // every process group of the host.
+  const base = fixture('firing-warning');
+  const labels = { alertname: 'ProcessGroupDown', instance: 'db-1:9469', job: 'tocsin', groupname: 'mysqld', severity: 'critical' };
+  const n: AlertmanagerNotification = {
+    ...base,
+    groupLabels: { alertname: 'ProcessGroupDown', instance: 'db-1:9469' },
+    commonLabels: labels,
+    alerts: [{ ...base.alerts[0]!, labels }],
+  };
+  const silence = buttons(formatNotification(n, OPTS)).find((b) => b.text === 'Silence');
+  const filter = decodeURIComponent(silence!.url.split('filter=')[1]!);
+  t.match(filter, 'groupname="mysqld"', 'narrowed to this process group');
+  t.match(filter, 'job="tocsin"');
+  t.notMatch(filter, 'severity', 'both severities of a two-level alert are covered');
+  // Two alerts in the group: the button silences the group, each alert links its own series.
+  const other = { ...labels, groupname: 'nginx-worker' };
+  const two: AlertmanagerNotification = { ...n, commonLabels: { alertname: 'ProcessGroupDown', instance: 'db-1:9469', job: 'tocsin', severity: 'critical' }, alerts: [...n.alerts, { ...base.alerts[0]!, labels: other, fingerprint: 'b' }] };
+  const m2 = formatNotification(two, OPTS);
+  const groupFilter = decodeURIComponent(buttons(m2).find((b) => b.text === 'Silence')!.url.split('filter=')[1]!);
+  t.equal(groupFilter, '{alertname="ProcessGroupDown", instance="db-1:9469"}', 'the group button silences the group');
+  const inline = [...allText(m2).matchAll(/silences\/new\?filter=([^|>]+)\|Silence>/g)].map((m) => decodeURIComponent(m[1]!));
+  t.equal(inline.length, 2, 'each alert has its own silence link');
+  t.ok(inline.some((f) => f.includes('groupname="mysqld"')) && inline.some((f) => f.includes('groupname="nginx-worker"')), 'each narrowed to its own group');
+});

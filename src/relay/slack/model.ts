@@ -179,8 +179,13 @@ export function viewNotification(n: AlertmanagerNotification): NotificationView 
   const groupRunbook = link('runbook', nonEmpty(n.commonAnnotations.runbook_url) ?? shared(alerts, (a) => a.annotations.runbook_url));
   const groupDashboard = link('dashboard', nonEmpty(n.commonAnnotations.dashboard_url) ?? shared(alerts, (a) => a.annotations.dashboard_url));
   const groupGraph = link('graph', shared(alerts, (a) => a.generatorURL));
+  // A silence button silences what the message is about: the whole group when it holds several
+  // alerts, else that one alert's own series (all its labels but severity, so both levels of a
+  // two-severity alert are covered), never its neighbours: a group keyed by alertname and
+  // instance would otherwise silence every process group of the host.
   const silenceLabels = Object.keys(n.groupLabels).length > 0 ? n.groupLabels : withoutSeverity(n.commonLabels);
-  const groupSilence = link('silence', silenceUrl(n.externalURL, silenceLabels));
+  const alertSilence = (a: AlertmanagerAlert) => silenceUrl(n.externalURL, withoutSeverity(a.labels));
+  const groupSilence = link('silence', several || alerts[0] === undefined ? silenceUrl(n.externalURL, silenceLabels) : alertSilence(alerts[0]));
   const links = defined([groupRunbook, groupDashboard, groupGraph, groupSilence]);
 
   // What tells an alert apart is worked out only when a renderer asks for it: a group of 20,000
@@ -194,8 +199,7 @@ export function viewNotification(n: AlertmanagerNotification): NotificationView 
       .filter((k) => a.labels[k] !== undefined && !commonLabels.some(([c]) => c === k))
       .slice(0, MAX_LABELS_PER_ALERT)
       .map((k) => [k, a.labels[k] as string] as const);
-    // What a person would silence: the group, narrowed by what tells this alert apart.
-    const silence = several ? silenceUrl(n.externalURL, { ...silenceLabels, ...Object.fromEntries(labels) }) : undefined;
+    const silence = several ? alertSilence(a) : undefined;
     return {
       alertname: oneLine(a.labels.alertname ?? '') || alertNames(n),
       summary: commonSummary === undefined ? nonEmpty(a.annotations.summary) : undefined,
