@@ -126,6 +126,7 @@ export async function servedByTocsin(): Promise<Served> {
   relay.duplicates.inc();
   relay.deadLettered.inc({ destination: 'alerts-critical', reason: 'clientError' });
   relay.deliveryLatency.observe({ destination: 'alerts-critical' }, 1);
+  relay.watchQueues({ queueStates: () => [{ destination: 'alerts-critical', state: 'disabled', pending: 1 }] });
   const selfRegistry = createSelfRegistry();
   const samples = [
     ...(await exporterSamples()),
