@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { COLLECTORS } from '../../src/collectors/index.js';
 import { requireBinary } from '../helpers/bin.js';
+import { VARIABLE_REF } from '../helpers/grafana.js';
 import type { Sample } from '../helpers/exposition.js';
 import { ROOT, servedByTocsin } from '../helpers/served-metrics.js';
 
@@ -119,12 +120,12 @@ const PLACEHOLDER = 'x';
 
 /** Names of the variables an expression uses: $name, ${name}, ${name:format}, [[name]]. */
 function variableRefs(text: string): string[] {
-  return [...text.matchAll(/\$\{([a-zA-Z_]\w*)(?::[^}]*)?\}|\$([a-zA-Z_]\w*)|\[\[([a-zA-Z_]\w*)(?::[^\]]*)?\]\]/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  return [...text.matchAll(VARIABLE_REF)].map((m) => m[1] ?? m[3] ?? m[4]!);
 }
 
 function substitute(expr: string): string {
-  return expr.replace(/\$\{([a-zA-Z_]\w*)(?::[^}]*)?\}|\$([a-zA-Z_]\w*)|\[\[([a-zA-Z_]\w*)(?::[^\]]*)?\]\]/g, (_, a, b, c) => {
-    const name = (a ?? b ?? c) as string;
+  return expr.replace(VARIABLE_REF, (_, a?: string, _fa?: string, b?: string, c?: string) => {
+    const name = (a ?? b ?? c)!;
     return BUILTIN[name] ?? PLACEHOLDER;
   });
 }
