@@ -215,7 +215,7 @@ t.test('the metric name tokenizer', async (t) => {
 // ---------------------------------------------------------------------------------------------
 
 t.test('the dashboard files', async (t) => {
-  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-processes.json', 'tocsin-relay.json', 'tocsin-services.json'], 'one file per dashboard');
+  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-overview.json', 'tocsin-processes.json', 'tocsin-relay.json', 'tocsin-services.json'], 'one file per dashboard');
   for (const { file, dash, error } of DASHBOARDS) {
     t.notOk(error, `${file} parses as JSON`);
     t.equal(dash.uid, file.replace(/\.json$/, ''), `${file}: uid is the file name, so links and imports stay stable`);
@@ -369,6 +369,7 @@ t.test('every expression parses: promtool check rules', async (t) => {
 /** Names the dashboards read that Tocsin does not serve, and who does. Keep it short. */
 const ELSEWHERE: Readonly<Record<string, string>> = {
   ALERTS: "Prometheus itself: one series per pending or firing alert of its rules (the relay dashboard's alert list)",
+  up: "Prometheus itself: 1 when the last scrape of a target succeeded, 0 when not (the overview's hosts up and down)",
 };
 
 interface RuleFile {
