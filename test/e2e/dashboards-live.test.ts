@@ -9,7 +9,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ALL, allPanels, interpolate, loadDashboards, parseLabelValues, variableQuery, type GrafanaVariable } from '../helpers/grafana.js';
+import { allPanels, interpolate, loadDashboards, prometheusLabelValues, resolveVariables, type GrafanaVariable } from '../helpers/grafana.js';
 import { startDockerEngine } from '../helpers/docker-engine.js';
 import { createMonitoringUser, startMariaDb } from '../helpers/mariadb-server.js';
 import { startNginx } from '../helpers/nginx-server.js';
@@ -95,30 +95,19 @@ t.test('every dashboard panel has data on a healthy system, or is listed with th
   await sleep(WINDOW_S * 1000);
 
   const now = Date.now() / 1000;
-  const labelValues = async (selector: string, label: string): Promise<string[]> => {
-    if (selector === '') return (await api(`label/${label}/values`, { start: String(now - 300), end: String(now) })) as string[];
-    const series = (await api('series', { 'match[]': selector, start: String(now - 300), end: String(now) })) as Record<string, string>[];
-    return [...new Set(series.map((s) => s[label]).filter((v): v is string => v !== undefined))].sort();
-  };
+  const labelValues = prometheusLabelValues(stack.prometheus, now);
 
   const empty: string[] = [];
   let panelsChecked = 0;
   for (const { file, dash } of loadDashboards()) {
     const variables: readonly GrafanaVariable[] = dash.templating?.list ?? [];
-    const values = new Map<string, string[]>();
+    const { values, found } = await resolveVariables(dash, labelValues, BUILTINS);
     for (const v of variables) {
-      if (v.type === 'datasource') {
-        values.set(v.name, ['prometheus']);
-        continue;
-      }
-      const lv = parseLabelValues(variableQuery(v));
-      if (v.type !== 'query' || lv === undefined) throw new Error(`${file}: variable ${v.name} is not a label_values() query`);
-      const found = await labelValues(interpolate(lv.selector, values, variables, BUILTINS), lv.label);
+      const got = found.get(v.name);
+      if (got === undefined) continue;
       // A variable with an "All" of its own (e.g. ".*") may have no values: nginx's endpoint label
       // exists only with several endpoints, and "All" still matches the one.
-      t.ok(found.length > 0 || (v.includeAll === true && !!v.allValue), `${dash.uid}: $${v.name} has values (${found.join(', ')})`);
-      // A multi-value variable is shown with All selected; a single one with its first value.
-      values.set(v.name, v.includeAll === true && v.allValue ? [ALL] : v.multi === true || v.includeAll === true ? found : found.slice(0, 1));
+      t.ok(got.length > 0 || (v.includeAll === true && !!v.allValue), `${dash.uid}: $${v.name} has values (${got.join(', ')})`);
     }
     for (const panel of allPanels(dash.panels)) {
       const targets = (panel.targets ?? []).filter((q) => q.hide !== true && q.expr !== undefined && q.expr.trim() !== '');

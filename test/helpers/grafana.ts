@@ -92,3 +92,46 @@ export function interpolate(
     return escaped.length === 1 ? escaped[0]! : `(${escaped.join('|')})`;
   });
 }
+
+/**
+ * The dashboard's variables as Grafana resolves them on opening: each label_values() query run
+ * (through `labelValues`) with the earlier variables filled in; a multi-value or All variable set
+ * to All, a single one to its first value. `found` holds what each query returned.
+ */
+export async function resolveVariables(
+  dash: GrafanaDashboard,
+  labelValues: (selector: string, label: string) => Promise<string[]>,
+  builtins: Readonly<Record<string, string>>,
+): Promise<{ values: Map<string, string[]>; found: Map<string, string[]> }> {
+  const variables = dash.templating?.list ?? [];
+  const values = new Map<string, string[]>();
+  const found = new Map<string, string[]>();
+  for (const v of variables) {
+    if (v.type === 'datasource') {
+      values.set(v.name, ['prometheus']);
+      continue;
+    }
+    const lv = parseLabelValues(variableQuery(v));
+    if (v.type !== 'query' || lv === undefined) throw new Error(`${dash.uid}: variable ${v.name} is not a label_values() query`);
+    const got = await labelValues(interpolate(lv.selector, values, variables, builtins), lv.label);
+    found.set(v.name, got);
+    values.set(v.name, v.includeAll === true && v.allValue ? [ALL] : v.multi === true || v.includeAll === true ? got : got.slice(0, 1));
+  }
+  return { values, found };
+}
+
+/** label_values() through Prometheus's HTTP API, over the five minutes before `now` (seconds). */
+export function prometheusLabelValues(prometheus: string, now: number): (selector: string, label: string) => Promise<string[]> {
+  const get = async (path: string, params: Record<string, string>): Promise<unknown> => {
+    const res = await fetch(`${prometheus}/api/v1/${path}?${new URLSearchParams(params)}`);
+    const body = (await res.json()) as { status: string; data: unknown; error?: string };
+    if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error}`);
+    return body.data;
+  };
+  const range = { start: String(now - 300), end: String(now) };
+  return async (selector, label) => {
+    if (selector === '') return (await get(`label/${label}/values`, range)) as string[];
+    const series = (await get('series', { 'match[]': selector, ...range })) as Record<string, string>[];
+    return [...new Set(series.map((s) => s[label]).filter((v): v is string => v !== undefined))].sort();
+  };
+}
