@@ -25,7 +25,7 @@ const jsonCondition = z.string().transform((value, ctx) => {
 });
 
 // Labels the collector sets itself, and Prometheus' reserved ones.
-const RESERVED_LABELS = new Set(['target', 'type', 'environment', 'notify', 'phase', 'reason', 'version', 'state', 'job', 'instance']);
+const RESERVED_LABELS = new Set(['target', 'type', 'environment', 'notify', 'phase', 'reason', 'version', 'state', 'subject', 'issuer', 'job', 'instance']);
 const labelName = z
   .string()
   .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name')

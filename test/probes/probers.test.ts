@@ -70,7 +70,7 @@ t.test('HTTP', async (t) => {
 
   t.test('method, headers and body are sent', async (t) => {
     const r = await http('/echo-method', { http: { method: 'POST', headers: { 'X-Probe': 'yes' }, body: 'ping', body_regex: '^POST yes ping$' } });
-    t.equal(r.success, true, r.message);
+    t.equal(r.success, true, r.message ?? "");
   });
 
   t.test('a response-time ceiling: too_slow', async (t) => {
@@ -88,7 +88,7 @@ t.test('HTTPS: valid with the CA, self-signed refused (tls), expired (tls_expire
   const https = (port: number, tls: Record<string, unknown> = {}) => runProbe(target({ type: 'https', address: `https://127.0.0.1:${port}/healthy`, tls }));
 
   const ok = await https(good, { ca_file: pki.caCert });
-  t.equal(ok.success, true, ok.message);
+  t.equal(ok.success, true, ok.message ?? "");
   t.equal(ok.httpSsl, true);
   t.ok((ok.phases.tls ?? -1) >= 0, 'TLS phase timed');
   t.equal(ok.tls?.earliestExpiry, pki.serverNotAfter, 'earliest expiry: the leaf (the CA lives longer)');
@@ -140,7 +140,7 @@ t.test('TCP', async (t) => {
   const silent = await tcpServer(t, 'silent');
   t.equal((await runProbe(target({ type: 'tcp', address: `127.0.0.1:${silent}` }))).success, true, 'connecting is enough without expect');
   const ok = await runProbe(target({ type: 'tcp', address: `127.0.0.1:${reply}`, tcp: { send: 'ping', expect: '^pong ping' } }));
-  t.equal(ok.success, true, ok.message);
+  t.equal(ok.success, true, ok.message ?? "");
   const mute = await runProbe(target({ type: 'tcp', address: `127.0.0.1:${silent}`, tcp: { send: 'ping', expect: 'pong' } }));
   t.same([mute.success, mute.reason], [false, 'tcp_no_reply']);
   t.ok(mute.durationSeconds < TIMEOUT_BOUND);
@@ -150,7 +150,7 @@ t.test('TCP', async (t) => {
   const pki = makeProbePki(t);
   const tlsPort = await httpsServer(t, pki.serverCert, pki.serverKey);
   const secure = await runProbe(target({ type: 'tcp', address: `127.0.0.1:${tlsPort}`, tcp: { tls: true }, tls: { ca_file: pki.caCert } }));
-  t.equal(secure.success, true, secure.message);
+  t.equal(secure.success, true, secure.message ?? "");
   t.equal(secure.tls?.earliestExpiry, pki.serverNotAfter);
 });
 
@@ -159,7 +159,7 @@ t.test('WebSocket', async (t) => {
   const ws = (path: string, websocket: Record<string, unknown> = {}) => runProbe(target({ type: 'ws', address: `ws://127.0.0.1:${port}${path}`, websocket }));
   t.equal((await ws('/echo')).success, true, 'handshake only');
   const echo = await ws('/echo', { send: 'hello', expect: '^echo: hello$' });
-  t.equal(echo.success, true, echo.message);
+  t.equal(echo.success, true, echo.message ?? "");
   t.equal((await ws('/echo', { ping: true })).success, true, 'pong');
   const refused = await ws('/refuse');
   t.same([refused.success, refused.reason], [false, 'websocket_handshake']);
