@@ -103,6 +103,21 @@ export function parseHostPort(address: string): { host: string; port: number } |
   return { host: m[1] ?? m[2]!, port };
 }
 
+/** What is wrong with `address` for a target of `type`, or undefined. */
+export function addressProblem(type: ProbeType, address: string): string | undefined {
+  if (type === 'tcp') return parseHostPort(address) ? undefined : 'a tcp target needs host:port (e.g. db.example.com:5432 or [::1]:22)';
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    return `expected a URL such as ${type.startsWith('w') ? 'wss://example.com/socket' : 'https://example.com/health'}`;
+  }
+  const schemes = URL_SCHEMES[type];
+  if (!schemes.includes(url.protocol)) return `a ${type} target needs a ${schemes.map((s) => s.replace(':', '://')).join(' or ')} URL`;
+  if (url.username !== '' || url.password !== '') return 'credentials must not be written into the URL';
+  return undefined;
+}
+
 export const probeTargetSchema = z
   .strictObject({
     name: targetName,
@@ -133,24 +148,30 @@ export const probeTargetSchema = z
     if (t.timeout * (t.retries + 1) + t.retry_delay * t.retries >= t.interval * 10) {
       ctx.addIssue({ code: 'custom', message: 'retries × (timeout + retry_delay) must stay under 10 intervals', path: ['retries'] });
     }
-    if (t.type === 'tcp') {
-      if (!parseHostPort(t.address)) ctx.addIssue({ code: 'custom', message: 'a tcp target needs host:port (e.g. db.example.com:5432 or [::1]:22)', path: ['address'] });
-      return;
-    }
-    let url: URL;
-    try {
-      url = new URL(t.address);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `expected a URL such as ${t.type.startsWith('w') ? 'wss://example.com/socket' : 'https://example.com/health'}`, path: ['address'] });
-      return;
-    }
-    const schemes = URL_SCHEMES[t.type];
-    if (!schemes.includes(url.protocol)) ctx.addIssue({ code: 'custom', message: `a ${t.type} target needs a ${schemes.map((s) => s.replace(':', '://')).join(' or ')} URL`, path: ['address'] });
-    if (url.username !== '' || url.password !== '') ctx.addIssue({ code: 'custom', message: 'credentials must not be written into the URL', path: ['address'] });
+    const problem = addressProblem(t.type, t.address);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['address'] });
   });
+
+// blackbox_exporter-style modules for GET /probe?target=&module=: how to check, not what.
+const moduleName = z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected a module name of letters, digits, ".", "_" or "-"');
+export const probeModuleSchema = z.strictObject({
+  type: z.enum(PROBE_TYPES),
+  timeout: duration({ min: 0.01, max: 300 }).default(5),
+  tls,
+  http: httpSection,
+  websocket: websocketSection,
+  tcp: tcpSection,
+});
+/** blackbox_exporter's example modules, so `module=http_2xx` works out of the box. */
+export const DEFAULT_PROBE_MODULES = {
+  http_2xx: { type: 'http' },
+  tcp_connect: { type: 'tcp' },
+  websocket: { type: 'websocket' },
+} as const;
 
 export const probesSchema = z
   .strictObject({
+    modules: z.record(moduleName, probeModuleSchema).default(() => probeModuleDefaults()),
     // A safety bound on checks running at once, not a scheduler: each target holds at most one
     // slot (its checks never overlap), so with fewer targets than this no check ever waits.
     max_concurrent: z.number().int().min(1).max(100_000).default(4096),
@@ -165,5 +186,10 @@ export const probesSchema = z
   })
   .prefault({});
 
+function probeModuleDefaults(): Record<string, z.infer<typeof probeModuleSchema>> {
+  return Object.fromEntries(Object.entries(DEFAULT_PROBE_MODULES).map(([name, m]) => [name, probeModuleSchema.parse(m)]));
+}
+
 export type ProbesConfig = z.infer<typeof probesSchema>;
+export type ProbeModuleConfig = z.infer<typeof probeModuleSchema>;
 export type ProbeTargetConfig = z.infer<typeof probeTargetSchema>;

@@ -18,6 +18,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
   const probes = createProbes(ex.probes, log.child({ component: 'probes' }));
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
   const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 ? [...list, probes.collector] : list);
+  let probeModules = ex.probes.modules;
   const selfRegistry = createSelfRegistry();
   context.reloadStatus?.register(selfRegistry);
   const scraper = new Scraper({ collectors: withProbes(collectors, ex.probes.targets), logger: log, selfRegistry });
@@ -26,6 +27,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     scraper,
     logger: log,
     telemetryPath: ex.telemetry_path,
+    probeModules: () => probeModules,
     defaultTimeout: ex.scrape_timeout,
   });
   const { host, port } = parseListenAddress(ex.listen_address);
@@ -43,6 +45,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     async reconfigure(next) {
       const fresh = createCollectors(next.exporter.collectors, { logger: log, paths: next.exporter.paths });
       probes.reconfigure(next.exporter.probes);
+      probeModules = next.exporter.probes.modules;
       const previous = scraper.setCollectors(withProbes(fresh, next.exporter.probes.targets));
       await Promise.allSettled(previous.filter((c) => c !== probes.collector).map((c) => c.close?.()));
       log.info({ collectors: fresh.map((c) => c.name) }, 'exporter reconfigured');

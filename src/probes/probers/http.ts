@@ -44,9 +44,15 @@ export const probeHttp: Prober = async (target, signal) => {
       hop = await fetchOnce(url, target, phases, signal, state);
       const { response } = hop;
       const location = response.headers.location;
-      if (!target.http.follow_redirects || !location || response.statusCode! < 300 || response.statusCode! >= 400) break;
-      if (state.redirects >= MAX_REDIRECTS) throw new ProbeFailure('too_many_redirects', `stopped after ${MAX_REDIRECTS} redirects`);
+      if (!location || response.statusCode! < 300 || response.statusCode! >= 400) break;
+      // Counted even when not followed, as blackbox_exporter does (its Go client saw it).
+      if (!target.http.follow_redirects) {
+        state.redirects += 1;
+        break;
+      }
+      // The one refused counts too: blackbox_exporter reports 11 for a loop.
       state.redirects += 1;
+      if (state.redirects > MAX_REDIRECTS) throw new ProbeFailure('too_many_redirects', `stopped after ${MAX_REDIRECTS} redirects`);
       url = new URL(location, url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ProbeFailure('http_status', `redirected to a ${url.protocol} URL`);
     }
