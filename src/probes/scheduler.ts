@@ -71,6 +71,11 @@ export class ProbeScheduler {
     for (const target of targets) if (!this.entries.has(target.name)) this.add(target);
   }
 
+  /** Checks running now, and checks waiting for a slot under max_concurrent. */
+  load(): { readonly running: number; readonly waiting: number } {
+    return { running: this.active, waiting: this.waiting.length };
+  }
+
   /** A new safety bound (reload); checks already waiting start as slots free up. */
   setMaxConcurrent(maxConcurrent: number): void {
     this.options = { ...this.options, maxConcurrent };

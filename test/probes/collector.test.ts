@@ -74,6 +74,9 @@ t.test('series of healthy, failing and TLS targets', async (t) => {
   t.equal(value(exp, 'tocsin_probe_failure_info', { ...db, reason: 'connection_refused' }), 1);
   t.same(select(exp, 'probe_http_status_code', db), [], 'no HTTP series for a TCP target');
 
+  t.equal(value(exp, 'tocsin_probe_checks_waiting'), 0, 'fewer targets than max_concurrent: nothing ever waits');
+  t.ok(value(exp, 'tocsin_probe_checks_running') >= 0);
+
   // Reload without `broken`: its series are gone at the next scrape.
   probes.reconfigure({ ...config, targets: config.targets.filter((x) => x.name !== 'broken') });
   const after = await collect([probes.collector]);

@@ -109,6 +109,12 @@ t.test('HTTPS: valid with the CA, self-signed refused (tls), expired (tls_expire
   t.equal(skipped.success, true, 'insecure_skip_verify accepts it');
   t.equal(skipped.tls?.earliestExpiry, pki.expiredNotAfter);
 
+  // Accepts TCP and never starts the TLS handshake: the TLS phase is bounded too.
+  const mute = await tcpServer(t, 'silent');
+  const hung = await https(mute);
+  t.same([hung.success, hung.reason], [false, 'timeout'], 'no TLS handshake within the timeout');
+  t.ok(hung.durationSeconds < TIMEOUT_BOUND);
+
   const wrongName = await https(good, { ca_file: pki.caCert, server_name: 'other.example' });
   t.same([wrongName.success, wrongName.reason], [false, 'tls'], 'the name is checked');
 });

@@ -103,3 +103,25 @@ t.test('reconfigure: unchanged targets keep their state, changed ones start afre
   t.equal(scheduler.status('c')?.last?.success, true);
   t.same([...scheduler.statuses()].map((s) => s.config.name).sort(), ['b', 'c']);
 });
+
+t.test('max_concurrent: over the bound, checks wait their turn and none starves', async (t) => {
+  const port = await httpServer(t);
+  const scheduler = new ProbeScheduler({ logger: silentLogger, maxConcurrent: 1 });
+  t.teardown(() => scheduler.close());
+  const hang = (name: string) => target({ name, type: 'http', address: `http://127.0.0.1:${port}/hang`, interval: '1s', timeout: '600ms' });
+  scheduler.setTargets([hang('h1'), hang('h2'), hang('h3')]);
+  let maxWaiting = 0;
+  let maxRunning = 0;
+  for (let i = 0; i < 40; i++) {
+    const load = scheduler.load();
+    maxWaiting = Math.max(maxWaiting, load.waiting);
+    maxRunning = Math.max(maxRunning, load.running);
+    await sleep(100);
+  }
+  t.equal(maxRunning, 1, 'never more than the bound at once');
+  t.ok(maxWaiting >= 1, `checks waited (up to ${maxWaiting})`);
+  for (const name of ['h1', 'h2', 'h3']) t.equal(scheduler.status(name)?.last?.reason, 'timeout', `${name} was checked`);
+  scheduler.setMaxConcurrent(10);
+  await sleep(300);
+  t.equal(scheduler.load().waiting, 0, 'a larger bound lets the waiting checks go');
+});
