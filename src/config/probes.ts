@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { duration } from './fields.js';
 import { configPath } from './paths.js';
 import { parseJsonCondition } from './json-condition.js';
+import { resolveSecret, Secret, SecretError } from './secret.js';
 
 const regex = z.string().superRefine((value, ctx) => {
   try {
@@ -44,8 +45,24 @@ const tls = z
   })
   .prefault({});
 
+/** `key: ${ENV}` or `key_file: path`, resolved into a Secret (never printed) at load time. */
+function secret(section: Record<string, unknown>, key: string, ctx: z.RefinementCtx, path: (string | number)[] = []): Secret | undefined {
+  try {
+    const value = resolveSecret(section[key] as string | undefined, section[`${key}_file`] as string | undefined);
+    return value === undefined ? undefined : new Secret(value);
+  } catch (err) {
+    if (!(err instanceof SecretError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message, path: [...path, section[`${key}_file`] !== undefined ? `${key}_file` : key] });
+    return undefined;
+  }
+}
+
 const httpSection = z
   .strictObject({
+    // Credentials from the environment (${ENV}) or a file, never written into tocsin.yml.
+    basic_auth: z.strictObject({ username: z.string().min(1), password: z.string().optional(), password_file: configPath.optional() }).optional(),
+    bearer_token: z.string().optional(),
+    bearer_token_file: configPath.optional(),
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
     headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), z.string()).default({}),
     body: z.string().optional(),
@@ -57,6 +74,24 @@ const httpSection = z
     // A check slower than this fails with too_slow (the timeout still applies).
     max_response_time: duration({ min: 0.001 }).optional(),
     follow_redirects: z.boolean().default(true),
+  })
+  .transform(({ basic_auth, bearer_token, bearer_token_file, ...rest }, ctx) => {
+    if (Object.keys(rest.headers).some((h) => h.toLowerCase() === 'authorization')) {
+      ctx.addIssue({ code: 'custom', message: 'credentials must not be written into the config file: use basic_auth or bearer_token (${ENV_VAR} or a *_file)', path: ['headers'] });
+    }
+    if (basic_auth && (bearer_token !== undefined || bearer_token_file !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give basic_auth or bearer_token, not both', path: ['bearer_token'] });
+    }
+    const password = basic_auth ? secret(basic_auth, 'password', ctx, ['basic_auth']) : undefined;
+    if (basic_auth && !password && basic_auth.password === undefined && basic_auth.password_file === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'password or password_file is required', path: ['basic_auth', 'password'] });
+    }
+    const bearer = secret({ bearer_token, bearer_token_file }, 'bearer_token', ctx);
+    return {
+      ...rest,
+      ...(basic_auth && password ? { basicAuth: { username: basic_auth.username, password } } : {}),
+      ...(bearer ? { bearerToken: bearer } : {}),
+    };
   })
   .prefault({});
 

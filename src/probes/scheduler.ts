@@ -36,6 +36,15 @@ interface Entry {
   due: number;
 }
 
+/**
+ * What makes two configs of a target the same. Secrets serialise as "<secret>", so their
+ * values are added: a rotated password replaces the target. The key stays in memory only.
+ */
+function configKey(config: ProbeTargetConfig): string {
+  const { basicAuth, bearerToken } = config.http;
+  return JSON.stringify([config, basicAuth?.password.reveal(), bearerToken?.reveal()]);
+}
+
 /** FNV-1a of the name: a stable spread of offsets, not a secret. */
 export function offsetMs(name: string, intervalMs: number): number {
   let h = 0x811c9dc5;
@@ -66,7 +75,7 @@ export class ProbeScheduler {
     const next = new Map(targets.map((t) => [t.name, t]));
     for (const [name, entry] of this.entries) {
       const wanted = next.get(name);
-      if (!wanted || JSON.stringify(wanted) !== entry.key) this.remove(name);
+      if (!wanted || configKey(wanted) !== entry.key) this.remove(name);
     }
     for (const target of targets) if (!this.entries.has(target.name)) this.add(target);
   }
@@ -102,7 +111,7 @@ export class ProbeScheduler {
   }
 
   private add(config: ProbeTargetConfig): void {
-    const entry: Entry = { config, key: JSON.stringify(config), status: new TargetStatus(config), controller: new AbortController(), timer: undefined, due: 0 };
+    const entry: Entry = { config, key: configKey(config), status: new TargetStatus(config), controller: new AbortController(), timer: undefined, due: 0 };
     this.entries.set(config.name, entry);
     this.schedule(entry);
   }

@@ -56,6 +56,10 @@ const invalid: [string, string, string][] = [
   ['duplicate name', '      - {name: a, type: tcp, address: "x:1"}\n      - {name: a, type: tcp, address: "x:2"}\n', 'exporter.probes.targets[1].name: duplicate target name "a"'],
   ['reserved label', '      - {name: a, type: tcp, address: "x:1", labels: {target: x}}\n', 'exporter.probes.targets[0].labels.target'],
   ['unknown key', '      - {name: a, type: tcp, address: "x:1", interva: 10s}\n', 'exporter.probes.targets[0]: unknown key "interva"'],
+  ['a password in the file', '      - {name: a, type: http, address: "http://x/", http: {basic_auth: {username: u, password: hunter2-password}}}\n', 'exporter.probes.targets[0].http.basic_auth.password: secrets must not be written into the config file'],
+  ['a password missing', '      - {name: a, type: http, address: "http://x/", http: {basic_auth: {username: u}}}\n', 'exporter.probes.targets[0].http.basic_auth.password: password or password_file is required'],
+  ['an unset variable', '      - {name: a, type: http, address: "http://x/", http: {bearer_token: "${TOCSIN_TEST_UNSET_TOKEN}"}}\n', 'exporter.probes.targets[0].http.bearer_token: environment variable TOCSIN_TEST_UNSET_TOKEN is not set'],
+  ['an Authorization header', '      - {name: a, type: http, address: "http://x/", http: {headers: {Authorization: "Bearer abc"}}}\n', 'exporter.probes.targets[0].http.headers: credentials must not be written into the config file'],
   ['status code out of range', '      - {name: a, type: http, address: "http://x/", http: {valid_status_codes: [700]}}\n', 'exporter.probes.targets[0].http.valid_status_codes[0]'],
 ];
 
@@ -63,5 +67,6 @@ for (const [name, yaml, want] of invalid) {
   t.test(`refused: ${name}`, async (t) => {
     const found = problems(probes(yaml));
     t.ok(found.some((p) => p.includes(want)), `says ${JSON.stringify(want)}`, { found });
+    t.notMatch(found.join('\n'), /hunter2|abc"/, 'no secret in the errors');
   });
 }

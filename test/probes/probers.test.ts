@@ -2,6 +2,9 @@
 // failure reason comes from a server doing that thing, not from a mock.
 import t from 'tap';
 import { createServer } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/net.js';
 import { runProbe } from '../../src/probes/probers/index.js';
 import { MAX_REDIRECTS } from '../../src/probes/probers/http.js';
@@ -71,6 +74,21 @@ t.test('HTTP', async (t) => {
   t.test('method, headers and body are sent', async (t) => {
     const r = await http('/echo-method', { http: { method: 'POST', headers: { 'X-Probe': 'yes' }, body: 'ping', body_regex: '^POST yes ping$' } });
     t.equal(r.success, true, r.message ?? "");
+  });
+
+  t.test('basic and bearer auth from the environment and from a file', async (t) => {
+    process.env.TOCSIN_TEST_PROBE_PASSWORD = 's3cret-password';
+    t.teardown(() => delete process.env.TOCSIN_TEST_PROBE_PASSWORD);
+    const dir = tmpDir(t, 'tocsin-probe-auth-');
+    writeFileSync(join(dir, 'token'), 's3cret-token\n');
+    t.equal((await http('/auth')).httpStatus, 401, 'no credentials: 401');
+    const basic = await http('/auth', { http: { basic_auth: { username: 'probe', password: '${TOCSIN_TEST_PROBE_PASSWORD}' } } });
+    t.equal(basic.success, true, 'basic auth from ${ENV}');
+    const bearer = await http('/auth', { http: { bearer_token_file: join(dir, 'token') } });
+    t.equal(bearer.success, true, 'bearer token from a file');
+    const wrong = await http('/auth', { http: { basic_auth: { username: 'someone', password: '${TOCSIN_TEST_PROBE_PASSWORD}' } } });
+    t.equal(wrong.reason, 'http_status');
+    t.notMatch(JSON.stringify(wrong), /s3cret/, 'the result holds no secret');
   });
 
   t.test('a response-time ceiling: too_slow', async (t) => {

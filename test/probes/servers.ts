@@ -64,6 +64,12 @@ export const httpRoutes: Record<string, Handler> = {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ status: 'ok', queue: { depth: 42 } }));
   },
+  // 200 for user "probe" with password "s3cret-password" or the bearer token "s3cret-token", else 401.
+  '/auth': (req, res) => {
+    const ok = [`Basic ${Buffer.from('probe:s3cret-password').toString('base64')}`, 'Bearer s3cret-token'];
+    res.statusCode = ok.includes(req.headers.authorization ?? '') ? 200 : 401;
+    res.end();
+  },
   '/echo-method': (req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));

@@ -82,6 +82,14 @@ function check(target: ProbeTargetConfig, { response, body }: Hop): void {
   }
 }
 
+/** The Authorization header from the target's secrets (never logged: headers are not). */
+function authorization(target: ProbeTargetConfig): Record<string, string> {
+  const { basicAuth, bearerToken } = target.http;
+  if (basicAuth) return { authorization: `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password.reveal()}`).toString('base64')}` };
+  if (bearerToken) return { authorization: `Bearer ${bearerToken.reveal()}` };
+  return {};
+}
+
 async function fetchOnce(
   url: URL,
   target: ProbeTargetConfig,
@@ -101,7 +109,7 @@ async function fetchOnce(
     createConnection: () => conn.socket,
     method: target.http.method,
     path: `${url.pathname}${url.search}`,
-    headers: { host: url.host, 'user-agent': 'Tocsin probe', ...target.http.headers },
+    headers: { host: url.host, 'user-agent': 'Tocsin probe', ...target.http.headers, ...authorization(target) },
   });
   const destroy = () => {
     req.destroy();
