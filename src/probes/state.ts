@@ -7,7 +7,20 @@ import type { ProbeResult } from './probers/prober.js';
 export type TargetState = 'unknown' | 'up' | 'down';
 export const TARGET_STATES: readonly TargetState[] = ['unknown', 'up', 'down'];
 
+/** One past check, as small as the status page's latency graph needs. */
+export interface PastCheck {
+  readonly at: number;
+  readonly success: boolean;
+  readonly durationSeconds: number;
+  readonly reason?: string;
+}
+
+/** An hour of checks at a 30 s interval; older ones are dropped (the API and status page read these). */
+export const HISTORY_LENGTH = 120;
+
 export class TargetStatus {
+  /** The most recent checks, oldest first, at most HISTORY_LENGTH. */
+  readonly history: PastCheck[] = [];
   state: TargetState = 'unknown';
   last: ProbeResult | undefined;
   /** Unix seconds of the last finished check, and of the last change of `state`. */
@@ -22,6 +35,8 @@ export class TargetStatus {
   record(result: ProbeResult, nowSeconds: number): TargetState | undefined {
     this.last = result;
     this.lastCheck = nowSeconds;
+    this.history.push({ at: nowSeconds, success: result.success, durationSeconds: result.durationSeconds, ...(result.reason ? { reason: result.reason } : {}) });
+    if (this.history.length > HISTORY_LENGTH) this.history.shift();
     if (result.success) {
       this.consecutiveSuccesses += 1;
       this.consecutiveFailures = 0;

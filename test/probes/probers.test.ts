@@ -196,6 +196,14 @@ t.test('WebSocket', async (t) => {
   const closing = await ws('/close', { send: 'hello', expect: 'echo' });
   t.same([closing.success, closing.reason], [false, 'websocket_no_reply']);
   t.match(closing.message, /1001/);
+  // wss: the TLS phase, certificate and verification, as for HTTPS.
+  const pki = makeProbePki(t);
+  const wss = await webSocketServer(t, { cert: pki.serverCert, key: pki.serverKey });
+  const secure = await runProbe(target({ type: 'wss', address: `wss://127.0.0.1:${wss}/echo`, tls: { ca_file: pki.caCert }, websocket: { send: 'x', expect: '^echo: x$' } }));
+  t.equal(secure.success, true, secure.message ?? '');
+  t.equal(secure.tls?.earliestExpiry, pki.serverNotAfter);
+  t.ok((secure.phases.tls ?? -1) >= 0);
+  t.equal((await runProbe(target({ type: 'wss', address: `wss://127.0.0.1:${wss}/echo` }))).reason, 'tls', 'an unknown CA is refused');
   // A server that accepts TCP and never answers the upgrade.
   const mute = await tcpServer(t, 'silent');
   const hung = await runProbe(target({ type: 'ws', address: `ws://127.0.0.1:${mute}/` }));

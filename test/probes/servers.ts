@@ -138,11 +138,12 @@ export async function httpsServer(t: Teardown, cert: string, key: string): Promi
 }
 
 /** WebSocket servers by path: echo, never reply, close at once after the handshake, refuse the upgrade. */
-export async function webSocketServer(t: Teardown): Promise<number> {
-  const server = createHttpServer((_req, res) => {
+export async function webSocketServer(t: Teardown, tls?: { cert: string; key: string }): Promise<number> {
+  const answer = (_req: IncomingMessage, res: ServerResponse) => {
     res.statusCode = 426;
     res.end('upgrade required');
-  });
+  };
+  const server = tls ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, answer) : createHttpServer(answer);
   const wss = new WebSocketServer({ noServer: true });
   // '/silent': the handshake completes; nothing is ever said, not even a pong.
   const silent = new WebSocketServer({ noServer: true, autoPong: false });
