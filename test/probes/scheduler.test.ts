@@ -72,7 +72,7 @@ t.test('a hanging target neither overlaps itself nor delays another', async (t) 
   await sleep(5200);
   const fast = starts.get('fast') ?? [];
   t.ok(fast.length >= 4, `the fast target was checked ${fast.length} times in 5.2 s`);
-  for (let i = 1; i < fast.length; i++) t.ok(fast[i]! - fast[i - 1]! > 700 && fast[i]! - fast[i - 1]! < 1400, `fast: ${fast[i]! - fast[i - 1]!} ms between checks`);
+  for (let i = 1; i < fast.length; i++) t.ok(fast[i]! - fast[i - 1]! > 600 && fast[i]! - fast[i - 1]! < 1600, `fast: ${fast[i]! - fast[i - 1]!} ms between checks`);
   t.equal(overlaps, 0, 'no target overlapped itself');
   const hang = scheduler.status('hang')!;
   t.same([hang.last?.reason, hang.state], ['timeout', 'down']);
@@ -81,7 +81,7 @@ t.test('a hanging target neither overlaps itself nor delays another', async (t) 
   t.ok(hangAttempts >= 2 && hangAttempts <= 6, `hang: ${hangAttempts} attempts`);
   t.equal(scheduler.status('fast')?.state, 'up');
   const lateness = [...scheduler.lateness].sort((a, b) => a - b);
-  t.ok(lateness[lateness.length - 1]! < 250, `checks start within 250 ms of their slot (worst ${lateness[lateness.length - 1]} ms)`);
+  t.ok(lateness[lateness.length - 1]! < 500, `checks start within 500 ms of their slot (worst ${lateness[lateness.length - 1]} ms)`);
 });
 
 t.test('reconfigure: unchanged targets keep their state, changed ones start afresh, removed ones vanish', async (t) => {
