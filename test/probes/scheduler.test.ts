@@ -37,10 +37,12 @@ t.test('thresholds: down after failure_threshold failures, up after success_thre
   t.same([s.state, s.consecutiveFailures, s.lastChange, s.lastCheck], ['down', 2, 6, 6]);
   t.equal(s.record(ok, 7), undefined);
   t.equal(s.record(ok, 8), 'up');
-  t.same(s.history.map((h) => [h.at, h.success, h.reason]), [[1, true, undefined], [2, true, undefined], [3, false, 'timeout'], [4, true, undefined], [5, false, 'timeout'], [6, false, 'timeout'], [7, true, undefined], [8, true, undefined]], 'recent checks kept in order');
+  t.same(s.history().map((h) => [h.at, h.success, h.reason]), [[1, true, undefined], [2, true, undefined], [3, false, 'timeout'], [4, true, undefined], [5, false, 'timeout'], [6, false, 'timeout'], [7, true, undefined], [8, true, undefined]], 'recent checks kept in order');
   for (let i = 9; i < 9 + HISTORY_LENGTH; i++) s.record(ok, i);
-  t.equal(s.history.length, HISTORY_LENGTH, 'bounded');
-  t.equal(s.history[0]!.at, 9, 'the oldest dropped first');
+  const kept = s.history();
+  t.equal(kept.length, HISTORY_LENGTH, 'bounded');
+  t.equal(kept[0]!.at, 9, 'the oldest dropped first');
+  t.equal(kept[kept.length - 1]!.at, 8 + HISTORY_LENGTH, 'the newest last');
 });
 
 t.test('a hanging target neither overlaps itself nor delays another', async (t) => {
