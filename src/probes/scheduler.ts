@@ -11,6 +11,7 @@
 //   binds only when there are more targets than slots, and then checks wait in arrival order.
 // - Reconfigurable: setTargets() adds, removes and replaces targets; a removed target's
 //   check is aborted and its status dropped, so its series disappear at the next scrape.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ProbeTargetConfig } from '../config/probes.js';
 import type { ProbeResult } from './probers/prober.js';
@@ -30,7 +31,9 @@ interface Entry {
   readonly config: ProbeTargetConfig;
   readonly key: string;
   readonly status: TargetStatus;
-  readonly controller: AbortController;
+  /** Only while a check runs (an AbortController per idle target would cost memory for nothing). */
+  controller: AbortController | undefined;
+  removed: boolean;
   timer: NodeJS.Timeout | undefined;
   /** When the current or next check is due (epoch ms), for lateness. */
   due: number;
@@ -42,7 +45,8 @@ interface Entry {
  */
 function configKey(config: ProbeTargetConfig): string {
   const { basicAuth, bearerToken } = config.http;
-  return JSON.stringify([config, basicAuth?.password.reveal(), bearerToken?.reveal()]);
+  // A digest, not the JSON itself: 10,000 targets would otherwise keep ~7 MB of keys.
+  return createHash('sha256').update(JSON.stringify([config, basicAuth?.password.reveal(), bearerToken?.reveal()])).digest('base64');
 }
 
 /** FNV-1a of the name: a stable spread of offsets, not a secret. */
@@ -111,7 +115,7 @@ export class ProbeScheduler {
   }
 
   private add(config: ProbeTargetConfig): void {
-    const entry: Entry = { config, key: configKey(config), status: new TargetStatus(config), controller: new AbortController(), timer: undefined, due: 0 };
+    const entry: Entry = { config, key: configKey(config), status: new TargetStatus(config), controller: undefined, removed: false, timer: undefined, due: 0 };
     this.entries.set(config.name, entry);
     this.schedule(entry);
   }
@@ -120,12 +124,13 @@ export class ProbeScheduler {
     const entry = this.entries.get(name);
     if (!entry) return;
     this.entries.delete(name);
+    entry.removed = true;
     clearTimeout(entry.timer);
-    entry.controller.abort();
+    entry.controller?.abort();
   }
 
   private schedule(entry: Entry): void {
-    if (this.closed || entry.controller.signal.aborted) return;
+    if (this.closed || entry.removed) return;
     const now = Date.now();
     entry.due = nextSlot(entry.config.name, entry.config.interval * 1000, now);
     entry.timer = setTimeout(() => void this.check(entry), entry.due - now);
@@ -134,7 +139,9 @@ export class ProbeScheduler {
   }
 
   private async check(entry: Entry): Promise<void> {
-    const { signal } = entry.controller;
+    const controller = (entry.controller = new AbortController());
+    const { signal } = controller;
+    if (entry.removed) controller.abort();
     await this.acquire();
     try {
       if (signal.aborted) return;
@@ -152,6 +159,7 @@ export class ProbeScheduler {
       this.options.logger.error({ target: entry.config.name, err }, 'probe crashed');
     } finally {
       this.release();
+      entry.controller = undefined;
       this.schedule(entry);
     }
   }
