@@ -102,12 +102,12 @@ function tcp(address: string, port: number, signal: AbortSignal): Promise<Socket
   return untilAborted(signal, connected, () => socket.destroy());
 }
 
-function handshake(socket: Socket, host: string, settings: TlsSettings, ca: Buffer | undefined, signal: AbortSignal): Promise<TLSSocket> {
+function handshake(socket: Socket, host: string, settings: TlsSettings, ca: Buffer | undefined, alpn: readonly string[] | undefined, signal: AbortSignal): Promise<TLSSocket> {
   const servername = settings.server_name ?? (isIP(host) ? undefined : host);
   // Verification is done here, after the handshake, rather than by Node refusing it: so an
   // expired certificate is still reported (its expiry is the metric that matters), and
   // nothing is ever written to a server that failed verification.
-  const secure = tlsConnect({ socket, host: servername ?? host, ...(servername ? { servername } : {}), ...(ca ? { ca } : {}), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  const secure = tlsConnect({ socket, host: servername ?? host, ...(servername ? { servername } : {}), ...(ca ? { ca } : {}), rejectUnauthorized: false, ...(alpn ? { ALPNProtocols: [...alpn] } : {}) });
   const done = new Promise<TLSSocket>((ok, fail) => {
     secure.once('secureConnect', () => {
       secure.removeAllListeners('error');
@@ -126,6 +126,8 @@ export interface ConnectOptions {
   readonly port: number;
   /** Set for a TLS connection. */
   readonly tls?: TlsSettings;
+  /** Protocols offered in the handshake (http/1.1 for HTTP and WebSocket; none for raw TCP). */
+  readonly alpn?: readonly string[];
 }
 
 export async function connect(options: ConnectOptions, phases: Phases, signal: AbortSignal, onTls?: (info: TlsInfo) => void): Promise<Connection> {
@@ -138,7 +140,7 @@ export async function connect(options: ConnectOptions, phases: Phases, signal: A
   if (!options.tls) return { socket, ipProtocol: family };
   start = performance.now();
   const ca = options.tls.ca_file ? await readFile(options.tls.ca_file) : undefined;
-  const secure = await handshake(socket, options.tls.server_name ?? options.host, options.tls, ca, signal);
+  const secure = await handshake(socket, options.tls.server_name ?? options.host, options.tls, ca, options.alpn, signal);
   addPhase(phases, 'tls', since(start));
   const info = tlsInfo(secure);
   if (info) onTls?.(info);

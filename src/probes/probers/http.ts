@@ -100,7 +100,7 @@ async function fetchOnce(
   const secure = url.protocol === 'https:';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port) || (secure ? 443 : 80);
-  const conn = await connect({ host, port, ...(secure ? { tls: target.tls } : {}) }, phases, signal, (info) => (state.tls = info));
+  const conn = await connect({ host, port, ...(secure ? { tls: target.tls, alpn: ['http/1.1'] } : {}) }, phases, signal, (info) => (state.tls = info));
   state.ipProtocol = conn.ipProtocol;
   state.ssl = secure;
   const wantsBody = target.http.body_regex !== undefined || target.http.json_condition !== undefined;

@@ -25,7 +25,7 @@ export const probeWebSocket: Prober = async (target, signal) => {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port) || (secure ? 443 : 80);
   try {
-    const conn = await connect({ host, port, ...(secure ? { tls: target.tls } : {}) }, phases, signal, (info) => (tls = info));
+    const conn = await connect({ host, port, ...(secure ? { tls: target.tls, alpn: ['http/1.1'] } : {}) }, phases, signal, (info) => (tls = info));
     ipProtocol = conn.ipProtocol;
     const ws = new WebSocket(url, { createConnection: () => conn.socket, headers: { 'user-agent': 'Tocsin probe' } });
     ws.on('error', () => undefined); // every error is handled below through the promises
