@@ -34,6 +34,8 @@ async function setup(t: Test): Promise<Env> {
     `relay:
   data_dir: ${dir}/data
   time_zone: Asia/Seoul
+  # Off, so that what is checked is the SNS endpoint's own replay memory, not the intake's window.
+  dedupe_window: 0s
   delivery: {min_interval: 10ms, timeout: 2s}
   destinations:
     - {name: ops, webhook_url: "\${TOCSIN_TEST_SNS_HOOK}"}
@@ -110,6 +112,17 @@ t.test('SubscriptionConfirmation: an allowed topic is confirmed by fetching Subs
   t.equal(env.sns.hits.length, hitsBefore, 'neither its certificate nor its SubscribeURL was fetched');
   t.ok(env.lines.some((l) => l.level === 40 && l.topic === OTHER_TOPIC && l.reason === 'topic'), 'the refusal is logged with the topic');
   t.equal(await env.rejected('topic'), 1, 'counted as reason="topic"');
+
+  // A signed confirmation whose SubscribeURL is not on a trusted https host is not visited.
+  const port = new URL(env.sns.base).port;
+  for (const host of [`http://127.0.0.1:${port}`, `https://localhost:${port}`]) {
+    const c = confirmation(host);
+    const before = env.sns.hits.length;
+    const r = await env.post(env.sns.sign(c));
+    t.equal(r.status, 403, host);
+    t.match(r.body.message, /body\.SubscribeURL/);
+    t.equal(env.sns.hits.length, before, `${host}: nothing fetched`);
+  }
 
   const unsub = await env.post(env.sns.sign(confirmation(env.sns.base, TOPIC, 'UnsubscribeConfirmation')));
   t.equal(unsub.status, 200);
