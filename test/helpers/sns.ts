@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ export interface SnsStandIn {
   /** https://127.0.0.1:PORT */
   readonly base: string;
   readonly certUrl: string;
+  /** The same server behind a TLS certificate from a CA the relay does not trust. */
+  readonly untrustedBase: string;
   /** Paths requested from the https server, in order. */
   readonly hits: string[];
   /** Signs with the served certificate's key (or `key: 'other'`, a key whose certificate is not served). */
@@ -46,7 +49,7 @@ export async function startSnsStandIn(): Promise<SnsStandIn> {
   run('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', p('other.key'));
   const signingCert = readFileSync(p('signing.crt'), 'utf8');
   const hits: string[] = [];
-  const server: Server = createServer({ cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     hits.push(req.url ?? '/');
     if (req.url === '/cert.pem') {
       res.writeHead(200, { 'content-type': 'application/x-pem-file' });
@@ -58,13 +61,17 @@ export async function startSnsStandIn(): Promise<SnsStandIn> {
       res.writeHead(404);
       res.end();
     }
-  });
+  };
+  const server: Server = createServer({ cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) }, handler);
+  const untrusted: Server = createServer({ cert: readFileSync(pki.rotatedCert), key: readFileSync(pki.rotatedKey) }, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => untrusted.listen(0, '127.0.0.1', resolve));
   const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     pki,
     base,
     certUrl: `${base}/cert.pem`,
+    untrustedBase: `https://127.0.0.1:${(untrusted.address() as AddressInfo).port}`,
     hits,
     sign(m, o = {}) {
       const version = o.version ?? '1';
@@ -73,8 +80,10 @@ export async function startSnsStandIn(): Promise<SnsStandIn> {
       return { ...m, SignatureVersion: version, Signature: sig.toString('base64'), SigningCertURL: o.certUrl ?? `${base}/cert.pem` };
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const srv of [server, untrusted]) {
+        srv.closeAllConnections();
+        await new Promise<void>((resolve) => srv.close(() => resolve()));
+      }
       pki.remove();
     },
   };

@@ -8,6 +8,7 @@ import { FakeSlack, type RecordedRequest } from '../helpers/fake-slack.js';
 import { captureLogger, type LogLine } from '../helpers/log-capture.js';
 import { parseExposition, select } from '../helpers/exposition.js';
 import { alarmMessage, confirmation, notification, OTHER_TOPIC, startSnsStandIn, TOPIC, type SnsStandIn } from '../helpers/sns.js';
+import { freePort } from '../helpers/net.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const SLACK_PATH = '/services/T0SNS/B0SNS/sns-secret';
@@ -165,7 +166,21 @@ t.test('signatures: version 1 (SHA1) and 2 (SHA256) verify; a bad one, an unsign
     t.match(res.body.message, /body\.SigningCertURL/, certUrl);
   }
   t.equal(await env.rejected('cert_url'), 4);
+
   t.equal(env.sns.hits.length, hitsBefore, 'no certificate was fetched from an untrusted URL');
+  // On the trusted host but not a certificate: refused. The host down: 503, so SNS retries later.
+  res = await env.post(env.sns.sign(notification('no such certificate'), { certUrl: `${env.sns.base}/missing.pem` }));
+  t.equal(res.status, 403, 'a certificate URL answering 404');
+  t.equal(await env.rejected('cert_invalid'), 1);
+  const closed = await freePort();
+  res = await env.post(env.sns.sign(notification('host down'), { certUrl: `https://127.0.0.1:${closed}/cert.pem` }));
+  t.equal(res.status, 503, 'the certificate host unreachable');
+  t.match(res.body.message, /signing certificate not fetched/);
+  // TLS is what vouches for the certificate: a host whose TLS certificate the CA did not sign is not believed.
+  const hits = env.sns.hits.length;
+  res = await env.post(env.sns.sign(notification('untrusted TLS'), { certUrl: `${env.sns.untrustedBase}/cert.pem` }));
+  t.equal(res.status, 503, 'a certificate host with an untrusted TLS certificate');
+  t.equal(env.sns.hits.length, hits, 'the request never got past the TLS handshake');
 
   await env.slack.waitForRequests(SLACK_PATH, 2, 10_000);
   t.equal(delivered(env.slack).length, 2, 'only the two well-signed notices reached Slack');
