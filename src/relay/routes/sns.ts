@@ -51,9 +51,12 @@ export const snsRoute: FastifyPluginAsync<SnsRouteOptions> = async (app, o) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: o.maxBodyBytes }, (_request, body, done) => done(null, body));
 
+  // Refused subscriptions are logged at warn (someone tried to subscribe the relay to a topic);
+  // other refusals at debug, as anyone can post them: the metric counts them.
   const refuse = (reason: SnsRejectReason, status: number, message: string, fields: Record<string, unknown> = {}): never => {
     o.metrics.rejected.inc({ reason });
-    if (status === 403) log.warn({ reason, ...fields }, `SNS message refused: ${message}`);
+    const level = fields.type === 'SubscriptionConfirmation' ? 'warn' : 'debug';
+    log[level]({ reason, ...fields }, `SNS message refused: ${message}`);
     throw new HttpError(status, message);
   };
 
