@@ -22,6 +22,7 @@ interface Env {
   url: string;
   post(body: unknown, contentType?: string): Promise<{ status: number; body: { message?: string; outcome?: string } }>;
   rejected(reason: string): Promise<number>;
+  configWith(topics: readonly string[]): ReturnType<typeof parseConfig>;
   restart(): Promise<void>;
 }
 
@@ -31,7 +32,7 @@ async function setup(t: Test): Promise<Env> {
   const dir = tmpDir(t, 'tocsin-sns-');
   const { logger, lines } = captureLogger('info');
   process.env.TOCSIN_TEST_SNS_HOOK = slack.url(SLACK_PATH);
-  const config = parseConfig(
+  const configWith = (topics: readonly string[]) => parseConfig(
     `relay:
   data_dir: ${dir}/data
   time_zone: Asia/Seoul
@@ -41,7 +42,7 @@ async function setup(t: Test): Promise<Env> {
   destinations:
     - {name: ops, webhook_url: "\${TOCSIN_TEST_SNS_HOOK}"}
   sns:
-    topics: ['${TOPIC}']
+    topics: [${topics.map((x) => `'${x}'`).join(', ')}]
     cert_host_pattern: '^127\\.0\\.0\\.1$'
     ca_file: ${sns.pki.caCert}
     severity:
@@ -50,6 +51,7 @@ async function setup(t: Test): Promise<Env> {
 `,
     'sns.yml',
   );
+  const config = configWith([TOPIC]);
   const start = async () => {
     const relay = await createRelay(config, logger);
     const url = await relay.app.listen({ host: '127.0.0.1', port: 0 });
@@ -61,6 +63,7 @@ async function setup(t: Test): Promise<Env> {
     slack,
     dataDir: `${dir}/data`,
     lines,
+    configWith,
     relay: first.relay,
     url: first.url,
     async post(body, contentType = 'text/plain; charset=UTF-8') {
@@ -130,6 +133,15 @@ t.test('SubscriptionConfirmation: an allowed topic is confirmed by fetching Subs
   t.equal(unsub.body.outcome, 'logged');
   t.ok(env.lines.some((l) => /UnsubscribeConfirmation/.test(l.msg)), 'the unsubscription is logged');
   t.notOk(env.sns.hits.some((h) => h.includes('Action=ConfirmSubscription') && h.includes(encodeURIComponent(OTHER_TOPIC))), 'the refused topic was never confirmed');
+});
+
+t.test('a reload changes the allowed topics', async (t) => {
+  const env = await setup(t);
+  t.equal((await env.post(env.sns.sign(confirmation(env.sns.base, OTHER_TOPIC)))).status, 403, 'not allowed at first');
+  t.same(await env.relay.reconfigure(env.configWith([TOPIC, OTHER_TOPIC])), [], 'no restart needed');
+  const res = await env.post(env.sns.sign(confirmation(env.sns.base, OTHER_TOPIC)));
+  t.equal(res.status, 200, res.body.message ?? '');
+  t.equal(res.body.outcome, 'confirmed');
 });
 
 t.test('signatures: version 1 (SHA1) and 2 (SHA256) verify; a bad one, an unsigned message and an untrusted certificate URL get 403 and are counted', async (t) => {
