@@ -74,7 +74,7 @@ export const snsRoute: FastifyPluginAsync<SnsRouteOptions> = async (app, o) => {
     try {
       await s.verifier.verify(m);
     } catch (err) {
-      if (err instanceof SnsRejected) refuse(err.reason as SnsRejectReason, 403, err.message, who);
+      if (err instanceof SnsRejected) refuse(err.reason, 403, err.message, who);
       if (err instanceof CertUnavailable) throw new HttpError(503, err.message);
       throw err;
     }

@@ -13,7 +13,7 @@ export type RejectReason = 'unsigned' | 'signature_version' | 'cert_url' | 'cert
 /** A message that is not SNS's: 403, counted by reason. */
 export class SnsRejected extends Error {
   constructor(
-    readonly reason: RejectReason | 'topic' | 'stale',
+    readonly reason: RejectReason,
     message: string,
   ) {
     super(message);
