@@ -54,6 +54,8 @@ export class ProbeFamilies {
       }
       this.set('probe_http_status_code', 'HTTP status code of the last response, 0 without one.', labels, r.httpStatus ?? 0);
       this.set('probe_http_content_length', 'Content-Length of the last response (-1 without one).', labels, r.contentLength ?? 0);
+      this.set('probe_http_uncompressed_body_length', 'Length of the last response body, in bytes.', labels, r.bodyBytes ?? 0);
+      this.set('probe_failed_due_to_regex', 'Whether the check failed because the body did not match (1) or not (0).', labels, r.reason === 'body_mismatch' ? 1 : 0);
       this.set('probe_http_redirects', 'Number of redirects followed.', labels, r.redirects ?? 0);
       this.set('probe_http_ssl', 'Whether TLS was used for the final response (1) or not (0).', labels, r.httpSsl ? 1 : 0);
       if (r.httpVersion !== undefined) this.set('probe_http_version', 'HTTP version of the last response.', labels, r.httpVersion);

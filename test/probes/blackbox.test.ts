@@ -56,6 +56,7 @@ t.test('Tocsin /probe and blackbox_exporter /probe agree', async (t) => {
   http_ca: {prober: http, timeout: 2s, http: {tls_config: {ca_file: ${JSON.stringify(pki.caCert)}}}}
   http_insecure: {prober: http, timeout: 2s, http: {tls_config: {insecure_skip_verify: true}}}
   http_no_redirects: {prober: http, timeout: 2s, http: {follow_redirects: false}}
+  http_regex: {prober: http, timeout: 2s, http: {fail_if_body_not_matches_regexp: ["^nothing like this$"]}}
   tcp_connect: {prober: tcp, timeout: 2s}
   tcp_tls: {prober: tcp, timeout: 2s, tcp: {tls: true, tls_config: {ca_file: ${JSON.stringify(pki.caCert)}}}}
 `,
@@ -69,6 +70,7 @@ t.test('Tocsin /probe and blackbox_exporter /probe agree', async (t) => {
       http_ca: { type: 'http', timeout: '2s', tls: { ca_file: pki.caCert } },
       http_insecure: { type: 'http', timeout: '2s', tls: { insecure_skip_verify: true } },
       http_no_redirects: { type: 'http', timeout: '2s', http: { follow_redirects: false } },
+      http_regex: { type: 'http', timeout: '2s', http: { body_regex: '^nothing like this$' } },
       tcp_connect: { type: 'tcp', timeout: '2s' },
       tcp_tls: { type: 'tcp', timeout: '2s', tcp: { tls: true }, tls: { ca_file: pki.caCert } },
     },
@@ -76,13 +78,14 @@ t.test('Tocsin /probe and blackbox_exporter /probe agree', async (t) => {
   const app = buildExporterApp({ logger: silentLogger, scraper: new Scraper({ collectors: [], logger: silentLogger }), telemetryPath: '/metrics', defaultTimeout: 10, probeModules: () => modules });
   t.teardown(() => app.close());
 
-  const HTTP_FAMILIES = ['probe_success', 'probe_duration_seconds', 'probe_http_status_code', 'probe_http_content_length', 'probe_http_redirects', 'probe_http_ssl', 'probe_http_duration_seconds', 'probe_ip_protocol', 'probe_dns_lookup_time_seconds'];
+  const HTTP_FAMILIES = ['probe_failed_due_to_regex', 'probe_http_uncompressed_body_length', 'probe_success', 'probe_duration_seconds', 'probe_http_status_code', 'probe_http_content_length', 'probe_http_redirects', 'probe_http_ssl', 'probe_http_duration_seconds', 'probe_ip_protocol', 'probe_dns_lookup_time_seconds'];
   const cases: [string, string, string, readonly string[]][] = [
     ['healthy', `http://127.0.0.1:${http}/healthy`, 'http_2xx', [...HTTP_FAMILIES, 'probe_http_version']],
     ['500', `http://127.0.0.1:${http}/error`, 'http_2xx', [...HTTP_FAMILIES, 'probe_http_version']],
     ['redirect', `http://127.0.0.1:${http}/redirect`, 'http_2xx', HTTP_FAMILIES],
     ['redirect loop', `http://127.0.0.1:${http}/loop`, 'http_2xx', ['probe_success', 'probe_http_redirects']],
     ['redirect not followed', `http://127.0.0.1:${http}/redirect`, 'http_no_redirects', HTTP_FAMILIES],
+    ['body not matching', `http://127.0.0.1:${http}/healthy`, 'http_regex', HTTP_FAMILIES],
     ['JSON', `http://127.0.0.1:${http}/health.json`, 'http_2xx', HTTP_FAMILIES],
     ['HTTPS', `https://127.0.0.1:${https}/healthy`, 'http_ca', [...HTTP_FAMILIES, 'probe_ssl_earliest_cert_expiry', 'probe_tls_version_info']],
     ['HTTPS expired, not verified', `https://127.0.0.1:${expired}/healthy`, 'http_insecure', [...HTTP_FAMILIES, 'probe_ssl_earliest_cert_expiry', 'probe_tls_version_info']],

@@ -42,6 +42,8 @@ t.test('series of healthy, failing and TLS targets', async (t) => {
   t.equal(value(exp, 'probe_http_status_code', shop), 200);
   t.equal(value(exp, 'probe_http_content_length', shop), 8);
   t.equal(value(exp, 'probe_http_redirects', shop), 0);
+  t.equal(value(exp, 'probe_http_uncompressed_body_length', shop), 8);
+  t.equal(value(exp, 'probe_failed_due_to_regex', shop), 0);
   t.equal(value(exp, 'probe_http_ssl', shop), 0);
   t.equal(value(exp, 'probe_ip_protocol', shop), 4);
   t.same(select(exp, 'probe_http_duration_seconds', shop).map((s) => s.labels.phase).sort(), ['connect', 'processing', 'resolve', 'tls', 'transfer']);

@@ -16,6 +16,17 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const since = (start: number) => (performance.now() - start) / 1000;
 
+interface HttpState {
+  tls?: TlsInfo;
+  ipProtocol?: 4 | 6;
+  status?: number;
+  version?: number;
+  length?: number;
+  bodyBytes?: number;
+  redirects: number;
+  ssl?: boolean;
+}
+
 interface Hop {
   readonly response: IncomingMessage;
   readonly body: string;
@@ -24,7 +35,7 @@ interface Hop {
 export const probeHttp: Prober = async (target, signal) => {
   const started = performance.now();
   const phases: Phases = {};
-  const state: { tls?: TlsInfo; ipProtocol?: 4 | 6; status?: number; version?: number; length?: number; redirects: number; ssl?: boolean } = { redirects: 0 };
+  const state: HttpState = { redirects: 0 };
   const result = (fields: Partial<ProbeResult> & { success: boolean }): ProbeResult => ({
     durationSeconds: since(started),
     phases,
@@ -33,6 +44,7 @@ export const probeHttp: Prober = async (target, signal) => {
     ...(state.status !== undefined ? { httpStatus: state.status } : {}),
     ...(state.version !== undefined ? { httpVersion: state.version } : {}),
     ...(state.length !== undefined ? { contentLength: state.length } : {}),
+    ...(state.bodyBytes !== undefined ? { bodyBytes: state.bodyBytes } : {}),
     ...(state.ssl !== undefined ? { httpSsl: state.ssl } : {}),
     ...(state.tls ? { tls: state.tls } : {}),
     ...fields,
@@ -95,7 +107,7 @@ async function fetchOnce(
   target: ProbeTargetConfig,
   phases: Phases,
   signal: AbortSignal,
-  state: { tls?: TlsInfo; ipProtocol?: 4 | 6; status?: number; version?: number; length?: number; ssl?: boolean },
+  state: HttpState,
 ): Promise<Hop> {
   const secure = url.protocol === 'https:';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -136,7 +148,9 @@ async function fetchOnce(
     await untilAborted(
       signal,
       new Promise<void>((ok, fail) => {
+        state.bodyBytes = 0;
         response.on('data', (chunk: Buffer) => {
+          state.bodyBytes! += chunk.length;
           if (wantsBody && kept < MAX_BODY_BYTES) {
             chunks.push(chunk);
             kept += chunk.length;

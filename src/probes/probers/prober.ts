@@ -48,6 +48,8 @@ export interface ProbeResult {
   /** The Content-Length header of the last response, -1 without one (as Go's http.Response). */
   readonly contentLength?: number;
   readonly redirects?: number;
+  /** Bytes of the last response body as received (blackbox_exporter's uncompressed length: nothing is decompressed here). */
+  readonly bodyBytes?: number;
   /** Whether the last HTTP response came over TLS. */
   readonly httpSsl?: boolean;
   readonly tls?: TlsInfo;
