@@ -55,7 +55,7 @@ export interface FakeSlackApiOptions {
 export class FakeSlackApi {
   readonly calls: ApiCall[] = [];
   readonly messages: PostedMessage[] = [];
-  private readonly plans: { method: string | undefined; plan: Planned }[] = [];
+  private readonly plans: { method: string | undefined; plan: Planned; skip: number }[] = [];
   private readonly channelErrors = new Map<string, string>();
   private readonly sockets = new Set<Socket>();
   private readonly waiters = new Set<() => void>();
@@ -90,9 +90,12 @@ export class FakeSlackApi {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
   }
 
-  /** The next `times` calls (of `method`, or of any method) get `plan` instead of the normal answer. */
-  plan(plan: Planned, opts: { method?: string; times?: number } = {}): void {
-    for (let i = 0; i < (opts.times ?? 1); i++) this.plans.push({ method: opts.method, plan });
+  /**
+   * The next `times` calls (of `method`, or of any method) get `plan` instead of the normal answer,
+   * after `after` such calls were answered normally.
+   */
+  plan(plan: Planned, opts: { method?: string; times?: number; after?: number } = {}): void {
+    for (let i = 0; i < (opts.times ?? 1); i++) this.plans.push({ method: opts.method, plan, skip: i === 0 ? (opts.after ?? 0) : 0 });
   }
 
   /** The tokens accepted from now on (a token revoked, an app reinstalled). */
@@ -172,7 +175,8 @@ export class FakeSlackApi {
     };
 
     const i = this.plans.findIndex((p) => p.method === undefined || p.method === method);
-    if (i >= 0) {
+    if (i >= 0 && this.plans[i]!.skip > 0) this.plans[i]!.skip--;
+    else if (i >= 0) {
       const { plan } = this.plans.splice(i, 1)[0]!;
       switch (plan.kind) {
         case 'hang':
