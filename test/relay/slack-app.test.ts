@@ -281,3 +281,37 @@ t.test('an unknown bot token: invalid_auth from the fake itself, dead-lettered a
   }
   t.match(dead[0]?.reason, /^authError: Slack error invalid_auth/);
 });
+
+t.test('the channel API shows a slack_app channel\'s channel ID, never its token, and refuses a webhook URL for it', async (t) => {
+  const dir = tmpDir(t, 'tocsin-slack-app-api-');
+  writeFileSync(join(dir, 'bot-token'), TOKEN);
+  writeFileSync(join(dir, 'api-token'), 'api-token-for-tests');
+  const config = parseConfig(
+    `relay:
+  data_dir: ${dir}/data
+  api_auth: {bearer_token_file: ${dir}/api-token}
+  destinations:
+    - {name: incidents, type: slack_app, bot_token_file: ${dir}/bot-token, channel: ${CHANNEL}}
+`,
+    join(dir, 'tocsin.yml'),
+  );
+  const { logger } = capturingLogger();
+  const relay = await createRelay(config, logger);
+  t.teardown(() => relay.close());
+  const auth = { authorization: 'Bearer api-token-for-tests' };
+  const got = await relay.app.inject({ method: 'GET', url: '/api/v1/channels/incidents', headers: auth });
+  t.equal(got.statusCode, 200);
+  t.match(got.json(), { name: 'incidents', type: 'slack_app', slack_channel: CHANNEL, webhook_url: null });
+  t.notMatch(got.body, TOKEN.slice(5), 'no part of the token');
+  const patch = await relay.app.inject({
+    method: 'PATCH',
+    url: '/api/v1/channels/incidents',
+    headers: auth,
+    payload: { webhook_url: 'https://hooks.slack.com/services/T0/B0/x' },
+  });
+  t.equal(patch.statusCode, 409, 'a webhook URL on a slack_app channel would do nothing');
+  t.match(patch.json().message, /type slack_app/);
+  const off = await relay.app.inject({ method: 'PATCH', url: '/api/v1/channels/incidents', headers: auth, payload: { enabled: false } });
+  t.equal(off.statusCode, 200, 'enabled can be changed');
+  t.equal(off.json().type, 'slack_app', 'and the type stays');
+});
