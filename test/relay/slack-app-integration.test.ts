@@ -7,8 +7,9 @@ import { Secret } from '../../src/config/secret.js';
 import type { Destination, DeliveryOutcome } from '../../src/relay/delivery/integration.js';
 import { createSlackAppIntegration } from '../../src/relay/slack-app/integration.js';
 import { THREADS_FILE, ThreadStore } from '../../src/relay/slack-app/thread-store.js';
-import type { AlertmanagerNotification, OutboxEntry } from '../../src/relay/types.js';
+import type { OutboxEntry } from '../../src/relay/types.js';
 import { FakeSlackApi } from '../helpers/fake-slack-api.js';
+import { incidentNotification } from '../helpers/notification.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const TOKEN = 'xoxb-integration-token-0123456789';
@@ -32,28 +33,8 @@ async function setup(t: Test, timeoutMs = 2_000) {
 }
 
 function entry(id: string, group: string, status: 'firing' | 'resolved'): OutboxEntry {
-  const n: AlertmanagerNotification = {
-    version: '4',
-    groupKey: `{}:{alertname="${group}"}`,
-    status,
-    receiver: 'tocsin',
-    groupLabels: { alertname: group },
-    commonLabels: { alertname: group, severity: 'warning' },
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status,
-        labels: { alertname: group, severity: 'warning' },
-        annotations: {},
-        startsAt: '2026-11-30T06:00:00Z',
-        endsAt: status === 'resolved' ? '2026-11-30T06:05:00Z' : '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: `fp-${group}`,
-      },
-    ],
-  };
-  return { id, acceptedAt: Date.now(), destination: 'incidents', presentation: {}, notification: n };
+  const notification = incidentNotification(group, { 'host-1': status }, { severity: 'warning' });
+  return { id, acceptedAt: Date.now(), destination: 'incidents', presentation: {}, notification };
 }
 
 t.test('a notice the thread already shows is not posted again (a retried delivery whose answer was lost)', async (t) => {

@@ -6,34 +6,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AlertmanagerNotification, AlertStatus } from '../../src/relay/types.js';
 import { FakeSlackApi } from '../helpers/fake-slack-api.js';
+import { incidentNotification } from '../helpers/notification.js';
 import { pollUntil, startRelayProcess, tempDir, writeRelayConfig } from '../helpers/relay-config.js';
 
 const TOKEN = 'xoxb-restart-token-0123456789';
 const CHANNEL = 'C0123456789';
 
-function notice(status: AlertStatus): AlertmanagerNotification {
-  return {
-    version: '4',
-    groupKey: '{}:{alertname="NodeDown"}',
-    status,
-    receiver: 'tocsin',
-    groupLabels: { alertname: 'NodeDown' },
-    commonLabels: { alertname: 'NodeDown', instance: 'db-1', severity: 'critical' },
-    commonAnnotations: { summary: 'db-1 is down' },
-    externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status,
-        labels: { alertname: 'NodeDown', instance: 'db-1', severity: 'critical' },
-        annotations: { summary: 'db-1 is down' },
-        startsAt: '2026-11-30T06:00:00Z',
-        endsAt: status === 'resolved' ? '2026-11-30T06:12:00Z' : '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus:9090/graph',
-        fingerprint: 'fp-db-1',
-      },
-    ],
-  };
-}
+const notice = (status: AlertStatus) => incidentNotification('NodeDown', { 'db-1': status });
 
 async function post(url: string, n: AlertmanagerNotification): Promise<void> {
   const res = await fetch(`${url}/hooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(n) });

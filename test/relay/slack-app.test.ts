@@ -10,19 +10,18 @@ import { createRelay, type Relay } from '../../src/relay/server.js';
 import type { AlertmanagerNotification, AlertStatus } from '../../src/relay/types.js';
 import { capturingLogger } from '../helpers/collect.js';
 import { FakeSlackApi, type ApiCall } from '../helpers/fake-slack-api.js';
+import { incidentNotification } from '../helpers/notification.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0123456789';
-const GROUP = '{}:{alertname="DiskFull"}';
-const START = '2026-11-30T06:00:00Z';
 
 interface Setup {
   readonly relay: Relay;
   readonly slack: FakeSlackApi;
   readonly logs: () => string;
   notify(n: AlertmanagerNotification): Promise<void>;
-  /** Resolves when `n` more calls were answered ok than when `since` was taken. */
+  /** Resolves once Slack answered `count` calls ok in all. */
   waitOk(count: number): Promise<void>;
 }
 
@@ -62,29 +61,9 @@ ${opts.reuse ? `      reuse_thread_within: ${opts.reuse}\n` : ''}${opts.broadcas
   };
 }
 
-/** A DiskFull group with one alert per entry of `alerts` (instance -> status). */
-function notice(alerts: Record<string, AlertStatus>, groupKey = GROUP): AlertmanagerNotification {
-  const list = Object.entries(alerts).map(([instance, status]) => ({
-    status,
-    labels: { alertname: 'DiskFull', instance, severity: 'critical' },
-    annotations: { summary: `Disk full on ${instance}`, runbook_url: 'https://runbooks.example.com/DiskFull' },
-    startsAt: START,
-    endsAt: status === 'resolved' ? '2026-11-30T06:12:00Z' : '0001-01-01T00:00:00Z',
-    generatorURL: 'http://prometheus:9090/graph?g0.expr=disk',
-    fingerprint: `fp-${instance}`,
-  }));
-  return {
-    version: '4',
-    groupKey,
-    status: list.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
-    receiver: 'tocsin',
-    groupLabels: { alertname: 'DiskFull' },
-    commonLabels: { alertname: 'DiskFull', severity: 'critical' },
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    alerts: list,
-  };
-}
+/** The DiskFull group with one alert per instance (instance -> status). */
+const notice = (alerts: Record<string, AlertStatus>) =>
+  incidentNotification('DiskFull', alerts, { annotations: { runbook_url: 'https://runbooks.example.com/DiskFull' } });
 
 interface Step {
   readonly method: string;
