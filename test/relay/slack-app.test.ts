@@ -104,7 +104,7 @@ t.test('an incident is one thread: firing, more firing, a reminder, partly resol
   const [parent] = ok();
   t.match(parent, { method: 'chat.postMessage', thread: undefined, color: RED, broadcast: false }, 'firing: the parent, top level');
   t.match(parent!.header, /\[FIRING:2\] DiskFull/);
-  t.same(parent!.buttons, ['tocsin_runbook', 'tocsin_graph', 'tocsin_silence'], 'the parent has the group\'s few buttons');
+  t.same(parent!.buttons, ['tocsin_runbook', 'tocsin_silence'], 'the parent has a few buttons: runbook, (dashboard,) silence');
   const P = parent!.ts!;
   t.ok(/^\d{10}\.\d{6}$/.test(P), 'a Slack ts');
 

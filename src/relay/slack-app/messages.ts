@@ -1,7 +1,7 @@
 // The Slack app's messages, built from slack/format.ts's message for the notification:
 // - the parent (the incident's first message, then edited in place) says the group's state now:
-//   "[FIRING:3] …", "[FIRING 1, RESOLVED 2] …", "[RESOLVED after 12m] …", coloured by it, with the
-//   group's buttons (runbook, dashboard, silence; no silence once resolved);
+//   "[FIRING:3] …", "[FIRING 1, RESOLVED 2] …", "[RESOLVED after 12m] …", coloured by it, with at
+//   most three buttons (runbook, dashboard, silence; no silence once resolved);
 // - a reply says what changed, without buttons (the parent has them): a thread of ten updates
 //   must not be a wall of buttons. A reminder (nothing changed) says so in its header.
 import { formatDuration, parseTime } from '../slack/time.js';
@@ -12,6 +12,9 @@ import { MAX_FALLBACK_TEXT, SLACK_LIMITS } from '../slack/limits.js';
 import type { AlertmanagerNotification, SlackMessage } from '../types.js';
 
 type Block = Record<string, unknown>;
+
+/** The parent's buttons: what a responder needs first, three at most (the Prometheus graph button is left out). */
+const PARENT_BUTTONS = new Set(['tocsin_runbook', 'tocsin_dashboard', 'tocsin_silence']);
 
 /** What a notification says, compared between notifications: equal means a reminder. */
 export function stateFingerprint(n: AlertmanagerNotification): string {
@@ -50,7 +53,7 @@ export function parentMessage(n: AlertmanagerNotification, state: ParentState, o
       ? `${SEVERITY_EMOJI[v.severity]} ${v.title}`
       : `${RESOLVED_EMOJI} [RESOLVED after ${formatDuration(Math.max(0, (state.resolvedAt ?? Date.now()) - state.openedAt))}] ${name}`;
   const msg = formatNotification(n, opts);
-  return retitle(msg, title, (b) => v.status === 'firing' || b.action_id !== 'tocsin_silence', true);
+  return retitle(msg, title, (b) => PARENT_BUTTONS.has(String(b.action_id)) && (v.status === 'firing' || b.action_id !== 'tocsin_silence'), true);
 }
 
 /** A thread reply for a notification; `reminder` when nothing changed since the last one. */
