@@ -134,4 +134,11 @@ t.test('the thread store keeps at most what it may, and survives reopening', asy
   const again = await ThreadStore.open(dir, { now: () => clock });
   t.same(again.get('d', 'new')?.applied, ['e2'], 'read back from disk');
   t.equal(again.size(), 1);
+
+  const small = await ThreadStore.open(tmpDir(t, 'tocsin-threads-'), { maxRecords: 2 });
+  await small.put(rec('a'));
+  await small.put(rec('b'));
+  await small.put(rec('a')); // a is now the most recently updated
+  await small.put(rec('c'));
+  t.same(['a', 'b', 'c'].map((k) => small.get('d', k) !== undefined), [true, false, true], 'over the bound, the least recently updated goes first');
 });

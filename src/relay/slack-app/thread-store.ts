@@ -48,12 +48,13 @@ export class ThreadStore {
   private constructor(
     private readonly file: string,
     private readonly now: () => number,
+    private readonly maxRecords: number,
   ) {}
 
-  static async open(dataDir: string, opts: { logger?: Logger; now?: () => number } = {}): Promise<ThreadStore> {
+  static async open(dataDir: string, opts: { logger?: Logger; now?: () => number; maxRecords?: number } = {}): Promise<ThreadStore> {
     const file = join(dataDir, THREADS_FILE);
     await removeStaleTempFiles(file);
-    const store = new ThreadStore(file, opts.now ?? Date.now);
+    const store = new ThreadStore(file, opts.now ?? Date.now, opts.maxRecords ?? MAX_RECORDS);
     let parsed: { threads?: ThreadRecord[] } = {};
     try {
       parsed = JSON.parse(await readFile(file, 'utf8')) as { threads?: ThreadRecord[] };
@@ -92,7 +93,7 @@ export class ThreadStore {
   private prune(): void {
     const oldest = this.now() - MAX_IDLE_MS;
     for (const [k, r] of this.records) if (r.updatedAt < oldest) this.records.delete(k);
-    while (this.records.size > MAX_RECORDS) this.records.delete(this.records.keys().next().value!);
+    while (this.records.size > this.maxRecords) this.records.delete(this.records.keys().next().value!);
   }
 
   private flush(): Promise<void> {
