@@ -14,14 +14,15 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const TOKEN = 'xoxb-integration-token-0123456789';
 const CHANNEL = 'C0123456789';
+const OTHER = 'C0OTHER0001';
 
 async function setup(t: Test, timeoutMs = 2_000) {
-  const slack = await FakeSlackApi.start({ tokens: [TOKEN], channels: [CHANNEL] });
+  const slack = await FakeSlackApi.start({ tokens: [TOKEN], channels: [CHANNEL, OTHER] });
   t.teardown(() => slack.close());
   const dir = tmpDir(t, 'tocsin-slack-app-int-');
   const threads = await ThreadStore.open(dir);
   const integration = createSlackAppIntegration({ timeZone: 'UTC', timeoutMs, threads });
-  const destination: Destination = {
+  let destination: Destination = {
     name: 'incidents',
     type: 'slack_app',
     enabled: true,
@@ -29,7 +30,10 @@ async function setup(t: Test, timeoutMs = 2_000) {
   };
   const deliver = (entries: OutboxEntry[], signal = new AbortController().signal): Promise<DeliveryOutcome> =>
     integration.deliver({ destination, entries, groupKey: entries.length === 1 ? entries[0]!.notification.groupKey : undefined, signal });
-  return { slack, dir, threads, deliver };
+  const moveTo = (channel: string) => {
+    destination = { ...destination, slackApp: { ...destination.slackApp!, channel } };
+  };
+  return { slack, dir, threads, deliver, moveTo };
 }
 
 function entry(id: string, group: string, status: 'firing' | 'resolved'): OutboxEntry {
@@ -53,6 +57,21 @@ t.test('a notice the thread already shows is not posted again (a retried deliver
     ['chat.update', slack.calls[0]!.ts],
     ['chat.postMessage', slack.calls[0]!.ts],
   ]);
+});
+
+t.test('a destination pointed at another channel (a reload) starts the incident over there', async (t) => {
+  const { slack, deliver, moveTo } = await setup(t);
+  await deliver([entry('e1', 'A', 'firing')]);
+  moveTo(OTHER);
+  await deliver([entry('e2', 'A', 'resolved')]);
+  t.same(
+    slack.calls.map((c) => [c.method, c.args.channel, c.args.thread_ts]),
+    [
+      ['chat.postMessage', CHANNEL, undefined],
+      ['chat.postMessage', OTHER, undefined],
+    ],
+    'a new parent in the new channel, no reply into the old one',
+  );
 });
 
 t.test('a digest is applied group by group, each group\'s latest notice once', async (t) => {
