@@ -51,7 +51,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
     async deliver({ destination, entries, signal }) {
       const settings = destination.slackApp;
       if (settings === undefined) return { kind: 'permanent', reason: 'clientError', detail: 'the destination has no bot token and channel' };
-      const call: Omit<CallOptions, 'signal'> & { signal: AbortSignal } = {
+      const call: CallOptions = {
         token: settings.botToken.reveal(),
         apiUrl: settings.apiUrl,
         timeoutMs: opts.timeoutMs ?? DEFAULT_SLACK_APP_TIMEOUT_MS,
@@ -74,40 +74,47 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
     // dispatcher retried a digest after a later group failed).
     if (stored?.applied.includes(lastId)) return { kind: 'delivered' };
     const firing = viewNotification(n).status === 'firing';
+    const fingerprint = stateFingerprint(n);
+    const thread = currentThread(stored, s, firing, at);
+    const openedAt = thread?.openedAt ?? incidentStart(n, at);
+    const resolvedAt = firing ? undefined : incidentEnd(n, at);
     const fo = { timeZone: opts.timeZone, presentation: last.presentation, now: new Date(at) };
-    let build: (openedAt: number, resolvedAt: number | undefined) => SlackMessage;
+    let parent: SlackMessage;
     let reply: SlackMessage;
     try {
-      // Built before anything is sent: a message that cannot be built sends nothing.
-      parentMessage(n, { openedAt: at }, fo);
-      reply = replyMessage(n, stored?.fingerprint === stateFingerprint(n), fo);
-      build = (openedAt, resolvedAt) => parentMessage(n, { openedAt, resolvedAt }, fo);
+      // Both built before anything is sent: a message that cannot be built sends nothing.
+      parent = parentMessage(n, { openedAt, resolvedAt }, fo);
+      reply = replyMessage(n, thread?.fingerprint === fingerprint, fo);
     } catch (err) {
       return { kind: 'unformattable', detail: err instanceof Error ? err.message : String(err) };
     }
-    const resolvedAt = firing ? undefined : incidentEnd(n, at);
-    const base = { destination: destination.name, groupKey: key, channel: s.channel, state: firing ? 'firing' : 'resolved', fingerprint: stateFingerprint(n) } as const;
+    const next = {
+      destination: destination.name,
+      groupKey: key,
+      channel: s.channel,
+      state: firing ? 'firing' : 'resolved',
+      openedAt,
+      ...(resolvedAt !== undefined ? { resolvedAt } : {}),
+      fingerprint,
+    } as const;
 
-    const thread = currentThread(stored, s, firing, at);
     if (thread === undefined) {
       // A new incident: the parent, and nothing else (it shows everything the notice says).
-      const openedAt = incidentStart(n, at);
-      const posted = await callSlack('chat.postMessage', { channel: s.channel, ...unfurlOff(build(openedAt, resolvedAt)) }, call);
+      const posted = await postParent(s.channel, parent, call);
       if (!posted.ok) return posted.outcome;
-      return record({ ...base, ts: String(posted.result.ts), openedAt, ...(resolvedAt !== undefined ? { resolvedAt } : {}) }, [lastId]);
+      return record({ ...next, ts: posted.ts }, lastId);
     }
 
-    const parent = build(thread.openedAt, resolvedAt);
     const updated = await callSlack('chat.update', { channel: thread.channel, ts: thread.ts, ...parent }, call);
     if (!updated.ok) {
       if (updated.error === undefined || !PARENT_GONE_ERRORS.has(updated.error)) return updated.outcome;
       // Deleted, or too old to edit: a new parent with the state now keeps the channel's view true.
       log?.warn({ destination: destination.name, error: updated.error }, 'the incident\'s parent message cannot be updated; posting a new parent');
-      const posted = await callSlack('chat.postMessage', { channel: s.channel, ...unfurlOff(parent) }, call);
+      const posted = await postParent(s.channel, parent, call);
       if (!posted.ok) return posted.outcome;
-      return record({ ...base, ts: String(posted.result.ts), openedAt: thread.openedAt, ...(resolvedAt !== undefined ? { resolvedAt } : {}), applied: thread.applied }, [lastId]);
+      return record({ ...next, ts: posted.ts, applied: thread.applied }, lastId);
     }
-    const reminder = thread.fingerprint === base.fingerprint;
+    const reminder = thread.fingerprint === fingerprint;
     const replied = await callSlack(
       'chat.postMessage',
       {
@@ -120,15 +127,12 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       call,
     );
     if (!replied.ok) return replied.outcome;
-    return record(
-      { ...base, channel: thread.channel, ts: thread.ts, openedAt: thread.openedAt, ...(resolvedAt !== undefined ? { resolvedAt } : {}), applied: thread.applied },
-      [lastId],
-    );
+    return record({ ...next, channel: thread.channel, ts: thread.ts, applied: thread.applied }, lastId);
   }
 
-  async function record(r: Parameters<ThreadStore['put']>[0], ids: readonly string[]): Promise<DeliveryOutcome> {
+  async function record(r: Parameters<ThreadStore['put']>[0], entryId: string): Promise<DeliveryOutcome> {
     try {
-      await opts.threads.put(r, ids);
+      await opts.threads.put(r, [entryId]);
       return { kind: 'delivered' };
     } catch (err) {
       // Slack has the message but the thread is not on disk: say so, the entry is retried (and
@@ -149,6 +153,16 @@ function currentThread(stored: ThreadRecord | undefined, s: SlackAppSettings, fi
     if (s.reuseThreadWithinMs <= 0 || since > s.reuseThreadWithinMs) return undefined;
   }
   return stored;
+}
+
+/** Posts a top-level message; its ts, or the outcome when Slack did not confirm one. */
+async function postParent(channel: string, m: SlackMessage, call: CallOptions): Promise<{ ok: true; ts: string } | { ok: false; outcome: DeliveryOutcome }> {
+  const posted = await callSlack('chat.postMessage', { channel, ...unfurlOff(m) }, call);
+  if (!posted.ok) return posted;
+  const ts = posted.result.ts;
+  // ok without a ts is not Slack's answer (a proxy?): the parent may exist, its thread is unknown.
+  if (typeof ts !== 'string' || ts === '') return { ok: false, outcome: { kind: 'unknown', reason: 'serverError', detail: 'chat.postMessage answered ok without a ts' } };
+  return { ok: true, ts };
 }
 
 function unfurlOff(m: SlackMessage): Record<string, unknown> {
