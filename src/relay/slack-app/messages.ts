@@ -51,7 +51,7 @@ export function parentMessage(n: AlertmanagerNotification, state: ParentState, o
   const title =
     v.status === 'firing'
       ? `${SEVERITY_EMOJI[v.severity]} ${v.title}`
-      : `${RESOLVED_EMOJI} [RESOLVED after ${formatDuration(Math.max(0, (state.resolvedAt ?? Date.now()) - state.openedAt))}] ${name}`;
+      : `${RESOLVED_EMOJI} [RESOLVED after ${formatDuration(Math.max(0, (state.resolvedAt ?? opts.now?.getTime() ?? Date.now()) - state.openedAt))}] ${name}`;
   const msg = formatNotification(n, opts);
   return retitle(msg, title, (b) => PARENT_BUTTONS.has(String(b.action_id)) && (v.status === 'firing' || b.action_id !== 'tocsin_silence'), true);
 }
