@@ -318,6 +318,46 @@ const authSchema = z
   })
   .transform((a, ctx) => ({ bearerToken: bearer.resolve(a, ctx), basicAuth: a.basic_auth }));
 
+// --- CloudWatch alarms through SNS (src/relay/routes/sns.ts). -------------------------------
+// AWS's signing-certificate hosts: sns.<region>.amazonaws.com, and .amazonaws.com.cn in China.
+export const DEFAULT_SNS_CERT_HOST = '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$';
+const snsTopicArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'expected an SNS topic ARN such as arn:aws:sns:ap-northeast-2:123456789012:alarms');
+const snsSeverity = z.enum(['critical', 'warning', 'info']);
+const snsSeverityRule = z
+  .strictObject({
+    // Regular expressions on the alarm's name and description; every one given must match.
+    alarm_name: regex.optional(),
+    description: regex.optional(),
+    severity: snsSeverity,
+  })
+  .refine((r) => r.alarm_name !== undefined || r.description !== undefined, { message: 'a rule needs alarm_name or description' });
+const snsSchema = z
+  .strictObject({
+    // Topics whose subscriptions are confirmed and whose messages are accepted; every other
+    // topic is refused (403). Empty: the endpoint refuses everything.
+    topics: z.array(snsTopicArn).default([]),
+    severity: z
+      .strictObject({
+        // The first rule that matches an alarm decides; without a match, `default`.
+        rules: z.array(snsSeverityRule).default([]),
+        default: snsSeverity.default('warning'),
+        // An alarm without data is shown as such, at this severity.
+        insufficient_data: snsSeverity.default('info'),
+      })
+      .prefault({}),
+    // A message older than this (its Timestamp) is refused as a replay; message IDs are
+    // remembered this long. SNS retries an HTTP(S) delivery for at most an hour.
+    replay_window: duration({ min: 60, max: 86_400 }).default(3900),
+    // Where signing certificates (SigningCertURL) and confirmations (SubscribeURL) may be fetched
+    // from: https only, on a host matching this. Tests point both at a local test CA.
+    cert_host_pattern: regex.default(DEFAULT_SNS_CERT_HOST),
+    // CA bundle for those fetches instead of the system's (tests).
+    ca_file: existingFile.optional(),
+  })
+  .prefault({});
+
 export const relaySchema = z
   .strictObject({
     listen_address: listenAddress().default(':9470'),
@@ -371,6 +411,8 @@ export const relaySchema = z
     routes: z.array(route).default([]),
     // Where notifications that no route matched go.
     default_destinations: z.array(name).default([]),
+    // CloudWatch alarms (and other messages) posted by Amazon SNS to /hooks/sns.
+    sns: snsSchema,
   })
   .superRefine((r, ctx) => {
     const names = new Set<string>();
