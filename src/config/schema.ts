@@ -225,28 +225,63 @@ function secretPair<K extends string>(key: K, required: boolean) {
 }
 
 const webhookUrl = secretPair('webhook_url', false);
+const botToken = secretPair('bot_token', false);
+// A Slack conversation ID (C…, G… for old private channels, D… for a DM): chat.postMessage accepts
+// names too, but chat.update needs the ID, and an ID survives a channel rename.
+const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]{8,}$/, 'expected a Slack channel ID such as C0123456789 (channel details, at the bottom of the About tab)');
 const destination = z
   .strictObject({
     name,
-    type: z.enum(['slack', 'console']).default('slack'),
+    type: z.enum(['slack', 'console', 'slack_app']).default('slack'),
     enabled: z.boolean().default(true),
     ...webhookUrl.shape,
+    // type slack_app (src/relay/slack-app/): a bot token (xoxb-…) and a channel ID.
+    ...botToken.shape,
+    channel: slackChannelId.optional(),
+    // The resolution reply is also shown in the channel (reply_broadcast).
+    broadcast_resolved: z.boolean().default(true),
+    // A group that fires again within this long after it resolved continues its old thread; 0:
+    // every incident gets a new thread.
+    reuse_thread_within: duration({ max: 30 * 86_400 }).default(0),
+    // Slack's Web API; another for GovSlack (https://slack-gov.com/api/) or a proxy, and for tests.
+    api_url: z.url({ protocol: /^https?$/ }).default('https://slack.com/api/'),
   })
   .transform((d, ctx) => {
     const url = webhookUrl.resolve(d, ctx);
+    const token = botToken.resolve(d, ctx);
     if (d.type === 'slack' && d.webhook_url === undefined && d.webhook_url_file === undefined) {
       ctx.addIssue({ code: 'custom', message: 'a slack destination needs webhook_url (as ${ENV_VAR}) or webhook_url_file', path: ['webhook_url'] });
     }
-    if (d.type === 'console' && (d.webhook_url !== undefined || d.webhook_url_file !== undefined)) {
+    if (d.type !== 'slack' && (d.webhook_url !== undefined || d.webhook_url_file !== undefined)) {
       // Otherwise the URL is ignored and messages meant for Slack go to standard output.
-      ctx.addIssue({ code: 'custom', message: 'a console destination has no webhook URL: remove it, or set type: slack', path: ['type'] });
+      ctx.addIssue({ code: 'custom', message: `a ${d.type} destination has no webhook URL: remove it, or set type: slack`, path: ['type'] });
+    }
+    if (d.type === 'slack_app') {
+      if (d.bot_token === undefined && d.bot_token_file === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'a slack_app destination needs bot_token (as ${ENV_VAR}) or bot_token_file', path: ['bot_token'] });
+      }
+      if (d.channel === undefined) ctx.addIssue({ code: 'custom', message: 'a slack_app destination needs channel (a channel ID such as C0123456789)', path: ['channel'] });
+    } else {
+      for (const key of ['bot_token', 'bot_token_file', 'channel'] as const) {
+        if (d[key] !== undefined) ctx.addIssue({ code: 'custom', message: `${key} is for type: slack_app destinations`, path: [key] });
+      }
     }
     const problem = url && webhookUrlProblem(url.reveal());
     if (problem) {
       // Never echo the value: it is a secret.
       ctx.addIssue({ code: 'custom', message: `the webhook URL ${problem}`, path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
     }
-    return { name: d.name, type: d.type, enabled: d.enabled, webhookUrl: url };
+    const slackApp =
+      d.type === 'slack_app' && token !== undefined && d.channel !== undefined
+        ? {
+            botToken: token,
+            channel: d.channel,
+            broadcastResolved: d.broadcast_resolved,
+            reuseThreadWithinMs: d.reuse_thread_within * 1000,
+            apiUrl: d.api_url,
+          }
+        : undefined;
+    return { name: d.name, type: d.type, enabled: d.enabled, webhookUrl: url, ...(slackApp ? { slackApp } : {}) };
   });
 
 const matcher = z.string().superRefine((value, ctx) => {
@@ -375,7 +410,7 @@ export const relaySchema = z
     destinations: z
       .array(destination)
       .min(1, 'at least one destination is needed: with none, every notification would be accepted and dropped')
-      .default([{ name: 'console', type: 'console', enabled: true, webhookUrl: undefined }]),
+      .default([{ name: 'console', type: 'console' as const, enabled: true, webhookUrl: undefined }]),
     routes: z.array(route).default([]),
     // Where notifications that no route matched go.
     default_destinations: z.array(name).default([]),

@@ -19,6 +19,7 @@ import { RelayMetrics } from './metrics.js';
 import { Outbox, type OutboxFs } from './outbox/index.js';
 import { Router } from './routing.js';
 import { createIntegrations } from './integrations.js';
+import { ThreadStore } from './slack-app/thread-store.js';
 import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
 import { AlarmStore } from './sns/alarm-store.js';
 import { SnsMetrics } from './sns/metrics.js';
@@ -67,11 +68,17 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     throw err;
   });
   for (const c of channels.list()) metrics.initDestination(c.name);
+  // The Slack app's incident threads (slack_app destinations); one store for the relay's life.
+  const threads = await ThreadStore.open(dataDir, { logger: log }).catch(async (err: unknown) => {
+    await outbox.close();
+    await lock.release();
+    throw err;
+  });
 
   const consoleWrite = options.consoleWrite ?? stdoutWriter();
   // Rebuilt on reload (time zone, webhook timeout); the dispatcher is handed the new map.
   const integrationsFor = (r: typeof rc) =>
-    createIntegrations({ timeZone: r.time_zone, webhookTimeoutMs: r.delivery.timeout * 1000, consoleWrite });
+    createIntegrations({ timeZone: r.time_zone, webhookTimeoutMs: r.delivery.timeout * 1000, consoleWrite, threads, logger: log });
   const integrations = integrationsFor(rc);
   const dispatcher = new Dispatcher({
     outbox,
