@@ -154,3 +154,11 @@ t.test('through the dispatcher: a firing notice waiting behind an outage is deli
   t.match(second, /Delivered .* late/, 'and is late too');
   t.notMatch(second, 'Resolved since', 'a resolved notice needs no news');
 });
+
+t.test("the Slack app's thread parent says how long the incident really lasted", async (t) => {
+  const { incidentEnd, incidentStart, parentMessage } = await import('../../src/relay/slack-app/messages.js');
+  const n = notification('resolved', OUTAGE, '1m');
+  t.equal(incidentStart(n, 0), Date.parse('2026-11-21T14:02:00Z'), 'the incident opened when the problem began');
+  const m = parentMessage(n, { openedAt: incidentStart(n, 0), resolvedAt: incidentEnd(n, 0) }, UTC);
+  t.match(m.text, '[RESOLVED after 2m 30s]');
+});
