@@ -1,7 +1,7 @@
 // Alerts' dashboard_url annotations (rules/*.yml; the relay shows them as a "Dashboard" button)
 // land on the right dashboard with the right variables: each names the uid of a dashboard of
 // grafana/*.json, sets only variables that dashboard has, each from the alert's label of the
-// same name (URL-escaped), and every host and process alert has one. All share one base URL,
+// same name (URL-escaped), and every host, process, container, nginx and MySQL alert has one. All share one base URL,
 // so one sed points them at your Grafana. What they render to for given labels is pinned by
 // the promtool tests (rules/tests/*.yml).
 import t from 'tap';
@@ -39,7 +39,7 @@ function parseLink(url: string): { base: string; uid: string; vars: [string, str
 
 t.test('every dashboard_url names an existing dashboard and variables it has, filled from the labels', async (t) => {
   const linked = ALERTS.filter((a) => a.annotations?.dashboard_url !== undefined);
-  t.ok(linked.length >= 16, `${linked.length} alerts link a dashboard`);
+  t.ok(linked.length >= 30, `${linked.length} alerts link a dashboard`);
   const bases = new Set<string>();
   for (const a of linked) {
     const link = parseLink(a.annotations!.dashboard_url!);
@@ -63,9 +63,19 @@ t.test('every dashboard_url names an existing dashboard and variables it has, fi
   t.equal(bases.size, 1, `one base URL for every link (${[...bases].join(', ')}), so one sed changes them all`);
 });
 
-t.test('host and process alerts link their dashboard', async (t) => {
+t.test('host, process, container and service alerts link their dashboard', async (t) => {
   const expected = (alert: string) =>
-    alert === 'HostDown' ? 'tocsin-overview' : alert.startsWith('Host') ? 'tocsin-host' : alert.startsWith('ProcessGroup') ? 'tocsin-processes' : undefined;
+    alert === 'HostDown'
+      ? 'tocsin-overview'
+      : alert.startsWith('Host')
+        ? 'tocsin-host'
+        : alert.startsWith('ProcessGroup')
+          ? 'tocsin-processes'
+          : alert.startsWith('Container')
+            ? 'tocsin-containers'
+            : /^(MySQL|Nginx)/.test(alert)
+              ? 'tocsin-services'
+              : undefined;
   for (const a of ALERTS) {
     const uid = expected(a.alert!);
     if (uid === undefined) continue;
