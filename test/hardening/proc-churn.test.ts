@@ -95,9 +95,10 @@ t.test('/proc entries vanishing mid-read: no failed scrape, no crash', async (t)
   t.equal(results.processCollectorFailed, 0, 'the process collector never failed');
   t.ok(results.sawChurn > 0, 'the scrapes saw the churning processes');
   t.equal(readErrors, 0, 'no process counted as unreadable for having exited');
-  // Not asserted: a process caught in the middle of execve has a new mm that is not yet dumpable,
-  // so without CAP_SYS_PTRACE (root in a container) its /proc/<pid>/io answers EACCES for that
-  // instant. It really was read only in part, and process-exporter counts it the same way.
+  // Not asserted: a process caught while it is being created or torn down (fork, execve, exit)
+  // can answer EACCES for /proc/<pid>/io for an instant, even to root (seen here, with
+  // CAP_SYS_PTRACE): the kernel's ptrace access check refuses a half-built or half-gone mm. The
+  // process really was read only in part, and process-exporter counts it the same way.
   t.equal(exporter.child.exitCode, null, 'the exporter is still running');
   t.notMatch(exporter.stderr(), /"level":"(error|fatal)"|uncaught|ENOENT|ESRCH/i, 'nothing logged as an error');
 });
