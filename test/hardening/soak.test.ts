@@ -133,7 +133,7 @@ t.test('relay: 50 notifications/s for ~30 s, outbox depth bounded, all delivered
     () => accepted.every((id) => tally(slack.requests, PATH).delivered.has(id)),
     30_000,
     () => `delivered ${tally(slack.requests, PATH).delivered.size} of ${accepted.length}`,
-  );
+  ).catch(() => undefined); // on timeout, the figures below say what was lost
   clearInterval(sampler);
   const drainSeconds = (performance.now() - started) / 1000 - streamSeconds;
   const f = figures(accepted, tally(slack.requests, PATH));
