@@ -17,6 +17,7 @@ import t from 'tap';
 import { parseExposition, select } from '../helpers/exposition.js';
 import { FakeSlack, type RecordedRequest } from '../helpers/fake-slack.js';
 import { pollUntil, startRelayProcess, tempDir, writeRelayConfig, type RelayProcess } from '../helpers/relay-config.js';
+import { firingNotification } from '../helpers/notification.js';
 
 const N = 300;
 const CONCURRENCY = 16;
@@ -28,31 +29,11 @@ const ID = /dur-[a-z]+-\d{4}/g;
 // included (the relay's dedupe key holds startsAt: a new start is a new firing).
 const STARTS_AT = new Date(Date.now() - 60_000).toISOString();
 
-function notification(id: string, i: number) {
-  const labels = { alertname: 'DurabilityBurst', burst_id: id, severity: 'warning' };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="DurabilityBurst", burst_id="${id}"}`,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'relay',
-    groupLabels: { alertname: 'DurabilityBurst', burst_id: id },
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager.example:9093',
-    alerts: [
-      {
-        status: 'firing',
-        labels,
-        annotations: {},
-        startsAt: STARTS_AT,
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: (0x1000_0000 + i).toString(16),
-      },
-    ],
-  };
-}
+const notification = (id: string, i: number) =>
+  firingNotification(
+    { alertname: 'DurabilityBurst', burst_id: id, severity: 'warning' },
+    { startsAt: STARTS_AT, fingerprint: (0x1000_0000 + i).toString(16) },
+  );
 
 type Outcome = 'accepted' | 'duplicate' | 'suppressed' | `http ${number}` | 'error';
 

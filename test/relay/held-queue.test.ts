@@ -11,35 +11,16 @@ import { silentLogger } from '../helpers/collect.js';
 import { parseExposition, select, value } from '../helpers/exposition.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { pollUntil } from '../helpers/relay-config.js';
+import { firingNotification } from '../helpers/notification.js';
 
 const PATH = '/services/T0HELD/B0HELD/held-secret';
 const TOKEN = 'held-api-token';
 
-function notification(i: number) {
-  const labels = { alertname: 'HeldQueue', n: String(i), severity: 'warning' };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="HeldQueue", n="${i}"}`,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'relay',
-    groupLabels: { alertname: 'HeldQueue', n: String(i) },
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager.example:9093',
-    alerts: [
-      {
-        status: 'firing',
-        labels,
-        annotations: {},
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: (0x2000_0000 + i).toString(16),
-      },
-    ],
-  };
-}
+const notification = (i: number) =>
+  firingNotification(
+    { alertname: 'HeldQueue', n: String(i), severity: 'warning' },
+    { startsAt: new Date(Date.now() - 60_000).toISOString(), fingerprint: (0x2000_0000 + i).toString(16) },
+  );
 
 async function relayWith(dataDir: string, destination: string, slack: FakeSlack): Promise<Relay> {
   process.env.TOCSIN_TEST_HELD_URL = slack.url(PATH);

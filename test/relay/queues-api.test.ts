@@ -11,25 +11,13 @@ import { silentLogger } from '../helpers/collect.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { outboxEntry } from '../helpers/outbox-fixtures.js';
 import { pollUntil, startRelayProcess, tempDir, writeRelayConfig } from '../helpers/relay-config.js';
+import { firingNotification } from '../helpers/notification.js';
 
 const PATH = '/services/T0TOCSIN/B0QUEUE/queue-secret';
 const TOKEN = 'queue-api-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-function notification(name: string) {
-  const labels = { alertname: name, severity: 'warning' };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${name}"}`,
-    status: 'firing',
-    receiver: 'relay',
-    groupLabels: { alertname: name },
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager.example:9093',
-    alerts: [{ status: 'firing', labels, annotations: {}, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: name }],
-  };
-}
+const notification = (name: string) => firingNotification({ alertname: name, severity: 'warning' }, { fingerprint: name });
 
 async function setup(t: Test) {
   const tmp = tempDir('queues-api');

@@ -12,24 +12,12 @@ import { FakeSlack } from '../helpers/fake-slack.js';
 import { FullDiskFs } from '../helpers/full-disk-fs.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { pollUntil, tempDir } from '../helpers/relay-config.js';
+import { firingNotification } from '../helpers/notification.js';
 
 const PATH = '/services/T0TOCSIN/B0FULL/full-secret';
 const STUCK = '/services/T0TOCSIN/B0STUCK/stuck-secret';
 
-function notification(name: string) {
-  const labels = { alertname: name, severity: 'warning' };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${name}"}`,
-    status: 'firing',
-    receiver: 'relay',
-    groupLabels: { alertname: name },
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager.example:9093',
-    alerts: [{ status: 'firing', labels, annotations: {}, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: name }],
-  };
-}
+const notification = (name: string) => firingNotification({ alertname: name, severity: 'warning' }, { fingerprint: name });
 
 t.test('full disk: 503 while nothing fits, recovery when space returns, no re-send after a restart, bounded logs', async (t) => {
   const tmp = tempDir('relay-diskfull');

@@ -8,46 +8,19 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { createProcessCollector } from '../../../src/collectors/process/collector.js';
 import { createMysqlCollector } from '../../../src/collectors/services/mysql.js';
 import { configSchema } from '../../../src/config/schema.js';
-import { Scraper } from '../../../src/exporter/scrape.js';
 import { collect, silentLogger } from '../../helpers/collect.js';
-import { parseExposition, select, value, type Exposition } from '../../helpers/exposition.js';
+import { select, value, type Exposition } from '../../helpers/exposition.js';
 import { createMonitoringUser, startMariaDb } from '../../helpers/mariadb-server.js';
+import { serviceScraper, type LogLine } from '../../helpers/service-scraper.js';
 
-interface LogLine {
-  readonly msg: string;
-  readonly target?: string;
-  readonly err?: string;
-}
 
 const PASSWORD = 'monitoring-password-never-shown';
 
 function setup(t: { teardown(f: () => unknown): void }, section: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
-  const lines: LogLine[] = [];
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) {
-        raw.push(l);
-        lines.push(JSON.parse(l) as LogLine);
-      }
-      done();
-    },
-  });
-  const logger = pino({ level: 'info' }, sink);
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const config = configSchema.parse({ exporter: { collectors: { mysql: { enabled: true, ...section } } } }).exporter.collectors.mysql;
-  process.env = saved;
-  const collector = createMysqlCollector(config, { logger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } });
-  const scraper = new Scraper({ collectors: [collector], logger });
-  t.teardown(() => scraper.close());
-  const scrape = async (timeout = 10): Promise<Exposition> => parseExposition(await scraper.scrape(timeout));
-  return { scrape, lines, raw };
+  return serviceScraper(t, 'mysql', createMysqlCollector, section, env);
 }
 
 const success = (exp: Exposition) => value(exp, 'tocsin_collector_success', { collector: 'mysql' });

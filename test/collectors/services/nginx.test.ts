@@ -10,45 +10,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { createNginxCollector } from '../../../src/collectors/services/nginx.js';
 import { configSchema } from '../../../src/config/schema.js';
-import { Scraper } from '../../../src/exporter/scrape.js';
-import { parseExposition, select, value, type Exposition } from '../../helpers/exposition.js';
+import { select, value, type Exposition } from '../../helpers/exposition.js';
 import { freePort } from '../../helpers/net.js';
 import { loadNginx, startNginx } from '../../helpers/nginx-server.js';
+import { serviceScraper } from '../../helpers/service-scraper.js';
 
-interface LogLine {
-  readonly level: number;
-  readonly msg: string;
-  readonly target?: string;
-  readonly err?: string;
-}
 
 /** A Scraper over one nginx collector built from `section` (exporter.collectors.nginx), keeping its log lines. */
 function setup(t: { teardown(f: () => unknown): void }, section: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
-  const lines: LogLine[] = [];
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) {
-        raw.push(l);
-        lines.push(JSON.parse(l) as LogLine);
-      }
-      done();
-    },
-  });
-  const logger = pino({ level: 'info' }, sink);
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const config = configSchema.parse({ exporter: { collectors: { nginx: { enabled: true, ...section } } } }).exporter.collectors.nginx;
-  process.env = saved;
-  const collector = createNginxCollector(config, { logger, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } });
-  const scraper = new Scraper({ collectors: [collector], logger });
-  t.teardown(() => scraper.close());
-  const scrape = async (timeout = 10): Promise<Exposition> => parseExposition(await scraper.scrape(timeout));
-  return { scrape, lines, raw };
+  return serviceScraper(t, 'nginx', createNginxCollector, section, env);
 }
 
 const success = (exp: Exposition) => value(exp, 'tocsin_collector_success', { collector: 'nginx' });
