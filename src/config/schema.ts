@@ -222,28 +222,63 @@ function secretPair<K extends string>(key: K, required: boolean) {
 }
 
 const webhookUrl = secretPair('webhook_url', false);
+const botToken = secretPair('bot_token', false);
+// A Slack conversation ID (C…, G… for old private channels, D… for a DM): chat.postMessage accepts
+// names too, but chat.update needs the ID, and an ID survives a channel rename.
+const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]{8,}$/, 'expected a Slack channel ID such as C0123456789 (channel details, at the bottom of the About tab)');
 const destination = z
   .strictObject({
     name,
-    type: z.enum(['slack', 'console']).default('slack'),
+    type: z.enum(['slack', 'console', 'slack_app']).default('slack'),
     enabled: z.boolean().default(true),
     ...webhookUrl.shape,
+    // type slack_app (src/relay/slack-app/): a bot token (xoxb-…) and a channel ID.
+    ...botToken.shape,
+    channel: slackChannelId.optional(),
+    // The resolution reply is also shown in the channel (reply_broadcast).
+    broadcast_resolved: z.boolean().default(true),
+    // A group that fires again within this long after it resolved continues its old thread; 0:
+    // every incident gets a new thread.
+    reuse_thread_within: duration({ max: 30 * 86_400 }).default(0),
+    // Slack's Web API; another for GovSlack (https://slack-gov.com/api/) or a proxy, and for tests.
+    api_url: z.url({ protocol: /^https?$/ }).default('https://slack.com/api/'),
   })
   .transform((d, ctx) => {
     const url = webhookUrl.resolve(d, ctx);
+    const token = botToken.resolve(d, ctx);
     if (d.type === 'slack' && d.webhook_url === undefined && d.webhook_url_file === undefined) {
       ctx.addIssue({ code: 'custom', message: 'a slack destination needs webhook_url (as ${ENV_VAR}) or webhook_url_file', path: ['webhook_url'] });
     }
-    if (d.type === 'console' && (d.webhook_url !== undefined || d.webhook_url_file !== undefined)) {
+    if (d.type !== 'slack' && (d.webhook_url !== undefined || d.webhook_url_file !== undefined)) {
       // Otherwise the URL is ignored and messages meant for Slack go to standard output.
-      ctx.addIssue({ code: 'custom', message: 'a console destination has no webhook URL: remove it, or set type: slack', path: ['type'] });
+      ctx.addIssue({ code: 'custom', message: `a ${d.type} destination has no webhook URL: remove it, or set type: slack`, path: ['type'] });
+    }
+    if (d.type === 'slack_app') {
+      if (d.bot_token === undefined && d.bot_token_file === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'a slack_app destination needs bot_token (as ${ENV_VAR}) or bot_token_file', path: ['bot_token'] });
+      }
+      if (d.channel === undefined) ctx.addIssue({ code: 'custom', message: 'a slack_app destination needs channel (a channel ID such as C0123456789)', path: ['channel'] });
+    } else {
+      for (const key of ['bot_token', 'bot_token_file', 'channel'] as const) {
+        if (d[key] !== undefined) ctx.addIssue({ code: 'custom', message: `${key} is for type: slack_app destinations`, path: [key] });
+      }
     }
     const problem = url && webhookUrlProblem(url.reveal());
     if (problem) {
       // Never echo the value: it is a secret.
       ctx.addIssue({ code: 'custom', message: `the webhook URL ${problem}`, path: [d.webhook_url_file !== undefined ? 'webhook_url_file' : 'webhook_url'] });
     }
-    return { name: d.name, type: d.type, enabled: d.enabled, webhookUrl: url };
+    const slackApp =
+      d.type === 'slack_app' && token !== undefined && d.channel !== undefined
+        ? {
+            botToken: token,
+            channel: d.channel,
+            broadcastResolved: d.broadcast_resolved,
+            reuseThreadWithinMs: d.reuse_thread_within * 1000,
+            apiUrl: d.api_url,
+          }
+        : undefined;
+    return { name: d.name, type: d.type, enabled: d.enabled, webhookUrl: url, ...(slackApp ? { slackApp } : {}) };
   });
 
 const matcher = z.string().superRefine((value, ctx) => {
@@ -282,6 +317,46 @@ const authSchema = z
       .optional(),
   })
   .transform((a, ctx) => ({ bearerToken: bearer.resolve(a, ctx), basicAuth: a.basic_auth }));
+
+// --- CloudWatch alarms through SNS (src/relay/routes/sns.ts). -------------------------------
+// AWS's signing-certificate hosts: sns.<region>.amazonaws.com, and .amazonaws.com.cn in China.
+export const DEFAULT_SNS_CERT_HOST = '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$';
+const snsTopicArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'expected an SNS topic ARN such as arn:aws:sns:ap-northeast-2:123456789012:alarms');
+const snsSeverity = z.enum(['critical', 'warning', 'info']);
+const snsSeverityRule = z
+  .strictObject({
+    // Regular expressions on the alarm's name and description; every one given must match.
+    alarm_name: regex.optional(),
+    description: regex.optional(),
+    severity: snsSeverity,
+  })
+  .refine((r) => r.alarm_name !== undefined || r.description !== undefined, { message: 'a rule needs alarm_name or description' });
+const snsSchema = z
+  .strictObject({
+    // Topics whose subscriptions are confirmed and whose messages are accepted; every other
+    // topic is refused (403). Empty: the endpoint refuses everything.
+    topics: z.array(snsTopicArn).default([]),
+    severity: z
+      .strictObject({
+        // The first rule that matches an alarm decides; without a match, `default`.
+        rules: z.array(snsSeverityRule).default([]),
+        default: snsSeverity.default('warning'),
+        // An alarm without data is shown as such, at this severity.
+        insufficient_data: snsSeverity.default('info'),
+      })
+      .prefault({}),
+    // A message older than this (its Timestamp) is refused as a replay; message IDs are
+    // remembered this long. SNS retries an HTTP(S) delivery for at most an hour.
+    replay_window: duration({ min: 60, max: 86_400 }).default(3900),
+    // Where signing certificates (SigningCertURL) and confirmations (SubscribeURL) may be fetched
+    // from: https only, on a host matching this. Tests point both at a local test CA.
+    cert_host_pattern: regex.default(DEFAULT_SNS_CERT_HOST),
+    // CA bundle for those fetches instead of the system's (tests).
+    ca_file: existingFile.optional(),
+  })
+  .prefault({});
 
 export const relaySchema = z
   .strictObject({
@@ -332,10 +407,12 @@ export const relaySchema = z
     destinations: z
       .array(destination)
       .min(1, 'at least one destination is needed: with none, every notification would be accepted and dropped')
-      .default([{ name: 'console', type: 'console', enabled: true, webhookUrl: undefined }]),
+      .default([{ name: 'console', type: 'console' as const, enabled: true, webhookUrl: undefined }]),
     routes: z.array(route).default([]),
     // Where notifications that no route matched go.
     default_destinations: z.array(name).default([]),
+    // CloudWatch alarms (and other messages) posted by Amazon SNS to /hooks/sns.
+    sns: snsSchema,
   })
   .superRefine((r, ctx) => {
     const names = new Set<string>();

@@ -1,5 +1,6 @@
 // The relay's HTTP surface, built without listening (tests use app.inject()):
 //   POST /hooks/alertmanager       Alertmanager's webhook_configs receiver   (routes/alertmanager.ts)
+//   POST /hooks/sns                Amazon SNS's HTTP(S) subscriber            (routes/sns.ts)
 //   /api/v1/channels[/{name}]      channel management                       (routes/channels.ts)
 //   /api/v1/dead-letters[...]      what could not be delivered; re-drive    (routes/dead-letters.ts)
 //   /api/v1/queues[...]            pending per destination; purge           (routes/queues.ts)
@@ -21,6 +22,7 @@ import { alertmanagerRoute, WEBHOOK_PATH } from './routes/alertmanager.js';
 import { callerFromAuthorization, channelRoutes, type WriteAccess } from './routes/channels.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { queueRoutes } from './routes/queues.js';
+import { snsRoute, type SnsRouteOptions } from './routes/sns.js';
 
 export { WEBHOOK_PATH };
 
@@ -36,6 +38,8 @@ export interface RelayAppOptions extends ServeContext {
   readonly maxBodyBytes: number;
   /** Who may change channels; by default, callers with the api_auth credentials, nobody without them. */
   readonly channelWriteAccess?: WriteAccess;
+  /** The SNS endpoint (CloudWatch alarms); without it /hooks/sns is not served. */
+  readonly sns?: Omit<SnsRouteOptions, 'intake' | 'logger' | 'maxBodyBytes'>;
 }
 
 /** Channel writes need a caller to name: with no api_auth configured, the channel API is read-only. */
@@ -66,6 +70,7 @@ export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
   });
 
   app.register(alertmanagerRoute, { intake: o.intake, auth: o.webhookAuth, maxBodyBytes: o.maxBodyBytes });
+  if (o.sns) app.register(snsRoute, { ...o.sns, intake: o.intake, logger: o.logger, maxBodyBytes: o.maxBodyBytes });
   app.register(
     async (api) => {
       const guard = requireAuth(o.apiAuth);

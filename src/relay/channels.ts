@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DestinationConfig } from '../config/schema.js';
+import type { SlackAppSettings } from './delivery/integration.js';
 import { maskUrl, Secret } from '../config/secret.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../util/atomic-file.js';
 
@@ -15,9 +16,11 @@ export type ChannelField = 'webhook_url' | 'enabled';
 
 export interface Channel {
   readonly name: string;
-  readonly type: 'slack' | 'console';
+  readonly type: DestinationConfig['type'];
   readonly enabled: boolean;
   readonly webhookUrl: Secret | undefined;
+  /** Bot token, channel ID and thread options of a slack_app destination (config file only). */
+  readonly slackApp?: SlackAppSettings | undefined;
   /**
    * Who set it: the config file, the API, or a config file channel with fields set by the API
    * ('config' and 'config+api' channels can be changed but not deleted through the API).
@@ -36,6 +39,8 @@ export function publicChannel(c: Channel) {
     type: c.type,
     enabled: c.enabled,
     webhook_url: c.webhookUrl ? maskUrl(c.webhookUrl.reveal()) : null,
+    // A slack_app channel: its Slack channel ID (not a secret; the bot token is never shown).
+    ...(c.slackApp ? { slack_channel: c.slackApp.channel } : {}),
     source: c.source,
     overridden: c.overridden,
     api_fields: c.apiFields,
@@ -55,6 +60,13 @@ export class ChannelError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** Only `slack` channels post to a webhook URL: setting one on another type would do nothing. */
+function refuseWebhookUrl(existing: Channel | undefined): void {
+  if (existing !== undefined && existing.type !== 'slack') {
+    throw new ChannelError(409, `channel "${existing.name}" is of type ${existing.type} (declared in the config file): it has no webhook URL to set`);
   }
 }
 
@@ -109,6 +121,7 @@ export class ChannelStore {
         type: d.type,
         enabled: s?.enabled ?? d.enabled,
         webhookUrl: s?.webhook_url !== undefined ? new Secret(s.webhook_url) : d.webhookUrl,
+        slackApp: d.slackApp,
         source: apiFields.length > 0 ? 'config+api' : 'config',
         apiFields,
         overridden,
@@ -162,6 +175,7 @@ export class ChannelStore {
     let created = false;
     const channel = await this.mutate(() => {
       const existing = this.channels.get(name);
+      refuseWebhookUrl(existing);
       created = existing === undefined;
       this.stored[name] = { webhook_url: webhookUrl, enabled, created: existing ? existing.source === 'api' : true };
       return name;
@@ -173,6 +187,7 @@ export class ChannelStore {
     return this.mutate(() => {
       const existing = this.channels.get(name);
       if (!existing) throw new ChannelError(404, `channel "${name}" not found`);
+      if (change.webhookUrl !== undefined) refuseWebhookUrl(existing);
       const s = (this.stored[name] ??= {});
       if (change.webhookUrl !== undefined) s.webhook_url = change.webhookUrl;
       if (change.enabled !== undefined) s.enabled = change.enabled;

@@ -3,6 +3,9 @@
 import { createConsoleIntegration, type ConsoleWrite } from './console/integration.js';
 import { integrationMap, type Integrations } from './delivery/integration.js';
 import { createSlackWebhookIntegration } from './slack/webhook.js';
+import type { Logger } from 'pino';
+import { createSlackAppIntegration } from './slack-app/integration.js';
+import type { ThreadStore } from './slack-app/thread-store.js';
 
 export interface IntegrationsOptions {
   /** IANA zone for times in messages. */
@@ -11,11 +14,17 @@ export interface IntegrationsOptions {
   readonly webhookTimeoutMs: number;
   /** Where the console destination writes. */
   readonly consoleWrite: ConsoleWrite;
+  /** Where the Slack app keeps each incident's thread (opened once per relay, kept across reloads). */
+  readonly threads?: ThreadStore;
+  readonly logger?: Logger;
 }
 
 export function createIntegrations(o: IntegrationsOptions): Integrations {
   return integrationMap(
     createConsoleIntegration({ write: o.consoleWrite, timeZone: o.timeZone }),
     createSlackWebhookIntegration({ timeZone: o.timeZone, timeoutMs: o.webhookTimeoutMs }),
+    ...(o.threads
+      ? [createSlackAppIntegration({ timeZone: o.timeZone, timeoutMs: o.webhookTimeoutMs, threads: o.threads, ...(o.logger ? { logger: o.logger } : {}) })]
+      : []),
   );
 }

@@ -19,7 +19,11 @@ import { RelayMetrics } from './metrics.js';
 import { Outbox, type OutboxFs } from './outbox/index.js';
 import { Router } from './routing.js';
 import { createIntegrations } from './integrations.js';
+import { ThreadStore } from './slack-app/thread-store.js';
 import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
+import { AlarmStore } from './sns/alarm-store.js';
+import { SnsMetrics } from './sns/metrics.js';
+import { snsSettingsFor } from './sns/settings.js';
 
 export interface RelayOptions extends ServeContext {
   /** Where the console destination writes (stdout by default). */
@@ -64,11 +68,17 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     throw err;
   });
   for (const c of channels.list()) metrics.initDestination(c.name);
+  // The Slack app's incident threads (slack_app destinations); one store for the relay's life.
+  const threads = await ThreadStore.open(dataDir, { logger: log }).catch(async (err: unknown) => {
+    await outbox.close();
+    await lock.release();
+    throw err;
+  });
 
   const consoleWrite = options.consoleWrite ?? stdoutWriter();
   // Rebuilt on reload (time zone, webhook timeout); the dispatcher is handed the new map.
   const integrationsFor = (r: typeof rc) =>
-    createIntegrations({ timeZone: r.time_zone, webhookTimeoutMs: r.delivery.timeout * 1000, consoleWrite });
+    createIntegrations({ timeZone: r.time_zone, webhookTimeoutMs: r.delivery.timeout * 1000, consoleWrite, threads, logger: log });
   const integrations = integrationsFor(rc);
   const dispatcher = new Dispatcher({
     outbox,
@@ -100,6 +110,13 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     logger: log,
     kick: () => dispatcher.kick(),
   });
+  const alarmStore = await AlarmStore.open(dataDir, log).catch(async (err: unknown) => {
+    await outbox.close();
+    await lock.release();
+    throw err;
+  });
+  // Replaced on reload (topics, severity rules, certificate host and CA).
+  let sns = snsSettingsFor(rc.sns);
   const app = buildRelayApp({
     ...(options.web ? { web: options.web } : {}),
     ...(options.reload ? { reload: options.reload } : {}),
@@ -113,6 +130,12 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     webhookAuth: rc.auth,
     apiAuth: rc.api_auth,
     maxBodyBytes: rc.max_body_bytes,
+    sns: {
+      settings: () => sns,
+      store: alarmStore,
+      metrics: new SnsMetrics(registry),
+      replayWindowMs: rc.sns.replay_window * 1000,
+    },
   });
 
   log.info({ dataDir, pendingFromLastRun: outbox.depth(), destinations: channels.list().map((c) => c.name) }, 'relay started');
@@ -136,10 +159,12 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       channels.reconfigure(rc.destinations); // clears the notifier cache through onChange
       for (const c of channels.list()) metrics.initDestination(c.name);
       intake.reconfigure({ router: routerFor(rc), suppressLabel: rc.suppress_label });
+      sns = snsSettingsFor(rc.sns);
       dispatcher.reconfigure(pacingFor(rc), integrationsFor(rc));
       dispatcher.kick(); // a destination that came back may have entries waiting
       log.info({ destinations: channels.list().map((c) => c.name), routes: rc.routes.length }, 'relay reconfigured');
       const restart = changedPaths('relay', started, rc, ['listen_address', 'data_dir', 'max_body_bytes', 'dedupe_window']);
+      if (started.sns.replay_window !== rc.sns.replay_window) restart.push('relay.sns.replay_window');
       if (!sameCredentials(started.auth, rc.auth)) restart.push('relay.auth');
       if (!sameCredentials(started.api_auth, rc.api_auth)) restart.push('relay.api_auth');
       return restart;

@@ -51,6 +51,20 @@ export interface Destination {
   readonly enabled: boolean;
   /** Slack incoming webhook URL, for the webhook integration. */
   readonly webhookUrl?: { reveal(): string } | undefined;
+  /** Bot token and channel, for the Slack app integration (type slack_app). */
+  readonly slackApp?: SlackAppSettings | undefined;
+}
+
+export interface SlackAppSettings {
+  readonly botToken: { reveal(): string };
+  /** Slack channel ID. */
+  readonly channel: string;
+  /** Resolution replies are also shown in the channel (reply_broadcast). */
+  readonly broadcastResolved: boolean;
+  /** A group firing again within this long after it resolved continues its old thread; 0: never. */
+  readonly reuseThreadWithinMs: number;
+  /** Slack's Web API base URL. */
+  readonly apiUrl: string;
 }
 
 export interface DeliveryRequest {

@@ -1,0 +1,188 @@
+// The Slack app integration (destination type slack_app): one thread per incident.
+//
+// The first FIRING notification of an Alertmanager group (its groupKey) posts the parent message
+// with chat.postMessage, and the parent's ts goes into the thread store (thread-store.ts, on disk
+// before the delivery is reported done). Each later notification of the group first edits the
+// parent in place (chat.update) to the group's state now, then replies in the thread (thread_ts):
+// more alerts firing, a reminder (nothing changed: said so, never broadcast), some resolved, all
+// resolved (broadcast to the channel with reply_broadcast when broadcast_resolved is on).
+//
+// Guarantees, with the outbox and the dispatcher behind it:
+// - a reply is never posted before its parent exists: replies use only a ts from the store, which
+//   holds a ts only after Slack confirmed the parent. A parent post with no clear answer (timeout)
+//   is `unknown`: the dispatcher retries that same entry, oldest first, before any later one of the
+//   destination, so the next notice waits for it. The price is a possible second parent when the
+//   first one did reach Slack, as with any redelivery.
+// - a retried delivery whose notice is already in the thread (the store lists the entry ids it
+//   applied) is not posted again;
+// - a parent that can no longer be edited (deleted, too old) is replaced by a new parent showing
+//   the current state, and the thread continues there;
+// - a group that fires again after it resolved starts a new thread (a new incident), unless it
+//   resolved less than reuse_thread_within ago: then the old thread continues and its parent
+//   turns red again.
+// - a digest (the dispatcher merges notices when many wait) is applied group by group, each
+//   group's latest notice only: one update and one reply per group, not one per notice.
+import type { Logger } from 'pino';
+import type { DeliveryOutcome, Destination, Integration, SlackAppSettings } from '../delivery/integration.js';
+import { viewNotification } from '../slack/model.js';
+import type { OutboxEntry, SlackMessage } from '../types.js';
+import { incidentEnd, incidentStart, parentMessage, replyMessage, stateFingerprint } from './messages.js';
+import type { ThreadRecord, ThreadStore } from './thread-store.js';
+import { callSlack, PARENT_GONE_ERRORS, type CallOptions } from './web-api.js';
+
+export const SLACK_APP_TYPE = 'slack_app';
+export const DEFAULT_SLACK_APP_TIMEOUT_MS = 10_000;
+
+export interface SlackAppIntegrationOptions {
+  /** IANA zone for times in messages. */
+  readonly timeZone: string;
+  /** Per Web API call. */
+  readonly timeoutMs?: number;
+  readonly threads: ThreadStore;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+}
+
+export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Integration {
+  const now = opts.now ?? Date.now;
+  const log = opts.logger?.child({ module: 'slack-app' });
+  return {
+    type: SLACK_APP_TYPE,
+    async deliver({ destination, entries, signal }) {
+      const settings = destination.slackApp;
+      if (settings === undefined) return { kind: 'permanent', reason: 'clientError', detail: 'the destination has no bot token and channel' };
+      const call: CallOptions = {
+        token: settings.botToken.reveal(),
+        apiUrl: settings.apiUrl,
+        timeoutMs: opts.timeoutMs ?? DEFAULT_SLACK_APP_TIMEOUT_MS,
+        signal,
+      };
+      for (const group of byGroup(entries)) {
+        const outcome = await applyGroup(group, destination, settings, call);
+        if (outcome.kind !== 'delivered') return outcome;
+      }
+      return { kind: 'delivered' };
+    },
+  };
+
+  async function applyGroup(group: Group, destination: Destination, s: SlackAppSettings, call: CallOptions): Promise<DeliveryOutcome> {
+    const { key, last, lastId } = group;
+    const n = last.notification;
+    const at = now();
+    const stored = opts.threads.get(destination.name, key);
+    // Already in the thread: an earlier attempt posted it but its outcome was lost (or the
+    // dispatcher retried a digest after a later group failed).
+    if (stored?.applied.includes(lastId)) return { kind: 'delivered' };
+    const firing = viewNotification(n).status === 'firing';
+    const fingerprint = stateFingerprint(n);
+    const thread = currentThread(stored, s, firing, at);
+    const openedAt = thread?.openedAt ?? incidentStart(n, at);
+    const resolvedAt = firing ? undefined : incidentEnd(n, at);
+    const fo = { timeZone: opts.timeZone, presentation: last.presentation, now: new Date(at) };
+    let parent: SlackMessage;
+    let reply: SlackMessage;
+    try {
+      // Both built before anything is sent: a message that cannot be built sends nothing.
+      parent = parentMessage(n, { openedAt, resolvedAt }, fo);
+      reply = replyMessage(n, thread?.fingerprint === fingerprint, fo);
+    } catch (err) {
+      return { kind: 'unformattable', detail: err instanceof Error ? err.message : String(err) };
+    }
+    const next = {
+      destination: destination.name,
+      groupKey: key,
+      channel: s.channel,
+      state: firing ? 'firing' : 'resolved',
+      openedAt,
+      ...(resolvedAt !== undefined ? { resolvedAt } : {}),
+      fingerprint,
+    } as const;
+
+    if (thread === undefined) {
+      // A new incident: the parent, and nothing else (it shows everything the notice says).
+      const posted = await postParent(s.channel, parent, call);
+      if (!posted.ok) return posted.outcome;
+      return record({ ...next, ts: posted.ts }, lastId);
+    }
+
+    const updated = await callSlack('chat.update', { channel: thread.channel, ts: thread.ts, ...parent }, call);
+    if (!updated.ok) {
+      if (updated.error === undefined || !PARENT_GONE_ERRORS.has(updated.error)) return updated.outcome;
+      // Deleted, or too old to edit: a new parent with the state now keeps the channel's view true.
+      log?.warn({ destination: destination.name, error: updated.error }, 'the incident\'s parent message cannot be updated; posting a new parent');
+      const posted = await postParent(s.channel, parent, call);
+      if (!posted.ok) return posted.outcome;
+      return record({ ...next, ts: posted.ts, applied: thread.applied }, lastId);
+    }
+    const reminder = thread.fingerprint === fingerprint;
+    const replied = await callSlack(
+      'chat.postMessage',
+      {
+        channel: thread.channel,
+        thread_ts: thread.ts,
+        ...unfurlOff(reply),
+        // Reminders stay in the thread; a resolution may be shown in the channel too.
+        reply_broadcast: !firing && !reminder && s.broadcastResolved,
+      },
+      call,
+    );
+    if (!replied.ok) return replied.outcome;
+    return record({ ...next, channel: thread.channel, ts: thread.ts, applied: thread.applied }, lastId);
+  }
+
+  async function record(r: Parameters<ThreadStore['put']>[0], entryId: string): Promise<DeliveryOutcome> {
+    try {
+      await opts.threads.put(r, [entryId]);
+      return { kind: 'delivered' };
+    } catch (err) {
+      // Slack has the message but the thread is not on disk: say so, the entry is retried (and
+      // may be posted again) rather than reported done with a thread the next notice cannot find.
+      log?.error({ error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }, 'cannot record the Slack thread');
+      return { kind: 'unknown', reason: 'serverError', detail: `posted, but the thread could not be recorded: ${(err as NodeJS.ErrnoException).code ?? 'write failed'}` };
+    }
+  }
+}
+
+/** The stored thread the notice belongs in, or undefined for a new incident. */
+function currentThread(stored: ThreadRecord | undefined, s: SlackAppSettings, firing: boolean, at: number): ThreadRecord | undefined {
+  if (stored === undefined) return undefined;
+  // The destination now points at another channel: the incident starts over there.
+  if (stored.channel !== s.channel) return undefined;
+  if (stored.state === 'resolved' && firing) {
+    const since = at - (stored.resolvedAt ?? stored.updatedAt);
+    if (s.reuseThreadWithinMs <= 0 || since > s.reuseThreadWithinMs) return undefined;
+  }
+  return stored;
+}
+
+/** Posts a top-level message; its ts, or the outcome when Slack did not confirm one. */
+async function postParent(channel: string, m: SlackMessage, call: CallOptions): Promise<{ ok: true; ts: string } | { ok: false; outcome: DeliveryOutcome }> {
+  const posted = await callSlack('chat.postMessage', { channel, ...unfurlOff(m) }, call);
+  if (!posted.ok) return posted;
+  const ts = posted.result.ts;
+  // ok without a ts is not Slack's answer (a proxy?): the parent may exist, its thread is unknown.
+  if (typeof ts !== 'string' || ts === '') return { ok: false, outcome: { kind: 'unknown', reason: 'serverError', detail: 'chat.postMessage answered ok without a ts' } };
+  return { ok: true, ts };
+}
+
+function unfurlOff(m: SlackMessage): Record<string, unknown> {
+  return { ...m, unfurl_links: false, unfurl_media: false };
+}
+
+interface Group {
+  readonly key: string;
+  /** The group's latest entry: the one shown. */
+  readonly last: OutboxEntry;
+  readonly lastId: string;
+}
+
+/** Entries by group key, in order of first appearance; each group's latest entry. */
+function byGroup(entries: readonly OutboxEntry[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const e of entries) {
+    // A notice without a group key is an incident of its own.
+    const key = e.notification.groupKey || `entry:${e.id}`;
+    groups.set(key, { key, last: e, lastId: e.id });
+  }
+  return [...groups.values()];
+}
