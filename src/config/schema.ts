@@ -9,6 +9,7 @@ import { resolveSecret, Secret, SecretError } from './secret.js';
 import { webhookUrlProblem } from './webhook-url.js';
 import { parseMatcher } from './matchers.js';
 import { checkTemplate } from './template-syntax.js';
+import { probesSchema } from './probes.js';
 
 const regex = z.string().superRefine((value, ctx) => {
   try {
@@ -192,6 +193,8 @@ export const exporterSchema = z.strictObject({
       mysql: mysqlCollector,
     })
     .prefault({}),
+  // Health checks of targets, each on its own schedule (src/config/probes.ts, src/probes/).
+  probes: probesSchema,
 });
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'expected a name of letters, digits, ".", "_" or "-" (at most 63)');

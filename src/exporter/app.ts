@@ -7,6 +7,8 @@ import { metricsEncoding } from './accept-encoding.js';
 import { opsRoutes } from '../http/ops.js';
 import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
+import type { ProbeModuleConfig } from '../config/probes.js';
+import { probeRoute } from '../probes/routes.js';
 
 export interface MetricsRouteOptions {
   readonly scraper: Scraper;
@@ -17,6 +19,8 @@ export interface MetricsRouteOptions {
 
 export interface ExporterAppOptions extends MetricsRouteOptions, ServeContext {
   readonly logger: Logger;
+  /** The probe modules now (exporter.probes.modules): serves GET /probe when given. */
+  readonly probeModules?: () => Readonly<Record<string, ProbeModuleConfig>>;
 }
 
 // Leave Prometheus time to receive the body before its own timeout cuts the scrape,
@@ -57,6 +61,13 @@ export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app,
 export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
   const app = createServer({ logger: options.logger, ...(options.web ? { web: options.web } : {}) });
   app.register(metricsRoute, options);
+  if (options.probeModules) {
+    const header = (h: string | string[] | undefined) => {
+      const seconds = scrapeTimeout(h, Infinity);
+      return Number.isFinite(seconds) ? seconds : undefined;
+    };
+    app.register(probeRoute, { modules: options.probeModules, scrapeTimeout: header });
+  }
   app.register(opsRoutes, {
     title: 'Tocsin exporter',
     version: VERSION,

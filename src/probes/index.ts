@@ -1,0 +1,30 @@
+// The probes feature as the exporter sees it: a scheduler for the configured targets and the
+// collector that serves their results. Reconfigured in place on reload, so targets that did
+// not change keep their state and schedule.
+import type { Logger } from 'pino';
+import type { Collector } from '../collectors/collector.js';
+import type { ProbesConfig } from '../config/probes.js';
+import { createProbeCollector } from './collector.js';
+import { ProbeScheduler } from './scheduler.js';
+
+export interface Probes {
+  readonly collector: Collector;
+  readonly scheduler: ProbeScheduler;
+  reconfigure(config: ProbesConfig): void;
+  close(): void;
+}
+
+export function createProbes(config: ProbesConfig, logger: Logger): Probes {
+  const scheduler = new ProbeScheduler({ logger, maxConcurrent: config.max_concurrent });
+  scheduler.setTargets(config.targets);
+  const collector = createProbeCollector(scheduler);
+  return {
+    collector,
+    scheduler,
+    reconfigure: (next) => {
+      scheduler.setMaxConcurrent(next.max_concurrent);
+      scheduler.setTargets(next.targets);
+    },
+    close: () => scheduler.close(),
+  };
+}

@@ -1,0 +1,21 @@
+// Which prober checks which target type: a plain map, as blackbox_exporter's.
+import type { ProbeType } from '../../config/probes.js';
+import type { Prober } from './prober.js';
+import { probeHttp } from './http.js';
+import { probeTcp } from './tcp.js';
+import { probeWebSocket } from './websocket.js';
+
+export const PROBERS: Record<ProbeType, Prober> = {
+  http: probeHttp,
+  https: probeHttp,
+  websocket: probeWebSocket,
+  ws: probeWebSocket,
+  wss: probeWebSocket,
+  tcp: probeTcp,
+};
+
+/** One check of `target` bounded by its timeout (and by `signal`, e.g. on shutdown). */
+export function runProbe(target: Parameters<Prober>[0], signal?: AbortSignal): Promise<ReturnType<Prober> extends Promise<infer R> ? R : never> {
+  const timeout = AbortSignal.timeout(target.timeout * 1000);
+  return PROBERS[target.type](target, signal ? AbortSignal.any([timeout, signal]) : timeout);
+}
