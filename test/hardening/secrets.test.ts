@@ -17,6 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { FakeSlack } from '../helpers/fake-slack.js';
+import { FakeSlackApi } from '../helpers/fake-slack-api.js';
 import { freePort } from '../helpers/net.js';
 import { pollUntil } from '../helpers/relay-config.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -43,6 +44,9 @@ const HOOKS = {
   broken: hook('broken', 'T0QRSTUVW', 'B0MNOPQRS'),
   api: hook('api', 'T0APIAPIA', 'B0APIAPIB'),
 };
+// A Slack app's bot token (type: slack_app), shaped like Slack's: xoxb-<team>-<bot>-<24 secret>.
+const BOT_SECRET = token(24);
+const BOT_TOKEN = `xoxb-${1000 + Math.floor(Math.random() * 9000)}${token(8).replace(/\D/g, '7')}-${token(10).replace(/\D/g, '3')}-${BOT_SECRET}`;
 const RELAY_TOKEN = token(32);
 const API_TOKEN = token(32);
 const BASIC_PASSWORD = token(20);
@@ -57,6 +61,7 @@ const pieces = (secret: string) =>
 /** name -> the strings that must appear nowhere. */
 const NEEDLES = new Map<string, string[]>([
   ...Object.values(HOOKS).map((h): [string, string[]] => [`webhook ${h.name}`, [h.workspace, h.bot, ...pieces(h.token)]]),
+  ['Slack bot token', [BOT_TOKEN.slice(0, BOT_TOKEN.length - BOT_SECRET.length - 1), ...pieces(BOT_SECRET)]],
   ['relay bearer token', pieces(RELAY_TOKEN)],
   ['API token', pieces(API_TOKEN)],
   ['basic-auth password', pieces(BASIC_PASSWORD)],
@@ -104,6 +109,9 @@ t.test('secrets: none in logs, /metrics, API responses, error messages or data f
   slack.setMode(HOOKS.gone.path, { kind: 'serverError', status: 404, body: `channel_not_found: POST ${url(HOOKS.gone)} (${HOOKS.gone.path})` });
   slack.setMode(HOOKS.broken.path, { kind: 'serverError', status: 500, body: `rollup_error at ${HOOKS.broken.path.slice(1)}` });
   slack.setMode(HOOKS.api.path, { kind: 'slackError', error: 'invalid_token' });
+  // Slack's Web API for the Slack app destination: it knows another token, so ours is invalid_auth.
+  const slackApi = await FakeSlackApi.start({ tokens: ['xoxb-someone-else'], channels: ['C0SECRETS01'] });
+  t.teardown(() => slackApi.close());
 
   // A stub_status page that refuses the exporter and echoes its Authorization header and URL.
   const nginx = createServer((req, res) => {
@@ -126,6 +134,7 @@ t.test('secrets: none in logs, /metrics, API responses, error messages or data f
     TOCSIN_HX_HOOK_401: url(HOOKS.unauthorized),
     TOCSIN_HX_HOOK_500: url(HOOKS.broken),
     TOCSIN_HX_API_TOKEN: API_TOKEN,
+    TOCSIN_HX_BOT_TOKEN: BOT_TOKEN,
     TOCSIN_HX_MYSQL_PASSWORD: MYSQL_PASSWORD,
   };
   writeFileSync(
@@ -140,7 +149,8 @@ relay:
     - {name: unauthorized, webhook_url: "\${TOCSIN_HX_HOOK_401}"}
     - {name: gone, webhook_url_file: ${dir}/gone-url}
     - {name: broken, webhook_url: "\${TOCSIN_HX_HOOK_500}"}
-  default_destinations: [unauthorized, gone, broken]
+    - {name: app, type: slack_app, bot_token: "\${TOCSIN_HX_BOT_TOKEN}", channel: C0SECRETS01, api_url: "${slackApi.url}"}
+  default_destinations: [unauthorized, gone, broken, app]
 `,
   );
   writeFileSync(
@@ -226,7 +236,7 @@ exporter:
 
   // Let every destination fail at least twice (dead letters for 401/404, retries for 500).
   await pollUntil(
-    () => [HOOKS.unauthorized, HOOKS.gone, HOOKS.broken].every((h) => slack.requestsTo(h.path).length >= 2),
+    () => [HOOKS.unauthorized, HOOKS.gone, HOOKS.broken].every((h) => slack.requestsTo(h.path).length >= 2) && slackApi.calls.some((c) => c.token === BOT_TOKEN),
     20_000,
     () => `requests: ${slack.requests.map((r) => `${r.path.split('/')[2]} ${r.status}`).join(', ')}`,
   );
@@ -252,6 +262,8 @@ exporter:
     'inline webhook URL': `relay:\n  destinations:\n    - {name: a, webhook_url: "https://hooks.slack.com${HOOKS.unauthorized.path}"}\n`,
     'inline bearer token': `relay:\n  auth: {bearer_token: ${RELAY_TOKEN}}\n`,
     'inline API token': `relay:\n  api_auth: {bearer_token: "${API_TOKEN}"}\n`,
+    'inline bot token': `relay:\n  destinations:\n    - {name: a, type: slack_app, bot_token: ${BOT_TOKEN}, channel: C0SECRETS01}\n`,
+    'a bot token on a webhook destination': `relay:\n  destinations:\n    - {name: a, webhook_url_file: ${dir}/gone-url, bot_token_file: ${dir}/bot-token}\n`,
     'inline MySQL password': `exporter:\n  collectors:\n    mysql: {enabled: true, password: ${MYSQL_PASSWORD}}\n`,
     'a YAML error on the line of a secret': `relay:\n  destinations:\n    - {name: a, webhook_url: "https://hooks.slack.com${HOOKS.gone.path}}\n`,
     'a misspelt key holding a secret': `relay:\n  auth: {bearer_tokn: ${RELAY_TOKEN}}\n`,
@@ -263,6 +275,7 @@ exporter:
     'a webhook URL file holding garbage': `relay:\n  destinations:\n    - {name: a, webhook_url_file: ${dir}/garbage-url}\n`,
     'a web config with a plain password': '',
   };
+  writeFileSync(join(dir, 'bot-token'), BOT_TOKEN);
   writeFileSync(join(dir, 'creds-url'), `https://hooks:${NGINX_PASSWORD}@hooks.slack.com${HOOKS.broken.path}\n`);
   writeFileSync(join(dir, 'garbage-url'), `not a url ${HOOKS.broken.path} ${RELAY_TOKEN}\n`);
   writeFileSync(join(dir, 'plain-web.yml'), `basic_auth_users:\n  prometheus: ${BASIC_PASSWORD}\n`);
