@@ -294,7 +294,7 @@ export class Dispatcher {
 
   /** Hands the next message for a lane with pending entries to its integration. */
   private send(lane: Lane, destination: Destination, integration: Integration): void {
-    const batch = this.pickBatch(lane);
+    const { batch, newer } = this.pickBatch(lane);
     const ids = batch.map((e) => e.id);
     for (const id of ids) if (this.buried.delete(id)) this.revivedAt.set(id, this.now());
     this.outbox.markAttempted(ids).catch((err: unknown) => this.logger.warn({ err }, 'cannot record delivery attempt'));
@@ -308,6 +308,7 @@ export class Dispatcher {
           destination,
           entries: batch,
           groupKey: batch.length === 1 ? batch[0]!.notification.groupKey : undefined,
+          newer,
           signal: controller.signal,
         });
       } catch (err) {
@@ -325,11 +326,17 @@ export class Dispatcher {
     });
   }
 
-  /** The oldest entry alone, or a digest when more than digestThreshold wait. Reads no more than it needs. */
-  private pickBatch(lane: Lane): OutboxEntry[] {
+  /**
+   * The oldest entry alone, or a digest when more than digestThreshold wait. Reads no more than it
+   * needs. An entry sent alone comes with the few waiting behind it (`newer`), so that a message
+   * delivered late can say what changed since (an alert that resolved meanwhile); with more
+   * waiting, a digest shows each group in its latest state anyway.
+   */
+  private pickBatch(lane: Lane): { batch: OutboxEntry[]; newer: OutboxEntry[] } {
     const { destination, solo } = lane;
-    const head = this.outbox.pendingFor(destination, 1);
-    if (this.outbox.pendingCount(destination) <= this.pacing.digestThreshold || solo.has(head[0]!.id)) return head;
+    const few = this.outbox.pendingCount(destination) <= this.pacing.digestThreshold;
+    const head = this.outbox.pendingFor(destination, few ? this.pacing.digestThreshold : 1);
+    if (few || solo.has(head[0]!.id)) return { batch: head.slice(0, 1), newer: head.slice(1) };
     // Entries of a refused digest go alone: skipping them, at most solo.size extra entries fill it.
     const digest: OutboxEntry[] = [];
     for (const e of this.outbox.pendingFor(destination, this.pacing.maxDigestEntries + solo.size)) {
@@ -337,7 +344,7 @@ export class Dispatcher {
       digest.push(e);
       if (digest.length >= this.pacing.maxDigestEntries) break;
     }
-    return digest;
+    return { batch: digest, newer: [] };
   }
 
   private async settle(lane: Lane, batch: readonly OutboxEntry[], outcome: DeliveryOutcome, aborted: boolean): Promise<void> {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { COLLECTORS } from '../../src/collectors/index.js';
 import { requireBinary } from '../helpers/bin.js';
+import { VARIABLE_REF } from '../helpers/grafana.js';
 import type { Sample } from '../helpers/exposition.js';
 import { ROOT, servedByTocsin } from '../helpers/served-metrics.js';
 
@@ -119,12 +120,12 @@ const PLACEHOLDER = 'x';
 
 /** Names of the variables an expression uses: $name, ${name}, ${name:format}, [[name]]. */
 function variableRefs(text: string): string[] {
-  return [...text.matchAll(/\$\{([a-zA-Z_]\w*)(?::[^}]*)?\}|\$([a-zA-Z_]\w*)|\[\[([a-zA-Z_]\w*)(?::[^\]]*)?\]\]/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  return [...text.matchAll(VARIABLE_REF)].map((m) => m[1] ?? m[3] ?? m[4]!);
 }
 
 function substitute(expr: string): string {
-  return expr.replace(/\$\{([a-zA-Z_]\w*)(?::[^}]*)?\}|\$([a-zA-Z_]\w*)|\[\[([a-zA-Z_]\w*)(?::[^\]]*)?\]\]/g, (_, a, b, c) => {
-    const name = (a ?? b ?? c) as string;
+  return expr.replace(VARIABLE_REF, (_, a?: string, _fa?: string, b?: string, c?: string) => {
+    const name = (a ?? b ?? c)!;
     return BUILTIN[name] ?? PLACEHOLDER;
   });
 }
@@ -214,7 +215,7 @@ t.test('the metric name tokenizer', async (t) => {
 // ---------------------------------------------------------------------------------------------
 
 t.test('the dashboard files', async (t) => {
-  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-processes.json', 'tocsin-relay.json', 'tocsin-services.json'], 'one file per dashboard');
+  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-overview.json', 'tocsin-processes.json', 'tocsin-relay.json', 'tocsin-services.json'], 'one file per dashboard');
   for (const { file, dash, error } of DASHBOARDS) {
     t.notOk(error, `${file} parses as JSON`);
     t.equal(dash.uid, file.replace(/\.json$/, ''), `${file}: uid is the file name, so links and imports stay stable`);
@@ -368,6 +369,7 @@ t.test('every expression parses: promtool check rules', async (t) => {
 /** Names the dashboards read that Tocsin does not serve, and who does. Keep it short. */
 const ELSEWHERE: Readonly<Record<string, string>> = {
   ALERTS: "Prometheus itself: one series per pending or firing alert of its rules (the relay dashboard's alert list)",
+  up: "Prometheus itself: 1 when the last scrape of a target succeeded, 0 when not (the overview's hosts up and down)",
 };
 
 interface RuleFile {

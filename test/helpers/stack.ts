@@ -16,16 +16,21 @@ import { tmpDir } from './tmp.js';
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 /**
- * Copies rules/*.yml with every `for:` set to `window`, except for the alerts named in `keep`;
- * thresholds stay as shipped.
+ * Copies rules/*.yml with every `for:` (and its copy, the `for` annotation) set to `window`,
+ * except for the alerts named in `keep`; thresholds stay as shipped.
  */
 export function shortRules(dir: string, window: string, keep: ReadonlySet<string> = new Set()): string {
   const out = join(dir, 'rules');
   mkdirSync(out);
   for (const f of readdirSync(join(ROOT, 'rules')).filter((n) => n.endsWith('.yml'))) {
-    const file = load(readFileSync(join(ROOT, 'rules', f), 'utf8')) as { groups: { rules: { alert?: string; for?: string }[] }[] };
+    const file = load(readFileSync(join(ROOT, 'rules', f), 'utf8')) as {
+      groups: { rules: { alert?: string; for?: string; annotations?: Record<string, string> }[] }[];
+    };
     for (const rule of file.groups.flatMap((g) => g.rules)) {
-      if (rule.alert !== undefined && rule.for !== undefined && !keep.has(rule.alert)) rule.for = window;
+      if (rule.alert === undefined || rule.for === undefined || keep.has(rule.alert)) continue;
+      rule.for = window;
+      // The relay reads the window from the `for` annotation (when the problem began): kept equal.
+      if (rule.annotations?.for !== undefined) rule.annotations = { ...rule.annotations, for: window };
     }
     writeFileSync(join(out, f), dump(file, { lineWidth: -1, noRefs: true }));
   }

@@ -16,6 +16,14 @@ import { amFixture as fixture } from '../helpers/am-fixtures.js';
 const DOC = fileURLToPath(new URL('../../docs/message-example.md', import.meta.url));
 const OPTS = { timeZone: 'Asia/Seoul', now: new Date('2026-11-21T14:56:08Z'), presentation: { mention: '<!here>' } };
 const SAMPLES = ['firing-grouped-critical', 'resolved-warning'];
+/** The `for` annotation every shipped rule carries (its `for:` window); the captured fixtures predate it. */
+const FOR = '1m';
+const FOR_MS = 60_000;
+
+/** The fixture with the `for` annotation added to every alert, as the shipped rules send it. */
+function withFor(n: AlertmanagerNotification): AlertmanagerNotification {
+  return { ...n, alerts: n.alerts.map((a) => ({ ...a, annotations: { ...a.annotations, for: FOR } })) };
+}
 
 type Block = Record<string, any>;
 
@@ -59,7 +67,7 @@ function mockup(m: SlackMessage): string {
 
 
 function sample(name: string): string {
-  const n = fixture(name);
+  const n = withFor(fixture(name));
   const m = formatNotification(n, OPTS);
   return [
     `## ${name}.json`,
@@ -89,7 +97,7 @@ function page(): string {
   return `# What a relayed alert looks like in Slack
 
 Real output of \`src/relay/slack/format.ts\` for two of the Alertmanager 0.25 fixtures in
-\`test/fixtures/alertmanager/\`, with \`timeZone: 'Asia/Seoul'\`, \`now: 2026-11-21T14:56:08Z\` and
+\`test/fixtures/alertmanager/\` (each alert given the annotation \`for: "${FOR}"\` that the shipped rules add), with \`timeZone: 'Asia/Seoul'\`, \`now: 2026-11-21T14:56:08Z\` and
 \`presentation.mention: '<!here>'\`. Generated and checked by \`test/relay/format-docs.test.ts\`
 (regenerate with \`TOCSIN_WRITE_DOCS=1 npx tap test/relay/format-docs.test.ts\`).
 
@@ -97,7 +105,8 @@ The layout: the top-level \`text\` is the one-line notification (with the route'
 alerts that fire); everything else sits in one attachment so that it gets the coloured bar (red
 critical, yellow warning, blue info, grey other, green resolved): a header, a context line with the
 severity and the labels every alert shares, one section per alert (summary, description, the labels
-that tell it apart, when it started, its own links), and URL buttons for the group (runbook, dashboard,
+that tell it apart, when the problem began, i.e. the firing time minus the rule's \`for:\` window, with
+the firing time beside it, its own links), and URL buttons for the group (runbook, dashboard,
 Prometheus graph, a prefilled silence in Alertmanager). A group that mixes firing and resolved alerts
 is titled like \`[FIRING 2, RESOLVED 1]\` and lists them under "Still firing (2)" and "Resolved (1)";
 a group too large for one message shows its first alerts in full and ends with "…and N more".
@@ -135,7 +144,7 @@ const filterOf = (labels: Record<string, string>) =>
 
 for (const name of SAMPLES) {
   t.test(`${name}: what the page shows, against the fixture`, async (t) => {
-    const n = fixture(name);
+    const n = withFor(fixture(name));
     const { message: m, console: text } = documented(name);
     const firing = n.status === 'firing';
     const severity = n.commonLabels.severity as 'critical' | 'warning';
@@ -162,15 +171,20 @@ for (const name of SAMPLES) {
       const section = sections.find((s: string) => s.includes(`*${alert.annotations.summary}*`));
       t.ok(section, `a section for "${alert.annotations.summary}"`);
       t.match(section, alert.annotations.description!, 'with its description');
-      const since = seoul(alert.startsAt);
-      t.equal(since, '2026-11-21 23:43', 'the fixture started at 14:43:38 UTC, 23:43 in Seoul');
+      const fired = seoul(alert.startsAt);
+      t.equal(fired, '2026-11-21 23:43', 'the fixture fired at 14:43:38 UTC, 23:43 in Seoul');
+      // The problem began one `for:` window before the alert fired: 14:42:38 UTC.
+      const beganMs = Date.parse(alert.startsAt) - FOR_MS;
+      const since = seoul(new Date(beganMs).toISOString());
+      t.equal(since, '2026-11-21 23:42', 'the problem began at 14:42:38 UTC, 23:42 in Seoul');
+      const words = (secs: number) => (secs >= 60 ? `${Math.floor(secs / 60)}m ${secs % 60}s` : `${secs}s`);
       if (alert.status === 'firing') {
-        const secs = Math.round((now - Date.parse(alert.startsAt)) / 1000);
-        t.match(section, `Since ${since} Asia/Seoul (firing for ${Math.floor(secs / 60)}m ${secs % 60}s)`, 'start in Seoul time, and for how long');
-        t.match(text, `since ${since} Asia/Seoul`, 'the console shows the same time');
+        const secs = Math.round((now - beganMs) / 1000);
+        t.match(section, `Since ${since} Asia/Seoul (for ${words(secs)}, firing since ${fired.slice(11)})`, 'when it began, for how long, and when it fired');
+        t.match(text, `since ${since} Asia/Seoul (for ${words(secs)}, firing since ${fired.slice(11)})`, 'the console shows the same times');
       } else {
-        const secs = Math.round((Date.parse(alert.endsAt) - Date.parse(alert.startsAt)) / 1000);
-        t.match(section, `${since} → ${seoul(alert.endsAt).slice(11)} Asia/Seoul, lasted ${secs}s`, 'start and end in Seoul time');
+        const secs = Math.round((Date.parse(alert.endsAt) - beganMs) / 1000);
+        t.match(section, `${since} → ${seoul(alert.endsAt).slice(11)} Asia/Seoul, lasted ${words(secs)} (fired ${fired.slice(11)})`, 'began and ended in Seoul time, and how long it really lasted');
       }
       t.match(text, `${alert.annotations.summary}: ${alert.annotations.description}`, 'the console line of the alert');
     }

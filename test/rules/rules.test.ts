@@ -1,7 +1,7 @@
 // What promtool does not check about the shipped rules (rules/*.yml):
 // - every alert has a severity (critical, warning, info), a summary, a description and a
 //   runbook_url that points at an existing section of runbooks/, and an explicit `for:`
-//   with a comment above it;
+//   with a comment above it, repeated as the `for` annotation for the relay;
 // - thresholds come from rules/thresholds.yml: every tocsin:threshold an alert reads exists
 //   there, belongs to that alert, and every threshold there is read by its alert;
 // - every alert (and every severity of it) has promtool unit tests that show it not firing,
@@ -218,6 +218,13 @@ t.test('every alert has an explicit for: and a comment that explains it', async 
       t.ok(body.some((l) => /^\s*#/.test(l)), `${file}: ${m[1]} (line ${i + 1}) has a comment before its expr`);
     });
   }
+});
+
+// Prometheus sends an alert's startsAt as the moment it fired, after its `for:` window; the relay
+// subtracts the `for` annotation to say when the problem began (src/relay/slack/time.ts), so a
+// 2½-minute outage under `for: 1m` reads "lasted 2m 30s", not "lasted 1m 30s".
+t.test('every alert carries its for: window as the annotation the relay reads', async (t) => {
+  for (const a of ALERTS) t.equal(a.annotations?.for, a.for, `${a.file}: ${a.alert}/${a.labels?.severity}: annotations.for = for:`);
 });
 
 t.test('thresholds come from rules/thresholds.yml, one place', async (t) => {

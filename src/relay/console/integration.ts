@@ -20,13 +20,21 @@ export interface ConsoleIntegrationOptions {
 export function createConsoleIntegration(opts: ConsoleIntegrationOptions): Integration {
   return {
     type: 'console',
-    async deliver({ entries, signal }): Promise<DeliveryOutcome> {
+    async deliver({ entries, newer, signal }): Promise<DeliveryOutcome> {
       if (signal.aborted) return { kind: 'retry', reason: 'network', detail: 'aborted before writing' };
       let text: string;
       try {
         // A digest is simply the notifications one after another.
         text = entries
-          .map((e) => formatConsole(e.notification, { timeZone: opts.timeZone, presentation: e.presentation }))
+          // Each one late says what the ones after it (in the batch or still waiting) changed.
+          .map((e, i) =>
+            formatConsole(e.notification, {
+              timeZone: opts.timeZone,
+              presentation: e.presentation,
+              acceptedAt: e.acceptedAt,
+              newer: [...entries.slice(i + 1), ...(newer ?? [])],
+            }),
+          )
           .join('\n\n');
       } catch (err) {
         return { kind: 'unformattable', detail: err instanceof Error ? err.message : String(err) };

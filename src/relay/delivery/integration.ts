@@ -76,6 +76,11 @@ export interface DeliveryRequest {
    * find an incident's thread); undefined for a digest, whose entries carry their own.
    */
   readonly groupKey: string | undefined;
+  /**
+   * Entries for the same destination accepted after these and still waiting (a few at most), so a
+   * message delivered late can say what they changed (an alert resolved meanwhile).
+   */
+  readonly newer?: readonly OutboxEntry[];
   /** Aborted at shutdown: stop and answer `unknown` (or `retry` when nothing was sent). */
   readonly signal: AbortSignal;
 }

@@ -78,7 +78,8 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
     const thread = currentThread(stored, s, firing, at);
     const openedAt = thread?.openedAt ?? incidentStart(n, at);
     const resolvedAt = firing ? undefined : incidentEnd(n, at);
-    const fo = { timeZone: opts.timeZone, presentation: last.presentation, now: new Date(at) };
+    // A message going out long after its acceptance (Slack was down) says so and speaks as of then.
+    const fo = { timeZone: opts.timeZone, presentation: last.presentation, now: new Date(at), acceptedAt: last.acceptedAt };
     let parent: SlackMessage;
     let reply: SlackMessage;
     try {

@@ -4,7 +4,7 @@
 //   most three buttons (runbook, dashboard, silence; no silence once resolved);
 // - a reply says what changed, without buttons (the parent has them): a thread of ten updates
 //   must not be a wall of buttons. A reminder (nothing changed) says so in its header.
-import { formatDuration, parseTime } from '../slack/time.js';
+import { beganAt, formatDuration, parseTime, pendingWindowMs } from '../slack/time.js';
 import { formatNotification, RESOLVED_EMOJI, SEVERITY_EMOJI, type FormatOptions } from '../slack/format.js';
 import { viewNotification } from '../slack/model.js';
 import { escapeMrkdwn, truncate } from '../slack/mrkdwn.js';
@@ -24,7 +24,10 @@ export function stateFingerprint(n: AlertmanagerNotification): string {
 
 /** Earliest startsAt of the notification's alerts (Unix ms), or `fallback`. */
 export function incidentStart(n: AlertmanagerNotification, fallback: number): number {
-  const starts = n.alerts.map((a) => parseTime(a.startsAt)?.getTime()).filter((t): t is number => t !== undefined);
+  // When the problem began, not when the alert fired: startsAt minus the rule's `for:` window (slack/time.ts).
+  const starts = n.alerts
+    .map((a) => beganAt({ status: 'firing', startsAt: parseTime(a.startsAt), pendingMs: pendingWindowMs(a.annotations.for) })?.getTime())
+    .filter((t): t is number => t !== undefined);
   return starts.length > 0 ? Math.min(...starts) : fallback;
 }
 

@@ -11,8 +11,7 @@
 import type { AlertmanagerNotification } from '../types.js';
 import type { FormatOptions } from './format.js';
 import { oneLine, truncate } from './mrkdwn.js';
-import { viewNotification, type AlertView, type Link, type NotificationView } from './model.js';
-import { describeTimes } from './time.js';
+import { alertTimes, lateness, lateNote, viewNotification, type AlertView, type Lateness, type Link, type NotificationView } from './model.js';
 
 /** Alerts listed before "…and N more": the console is for reading, not for archiving. */
 export const CONSOLE_MAX_ALERTS = 50;
@@ -22,12 +21,12 @@ function links(ls: readonly Link[]): string {
   return ls.map((l) => `${l.label.toLowerCase()} ${l.url}`).join(' | ');
 }
 
-function alertLine(a: AlertView, v: NotificationView, tz: string, now: Date): string {
+function alertLine(a: AlertView, v: NotificationView, tz: string, now: Date, late: Lateness | undefined): string {
   const what = oneLine(a.summary ?? (v.commonSummary === undefined ? a.alertname : ''));
   const description = a.description !== undefined ? truncate(oneLine(a.description), DESCRIPTION_MAX) : '';
   const text = [what, description].filter((x) => x !== '').join(': ');
   const labels = a.labels.length > 0 ? `[${a.labels.map(([k, val]) => `${k}=${oneLine(val)}`).join(' ')}]` : '';
-  const parts = [text, labels, describeTimes(a, tz, now) ?? ''].filter((x) => x !== '');
+  const parts = [text, labels, alertTimes(a, tz, now, late) ?? ''].filter((x) => x !== '');
   const line = parts.join(' ') || a.alertname;
   return a.links.length > 0 ? `${line} | ${links(a.links)}` : line;
 }
@@ -39,6 +38,9 @@ export function formatConsole(n: AlertmanagerNotification, opts: FormatOptions):
   const tz = opts.timeZone;
   const sev = v.severity === 'other' ? oneLine(n.commonLabels.severity ?? '') : v.severity;
   const out: string[] = [[v.statusTag, v.name, sev ? `(${sev})` : '', ...v.groupValues].filter((x) => x !== '').join(' ')];
+  const late = lateness(n, opts.acceptedAt, now, opts.newer);
+  const note = lateNote(v, tz, now, late);
+  if (note !== undefined) out.push(`  ${note}`);
 
   const common = v.commonLabels.filter(([k]) => !(k in n.groupLabels)).map(([k, val]) => `${k}=${oneLine(val)}`);
   if (common.length > 0) out.push(`  ${common.join(' ')}`);
@@ -52,7 +54,7 @@ export function formatConsole(n: AlertmanagerNotification, opts: FormatOptions):
     if (title !== undefined) out.push(`  ${title} (${alerts.length}):`);
     for (const a of alerts) {
       if (listed >= CONSOLE_MAX_ALERTS) return;
-      out.push(`${indent}- ${alertLine(a, v, tz, now)}`);
+      out.push(`${indent}- ${alertLine(a, v, tz, now, late)}`);
       listed++;
     }
   };

@@ -18,8 +18,13 @@ import {
 } from './limits.js';
 import { codeSpan, escapeMrkdwn, mrkdwnLink, oneLine, truncate, truncateMrkdwn } from './mrkdwn.js';
 import {
+  alertTimes,
+  lateness,
+  lateNote,
   matcherList,
   viewNotification,
+  type Lateness,
+  type LaterNotification,
   worstSeverity,
   type AlertView,
   type Link,
@@ -27,7 +32,7 @@ import {
   type Severity,
 } from './model.js';
 import { renderTemplate, renderTitle } from './template.js';
-import { describeTimes, formatDuration, formatTime, parseTime } from './time.js';
+import { beganAt, formatDuration, formatTime, parseTime, pendingWindowMs } from './time.js';
 
 export { formatConsole } from './console.js';
 
@@ -37,6 +42,13 @@ export interface FormatOptions {
   /** For "firing for 12m"; defaults to new Date(). */
   now?: Date;
   presentation?: Presentation;
+  /**
+   * Unix ms when the relay accepted the notification. When the message goes out much later (Slack
+   * was down), it says so and gives its times as of then, not as of `now`.
+   */
+  acceptedAt?: number;
+  /** Notifications for the same destination accepted after this one and not yet delivered, in order. */
+  newer?: readonly LaterNotification[];
 }
 
 type Block = Record<string, unknown>;
@@ -173,13 +185,13 @@ function labelSpans(labels: readonly (readonly [string, string])[]): string {
   return labels.map(([k, v]) => codeSpan(`${k}=${oneLine(v)}`, LABEL_MAX)).join(' ');
 }
 
-function alertSection(a: AlertView, v: NotificationView, opts: Required<Pick<FormatOptions, 'timeZone' | 'now'>>): Block {
+function alertSection(a: AlertView, v: NotificationView, opts: { timeZone: string; now: Date; late: Lateness | undefined }): Block {
   const mark = v.mixed && a.status === 'resolved' ? `${RESOLVED_EMOJI} ` : '';
   const heading = a.summary ?? (v.commonSummary === undefined ? a.alertname : undefined);
   const lines: string[] = [];
   if (heading !== undefined) lines.push(`${mark}*${escapeMrkdwn(oneLine(heading), SUMMARY_MAX)}*`);
   if (a.description !== undefined) lines.push(escapeMrkdwn(a.description.trim(), DESCRIPTION_MAX));
-  const meta = [labelSpans(a.labels), capitalise(describeTimes(a, opts.timeZone, opts.now))].filter((x): x is string => !!x);
+  const meta = [labelSpans(a.labels), capitalise(alertTimes(a, opts.timeZone, opts.now, opts.late))].filter((x): x is string => !!x);
   if (meta.length > 0) {
     const line = meta.join(' · ');
     lines.push(lines.length === 0 ? mark + line : line);
@@ -254,7 +266,9 @@ export function formatNotification(n: AlertmanagerNotification, opts: FormatOpti
   const text = custom !== '' ? fallbackText(wantsMention(v, p), undefined, custom) : fallbackText(wantsMention(v, p), emojiOf(v), v.title);
   const color = colorOf(v);
 
-  const head = [header(title), ...introBlocks(v, p)];
+  const late = lateness(n, opts.acceptedAt, now, opts.newer);
+  const note = lateNote(v, tz, now, late);
+  const head = [header(title), ...introBlocks(v, p), ...(note !== undefined ? [context(`:hourglass: ${escapeMrkdwn(note, 500)}`)] : [])];
   // Firing first; when not mixed one list is empty and this is Alertmanager's order.
   const ordered = [...v.firing, ...v.resolved];
   const buttons = actions(v.links.map(linkButton));
@@ -267,7 +281,7 @@ export function formatNotification(n: AlertmanagerNotification, opts: FormatOpti
       if (v.mixed && a.status === 'resolved' && shown[i - 1]?.status !== 'resolved') {
         blocks.push(section(`${RESOLVED_EMOJI} *Resolved (${v.resolved.length})*`));
       }
-      blocks.push(alertSection(a, v, { timeZone: tz, now }));
+      blocks.push(alertSection(a, v, { timeZone: tz, now, late }));
     }
     // Firing alerts come first in `ordered`.
     const hiddenFiring = Math.max(0, v.firing.length - k);
@@ -294,13 +308,18 @@ interface DigestGroup {
   readonly order: number;
 }
 
+/** When an alert's problem began (its firing time minus its `for:` window), from the raw alert. */
+function began(a: AlertmanagerNotification['alerts'][number]): Date | undefined {
+  return beganAt({ status: 'firing', startsAt: parseTime(a.startsAt), pendingMs: pendingWindowMs(a.annotations.for) });
+}
+
 function digestLine(g: DigestGroup, tz: string, now: Date): string {
   const v = g.view;
   const parts = [`${emojiOf(v)} *${escapeMrkdwn(v.title, 200)}*`];
   const alerts = [...v.firing, ...v.resolved];
   if (v.status === 'firing') {
     // From the raw times: the alerts' rendered details are not needed for one line per group.
-    const starts = v.firing.map((a) => parseTime(a.alert.startsAt)?.getTime()).filter((t): t is number => t !== undefined);
+    const starts = v.firing.map((a) => began(a.alert)?.getTime()).filter((t): t is number => t !== undefined);
     if (starts.length > 0) {
       const first = Math.min(...starts);
       parts.push(`since ${formatTime(new Date(first), tz)} (${formatDuration(now.getTime() - first)})`);
@@ -308,7 +327,7 @@ function digestLine(g: DigestGroup, tz: string, now: Date): string {
   } else {
     const spans = alerts
       .map((a) => {
-        const start = parseTime(a.alert.startsAt);
+        const start = began(a.alert);
         const end = a.status === 'resolved' ? parseTime(a.alert.endsAt) : undefined;
         return start && end ? end.getTime() - start.getTime() : undefined;
       })

@@ -5,7 +5,7 @@
 import type { AlertmanagerAlert, AlertmanagerNotification, AlertStatus } from '../types.js';
 import { isValidButtonUrl } from './limits.js';
 import { oneLine } from './mrkdwn.js';
-import { parseTime } from './time.js';
+import { describeLateness, describeLater, describeTimes, LATE_AFTER_MS, parseTime, pendingWindowMs, type LaterState } from './time.js';
 
 export type Severity = 'critical' | 'warning' | 'info' | 'other';
 
@@ -61,6 +61,8 @@ export interface AlertView {
   readonly labels: readonly (readonly [string, string])[];
   readonly startsAt?: Date;
   readonly endsAt?: Date;
+  /** The rule's `for:` window (its `for` annotation): the problem began this long before startsAt. */
+  readonly pendingMs?: number;
   /** Links of this alert that the notification's own links do not already cover. */
   readonly links: readonly Link[];
 }
@@ -207,6 +209,7 @@ export function viewNotification(n: AlertmanagerNotification): NotificationView 
       labels,
       startsAt: parseTime(a.startsAt),
       endsAt: a.status === 'resolved' ? parseTime(a.endsAt) : undefined,
+      pendingMs: pendingWindowMs(a.annotations.for),
       links: defined([
         own('runbook', a.annotations.runbook_url, groupRunbook),
         own('dashboard', a.annotations.dashboard_url, groupDashboard),
@@ -300,6 +303,9 @@ class LazyAlertView implements AlertView {
   get endsAt(): Date | undefined {
     return this.d.endsAt;
   }
+  get pendingMs(): number | undefined {
+    return this.d.pendingMs;
+  }
   get links(): readonly Link[] {
     return this.d.links;
   }
@@ -308,4 +314,61 @@ class LazyAlertView implements AlertView {
 function withoutSeverity(labels: Readonly<Record<string, string>>): Record<string, string> {
   const { severity: _severity, ...rest } = labels;
   return rest;
+}
+
+/** A notification for the same destination accepted after the one shown, not yet delivered. */
+export interface LaterNotification {
+  /** Unix ms when the relay accepted it. */
+  readonly acceptedAt: number;
+  readonly notification: AlertmanagerNotification;
+}
+
+/** How a message delivered late tells the truth: what it says holds as of `asOf`, and what changed since. */
+export interface Lateness {
+  /** When the relay accepted the notification: the moment its "for 12m" speaks for. */
+  readonly asOf: Date;
+  /** The alert's state in the latest later notification of the same group, if one lists it. */
+  readonly later: (a: AlertmanagerAlert) => LaterState | undefined;
+}
+
+/**
+ * Undefined when the message goes out within LATE_AFTER_MS of its acceptance (the usual case). A
+ * later notification of the same group (Alertmanager's groupKey) says what became of each alert,
+ * matched by fingerprint, or by its labels when Alertmanager sent no fingerprint.
+ */
+export function lateness(
+  n: AlertmanagerNotification,
+  acceptedAt: number | undefined,
+  now: Date,
+  newer: readonly LaterNotification[] = [],
+): Lateness | undefined {
+  if (acceptedAt === undefined || now.getTime() - acceptedAt < LATE_AFTER_MS) return undefined;
+  const key = (a: AlertmanagerAlert) => a.fingerprint || matcherList(a.labels);
+  const latest = new Map<string, LaterState>();
+  for (const l of newer) {
+    if (l.notification.groupKey !== n.groupKey || l.acceptedAt < acceptedAt) continue;
+    for (const a of l.notification.alerts) {
+      latest.set(key(a), {
+        status: a.status === 'resolved' ? 'resolved' : 'firing',
+        endsAt: a.status === 'resolved' ? parseTime(a.endsAt) : undefined,
+        seenAt: new Date(l.acceptedAt),
+      });
+    }
+  }
+  return { asOf: new Date(acceptedAt), later: (a) => latest.get(key(a)) };
+}
+
+/** "Since … (for 13m, firing since 23:43)", and in a late message what became of the alert since. */
+export function alertTimes(a: AlertView, timeZone: string, now: Date, late: Lateness | undefined): string | undefined {
+  const times = describeTimes(a, timeZone, late?.asOf ?? now);
+  const later = late !== undefined && a.status === 'firing' ? late.later(a.alert) : undefined;
+  return times !== undefined && later !== undefined ? `${times}; ${describeLater(a, later, timeZone)}` : times;
+}
+
+/** "Delivered 1h 7m late: as it stood at …", and whether later notifications resolved everything shown. */
+export function lateNote(v: NotificationView, timeZone: string, now: Date, late: Lateness | undefined): string | undefined {
+  if (late === undefined) return undefined;
+  const note = describeLateness(late.asOf, now, timeZone);
+  const allResolved = v.firing.length > 0 && v.firing.every((a) => late.later(a.alert)?.status === 'resolved');
+  return allResolved ? `${note}. Resolved since, as a later notification says.` : `${note}.`;
 }

@@ -98,7 +98,7 @@ export interface SlackWebhookIntegrationOptions {
   /** IANA zone for times in messages. */
   readonly timeZone: string;
   /** The message for one entry or a digest; the default is slack/format.ts. Tests pass their own. */
-  readonly format?: (entries: readonly OutboxEntry[]) => SlackMessage;
+  readonly format?: (entries: readonly OutboxEntry[], newer: readonly OutboxEntry[]) => SlackMessage;
   readonly fetch?: typeof globalThis.fetch;
 }
 
@@ -106,16 +106,16 @@ export interface SlackWebhookIntegrationOptions {
 export function createSlackWebhookIntegration(opts: SlackWebhookIntegrationOptions): Integration {
   const format =
     opts.format ??
-    ((entries: readonly OutboxEntry[]): SlackMessage => {
+    ((entries: readonly OutboxEntry[], newer: readonly OutboxEntry[]): SlackMessage => {
       const first = entries[0]!;
-      const fo = { timeZone: opts.timeZone, presentation: first.presentation };
+      const fo = { timeZone: opts.timeZone, presentation: first.presentation, acceptedAt: first.acceptedAt, newer };
       return entries.length === 1 ? formatNotification(first.notification, fo) : formatDigest(entries.map((e) => e.notification), fo);
     });
   // One poster per URL (its redactor is built once); rebuilt when a channel's URL changes.
   const posters = new Map<string, { url: string; post: WebhookPoster }>();
   return {
     type: 'slack',
-    async deliver({ destination, entries, signal }) {
+    async deliver({ destination, entries, newer, signal }) {
       const url = destination.webhookUrl?.reveal();
       if (url === undefined) return { kind: 'permanent', reason: 'clientError', detail: 'the destination has no webhook URL' };
       let poster = posters.get(destination.name);
@@ -129,7 +129,7 @@ export function createSlackWebhookIntegration(opts: SlackWebhookIntegrationOptio
       }
       let message: SlackMessage;
       try {
-        message = format(entries);
+        message = format(entries, newer ?? []);
       } catch (err) {
         return { kind: 'unformattable', detail: err instanceof Error ? err.message : String(err) };
       }
