@@ -38,6 +38,8 @@ export type FakeSlackMode =
   | { readonly kind: 'redirect'; readonly status: 301 | 302 | 303 | 307 | 308; readonly location?: string }
   /** Never answers (until the server closes). */
   | { readonly kind: 'hang' }
+  /** Answers like `then` (default ok), but only after `delayMs`: a slow Slack or proxy. */
+  | { readonly kind: 'slow'; readonly delayMs: number; readonly then?: FakeSlackMode }
   /** Answers `fail` for the first `failures` requests to the path, then `then` (default ok). */
   | { readonly kind: 'failThenOk'; readonly failures: number; readonly fail: FakeSlackMode; readonly then?: FakeSlackMode };
 
@@ -149,7 +151,13 @@ export class FakeSlack {
     const n = (this.counts.get(path) ?? 0) + 1;
     this.counts.set(path, n);
     let mode = this.modes.get(path) ?? this.defaultMode;
-    while (mode.kind === 'failThenOk') mode = n <= mode.failures ? mode.fail : (mode.then ?? { kind: 'ok' });
+    let delayMs = 0;
+    while (mode.kind === 'failThenOk' || mode.kind === 'slow') {
+      if (mode.kind === 'slow') {
+        delayMs += mode.delayMs;
+        mode = mode.then ?? { kind: 'ok' };
+      } else mode = n <= mode.failures ? mode.fail : (mode.then ?? { kind: 'ok' });
+    }
 
     let body: unknown;
     try {
@@ -161,12 +169,17 @@ export class FakeSlack {
     this.requests.push({ path, method, headers, rawBody, body, at: performance.now(), status: reply ? reply.status : 'hung' });
     for (const w of [...this.waiters]) w();
     if (!reply) return; // hang: the socket stays open until close()
-    res.writeHead(reply.status, { 'content-type': 'text/html', ...(reply.headers ?? {}) });
-    res.end(reply.body);
+    const send = () => {
+      if (res.destroyed) return; // the client gave up (its timeout) or the server closed
+      res.writeHead(reply.status, { 'content-type': 'text/html', ...(reply.headers ?? {}) });
+      res.end(reply.body);
+    };
+    if (delayMs > 0) setTimeout(send, delayMs).unref();
+    else send();
   }
 
   private reply(
-    mode: Exclude<FakeSlackMode, { kind: 'failThenOk' }>,
+    mode: Exclude<FakeSlackMode, { kind: 'failThenOk' } | { kind: 'slow' }>,
     method: string,
     body: unknown,
   ): { status: number; body: string; headers?: Record<string, string> } | undefined {
