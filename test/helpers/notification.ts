@@ -49,14 +49,20 @@ export interface IncidentOptions {
  * One alert group (`alertname`, grouped by it) as Alertmanager posts it while the incident goes on:
  * one alert per instance with its status; the notification fires while any alert does.
  */
+// The incident began 13 minutes before the test run and resolves a minute before it (12 minutes
+// long): relative to now, so "resolved less than reuse_thread_within ago" holds whenever the
+// tests run (fixed timestamps turned into a failure an hour after they were written).
+const INCIDENT_START = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 13 * 60_000).toISOString();
+const INCIDENT_END = new Date(Date.parse(INCIDENT_START) + 12 * 60_000).toISOString();
+
 export function incidentNotification(alertname: string, alerts: Readonly<Record<string, 'firing' | 'resolved'>>, o: IncidentOptions = {}): AlertmanagerNotification {
   const severity = o.severity ?? 'critical';
   const list = Object.entries(alerts).map(([instance, status]) => ({
     status,
     labels: { alertname, instance, severity },
     annotations: { ...(o.annotations ?? {}) },
-    startsAt: o.startsAt ?? '2026-11-30T06:00:00Z',
-    endsAt: status === 'resolved' ? (o.endsAt ?? '2026-11-30T06:12:00Z') : '0001-01-01T00:00:00Z',
+    startsAt: o.startsAt ?? INCIDENT_START,
+    endsAt: status === 'resolved' ? (o.endsAt ?? INCIDENT_END) : '0001-01-01T00:00:00Z',
     generatorURL: 'http://prometheus.example:9090/graph?g0.expr=up',
     fingerprint: `${alertname}-${instance}`,
   }));
