@@ -395,3 +395,32 @@ function print(r: RelayBenchResult, connections: number, duration: number): void
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
+
+/**
+ * How intake grows with concurrency: one relay (delivering to the sink) loaded by each number of
+ * concurrent senders in turn, for `durationSeconds` each after the usual warm-up.
+ */
+export async function relayGrowth(
+  senders: readonly number[],
+  durationSeconds: number,
+  onPhase: (senders: number) => void = () => {},
+): Promise<{ senders: number; figures: LoadFigures }[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-relay-growth-'));
+  const sink = await startSink();
+  try {
+    const relayServer = await startRelay(chooseRunner(undefined), dir, `${sink.url}/services/T0BENCH/B0SINK/sink-secret`, 'warn');
+    try {
+      const rows: { senders: number; figures: LoadFigures }[] = [];
+      for (const n of senders) {
+        onPhase(n);
+        rows.push({ senders: n, figures: await loadWithWarmup(relayServer.url, n, durationSeconds) });
+      }
+      return rows;
+    } finally {
+      await relayServer.stop();
+    }
+  } finally {
+    await sink.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

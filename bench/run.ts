@@ -1,20 +1,28 @@
-// `npm run bench`: every benchmark in turn, each against its anchor run side by side in
-// this same run. Figures are measured here and now; nothing is asserted (shared, noisy
-// machines): the ratios are for reading. `npm run bench -- exporter relay` runs a subset.
+// `npm run bench`: one report (bench/report.ts): Tocsin and the exporters it replaces side by
+// side, the floor of its own stack, and growth tables, written to bench/results/<date>.json.
+// `npm run bench -- --quick` uses smaller counts (a few minutes on two cores). Figures are
+// measured here and now; nothing is asserted (shared, noisy machines): the ratios are for reading.
+// The older per-area benchmarks still run by name: `npm run bench -- exporter relay containers services`.
 import { runExporterBench } from './exporter.js';
 import { runRelayBench } from './relay.js';
 import { runContainersBench } from './containers.js';
 import { runServicesBench } from './services.js';
+import { runReport } from './report.js';
 
-const all: Record<string, () => Promise<void>> = {
+const areas: Record<string, () => Promise<void>> = {
   exporter: runExporterBench,
   relay: async () => void (await runRelayBench()),
   containers: () => runContainersBench(),
   services: runServicesBench,
 };
-const wanted = process.argv.slice(2).filter((a) => a in all);
-for (const name of wanted.length ? wanted : Object.keys(all)) {
-  console.log(`\n# ${name}\n`);
-  await all[name]!();
+const args = process.argv.slice(2);
+const wanted = args.filter((a) => a in areas);
+if (wanted.length === 0) {
+  await runReport({ quick: args.includes('--quick') });
+} else {
+  for (const name of wanted) {
+    console.log(`\n# ${name}\n`);
+    await areas[name]!();
+  }
 }
 process.exit(0);
