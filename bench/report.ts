@@ -28,10 +28,12 @@ interface Sizes {
   readonly growthRounds: number;
   readonly senders: readonly number[];
   readonly senderSeconds: number;
+  readonly probeTargets: readonly number[];
+  readonly probeIntervalSeconds: number;
 }
 
-const FULL: Sizes = { sideBySideIdle: 1000, rounds: 60, processCounts: [100, 1000, 5000], growthRounds: 30, senders: [1, 10, 100], senderSeconds: 10 };
-const QUICK: Sizes = { sideBySideIdle: 1000, rounds: 20, processCounts: [100, 1000], growthRounds: 10, senders: [1, 10, 100], senderSeconds: 3 };
+const FULL: Sizes = { sideBySideIdle: 1000, rounds: 60, processCounts: [100, 1000, 5000], growthRounds: 30, senders: [1, 10, 100], senderSeconds: 10, probeTargets: [10, 100, 1000], probeIntervalSeconds: 10 };
+const QUICK: Sizes = { sideBySideIdle: 1000, rounds: 40, processCounts: [100, 1000], growthRounds: 20, senders: [1, 10, 100], senderSeconds: 3, probeTargets: [10, 100, 1000], probeIntervalSeconds: 5 };
 
 function need(bin: string, pkg: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
@@ -52,6 +54,12 @@ function memory(pid: number): { peak: number; now: number } {
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
   return { peak: kb('VmHWM'), now: kb('VmRSS') };
 }
+
+// The probe targets' server: a child process (so its CPU is not this one's), 200 and a short body on any path.
+const TARGET_APP = `
+import { createServer } from 'node:http';
+createServer((_req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');
+`;
 
 const IDLE_PATTERN = `sleep\0${SLEEP_ARG}\0`;
 function countIdle(): number {
@@ -179,7 +187,7 @@ export async function runReport(opts: ReportOptions): Promise<void> {
   };
   const tocsinBin = join(ROOT, 'bin', 'tocsin.js');
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-report-'));
-  const phases = 2 + sizes.processCounts.length + 1;
+  const phases = 2 + sizes.processCounts.length + sizes.probeTargets.length + 1;
   let phase = 0;
   const progress = (what: string) => console.error(`phase ${++phase}/${phases}: ${what} …`);
   const started = new Date();
@@ -270,6 +278,50 @@ export async function runReport(opts: ReportOptions): Promise<void> {
       ),
     );
 
+    // --- growth with probe targets ---
+    const probeRows: { targets: number; checksPerSecond: number; p50Ms: number; cpuPercent: number; peakRssMb: number; successes: number }[] = [];
+    const serverPort = await port();
+    const server = spawn(process.execPath, ['--input-type=module', '-e', TARGET_APP], { env: { ...process.env, PORT: String(serverPort) }, stdio: ['ignore', 'ignore', 'inherit'] });
+    process.on('exit', () => server.kill('SIGKILL'));
+    try {
+      await waitFor(`http://127.0.0.1:${serverPort}/`);
+      const interval = sizes.probeIntervalSeconds;
+      for (const count of sizes.probeTargets) {
+        progress(`probe targets ${count.toLocaleString('en')} (every ${interval} s)`);
+        const list = Array.from({ length: count }, (_, i) => `      - {name: t${i}, type: http, address: 'http://127.0.0.1:${serverPort}/t${i}', interval: ${interval}s}`).join('\n');
+        writeFileSync(join(dir, 'tocsin-probes.yml'), `exporter:\n  probes:\n    targets:\n${list}\n`);
+        const tp = await port();
+        const child = start(tocsinBin, ['exporter', `--config.file=${join(dir, 'tocsin-probes.yml')}`, `--web.listen-address=127.0.0.1:${tp}`, '--log.level=warn']);
+        const url = `http://127.0.0.1:${tp}/metrics`;
+        await waitFor(url);
+        await sleep(interval * 1000); // every target checked once: schedules spread, caches warm
+        const cpu0 = cpuSeconds(child.pid!);
+        const t0 = performance.now();
+        const times: number[] = [];
+        let body = '';
+        while (performance.now() - t0 < 2 * interval * 1000) {
+          const s0 = performance.now();
+          body = await (await fetch(url)).text();
+          times.push(performance.now() - s0);
+          await sleep(500);
+        }
+        const elapsed = (performance.now() - t0) / 1000;
+        const cpuPercent = ((cpuSeconds(child.pid!) - cpu0) / elapsed) * 100;
+        const successes = body.split('\n').filter((l) => l.startsWith('probe_success{') && l.endsWith(' 1')).length;
+        probeRows.push({ targets: count, checksPerSecond: count / interval, p50Ms: percentile(times.sort((a, b) => a - b), 50), cpuPercent, peakRssMb: memory(child.pid!).peak / 2 ** 20, successes });
+        await stop(child);
+      }
+    } finally {
+      server.kill('SIGKILL');
+    }
+    console.log(`\n## Growth with probe targets (HTTP checks of a local server, every ${sizes.probeIntervalSeconds} s; default collectors on)\n`);
+    console.log(
+      table(
+        ['targets', 'checks / s', 'scrape p50 ms', 'tocsin CPU % of one core', 'tocsin peak RSS MB', 'RSS above floor MB', 'probe_success 1 at the end'],
+        probeRows.map((r) => [String(r.targets), fmt(r.checksPerSecond, 0), fmt(r.p50Ms, 1), fmt(r.cpuPercent, 1), fmt(r.peakRssMb), fmt(r.peakRssMb - floor.peakRssMb), `${r.successes} / ${r.targets}`]),
+      ),
+    );
+
     // --- growth with senders ---
     progress(`relay: ${sizes.senders.join(', ')} concurrent senders, ${sizes.senderSeconds} s each`);
     const senders = await relayGrowth(sizes.senders, sizes.senderSeconds, (n) => console.error(`  relay: ${n} senders …`));
@@ -287,8 +339,9 @@ export async function runReport(opts: ReportOptions): Promise<void> {
       machine,
       sideBySide: { processes, rounds: sizes.rounds, rows, sumOfReplaced: sum, tocsinRssAboveFloorMb: above },
       growthProcesses: growth.map((g) => ({ processes: g.processes, tocsin: g.tocsin, processExporter: g.processExporter })),
+      growthProbes: { intervalSeconds: sizes.probeIntervalSeconds, rows: probeRows },
       growthSenders: senders,
-      notMeasuredHere: ['probe targets (10/100/1,000)', 'containers (10/50)', 'nginx and MySQL collectors: run `npm run bench -- containers services`'],
+      notMeasuredHere: ['containers (10/50)', 'nginx and MySQL collectors: run `npm run bench -- containers services`'],
     };
     const resultsDir = join(ROOT, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
