@@ -288,7 +288,7 @@ export async function runReport(opts: ReportOptions): Promise<void> {
       const interval = sizes.probeIntervalSeconds;
       for (const count of sizes.probeTargets) {
         progress(`probe targets ${count.toLocaleString('en')} (every ${interval} s)`);
-        const list = Array.from({ length: count }, (_, i) => `      - {name: t${i}, type: http, address: 'http://127.0.0.1:${serverPort}/t${i}', interval: ${interval}s}`).join('\n');
+        const list = Array.from({ length: count }, (_, i) => `      - {name: t${i}, type: http, address: 'http://127.0.0.1:${serverPort}/t${i}', interval: ${interval}s, timeout: 2s}`).join('\n');
         writeFileSync(join(dir, 'tocsin-probes.yml'), `exporter:\n  probes:\n    targets:\n${list}\n`);
         const tp = await port();
         const child = start(tocsinBin, ['exporter', `--config.file=${join(dir, 'tocsin-probes.yml')}`, `--web.listen-address=127.0.0.1:${tp}`, '--log.level=warn']);
