@@ -85,7 +85,7 @@ async function spawnIdle(count: number): Promise<() => Promise<void>> {
       // already gone
     }
   };
-  process.on('exit', kill);
+  onExit.add(kill);
   const deadline = Date.now() + 60_000;
   while (countIdle() < count && Date.now() < deadline) await sleep(200);
   return async () => {
@@ -94,6 +94,11 @@ async function spawnIdle(count: number): Promise<() => Promise<void>> {
     while (countIdle() > 0 && Date.now() < end) await sleep(200);
   };
 }
+
+// One exit hook for everything this report starts outside lib.ts's start() (idle process groups,
+// the floor app, the probe targets' server), rather than one listener each.
+const onExit = new Set<() => void>();
+process.on('exit', () => onExit.forEach((f) => f()));
 
 const procCount = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).length;
 
@@ -213,7 +218,7 @@ export async function runReport(opts: ReportOptions): Promise<void> {
       { key: 'blackboxExporter', label: 'prometheus-blackbox-exporter (own /metrics, idle)', url: `http://127.0.0.1:${p.blackbox}/metrics`, child: start(bins.blackbox, [`--web.listen-address=127.0.0.1:${p.blackbox}`, `--config.file=${join(dir, 'blackbox.yml')}`]) },
     ];
     const floorChild = spawn(process.execPath, ['--input-type=module', '-e', FLOOR_APP], { cwd: ROOT, env: { ...process.env, PORT: String(p.floor) }, stdio: ['ignore', 'ignore', 'inherit'] });
-    process.on('exit', () => floorChild.kill('SIGKILL'));
+    onExit.add(() => floorChild.kill('SIGKILL'));
     targets.push({ key: 'floor', label: 'floor: node + fastify + prom-client, one route', url: `http://127.0.0.1:${p.floor}/metrics`, child: floorChild });
     progress(`scraping ${targets.length} servers side by side, ${sizes.rounds} rounds, ${processes} processes`);
     const rows = await scrapeSideBySide(targets, sizes.rounds);
@@ -282,7 +287,7 @@ export async function runReport(opts: ReportOptions): Promise<void> {
     const probeRows: { targets: number; checksPerSecond: number; p50Ms: number; cpuPercent: number; peakRssMb: number; successes: number }[] = [];
     const serverPort = await port();
     const server = spawn(process.execPath, ['--input-type=module', '-e', TARGET_APP], { env: { ...process.env, PORT: String(serverPort) }, stdio: ['ignore', 'ignore', 'inherit'] });
-    process.on('exit', () => server.kill('SIGKILL'));
+    onExit.add(() => server.kill('SIGKILL'));
     try {
       await waitFor(`http://127.0.0.1:${serverPort}/`);
       const interval = sizes.probeIntervalSeconds;
