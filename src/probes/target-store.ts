@@ -47,8 +47,10 @@ export function parseTargetBody(body: unknown): ProbeTargetConfig {
   const parsed = probeTargetSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.length > 0 ? `body.${issue.path.join('.')}` : 'body';
-    throw new TargetStoreError(400, `${path}: ${issue.message}`);
+    // An unknown field is named by its own path, as the config file's errors name it.
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const path = ['body', ...issue.path, ...(unknown !== undefined ? [unknown] : [])].join('.');
+    throw new TargetStoreError(400, `${path}: ${unknown !== undefined ? 'unknown field' : issue.message}`);
   }
   return parsed.data;
 }
