@@ -3,7 +3,7 @@
 // (409), changes applied at once to the schedule and /metrics, and API targets kept in
 // data_dir/targets.json across a restart of the real process.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load.js';
@@ -183,5 +183,18 @@ t.test('the real process keeps API targets across a restart, and a broken write 
   tocsin = await run();
   t.equal((await call(tocsin.url, 'GET', '/api/v1/targets/kept')).status, 200, 'the old store is read');
   t.equal(readFileSync(file, 'utf8'), before);
-  t.notOk(readFileSync(file, 'utf8').includes('half'));
+  t.notOk(existsSync(join(dir, 'store', '.targets.json.999.1.tmp')), 'the temp file a crash left is removed at start');
+});
+
+t.test('a store that cannot be written: 503, and nothing changes', async (t) => {
+  const dir = tmpDir(t, 'tocsin-targets-api-');
+  const url = await start(t, dir, withToken(dir), '      []\n');
+  // The store directory is created at the first write: a file in its place makes that fail.
+  writeFileSync(join(dir, 'store'), 'in the way');
+  const res = await call(url, 'POST', '/api/v1/targets', { name: 'lost', type: 'tcp', address: '127.0.0.1:1', interval: '30s', timeout: '1s' });
+  t.equal(res.status, 503);
+  t.match(res.body?.message, /could not be written .*nothing was changed/);
+  t.equal((await call(url, 'GET', '/api/v1/targets/lost')).status, 404, 'not kept in memory either');
+  const scrape = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  t.notMatch(scrape, 'target="lost"', 'nor scheduled');
 });
