@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
-import { ProbeFailure, type FailureReason, type Phase, type TlsInfo } from './prober.js';
+import { ProbeFailure, type FailureReason, type Phase, type ProbeResult, type TlsInfo } from './prober.js';
 import { certificateReason, tlsInfo } from './tls.js';
 
 export interface TlsSettings {
@@ -22,6 +22,24 @@ export interface Connection {
 }
 
 export type Phases = Partial<Record<Phase, number>>;
+
+/** What a connection-level check (TCP, WebSocket) has learned so far, and its result when it ends. */
+export class CheckRecord {
+  readonly started = performance.now();
+  readonly phases: Phases = {};
+  tls: TlsInfo | undefined;
+  ipProtocol: 4 | 6 | undefined;
+
+  result(fields: Partial<ProbeResult> & { success: boolean }): ProbeResult {
+    return {
+      durationSeconds: (performance.now() - this.started) / 1000,
+      phases: this.phases,
+      ...(this.ipProtocol ? { ipProtocol: this.ipProtocol } : {}),
+      ...(this.tls ? { tls: this.tls } : {}),
+      ...fields,
+    };
+  }
+}
 
 /** Adds `seconds` to a phase (phases sum over redirects, as blackbox_exporter's). */
 export function addPhase(phases: Phases, phase: Phase, seconds: number): void {

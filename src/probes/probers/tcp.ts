@@ -2,27 +2,19 @@
 // for a reply matching `expect`. A server that accepts and never answers fails with
 // tcp_no_reply when a reply was expected.
 import { parseHostPort } from '../../config/probes.js';
-import { asFailure, connect, untilAborted, type Phases } from './connect.js';
-import { ProbeFailure, type ProbeResult, type Prober, type TlsInfo } from './prober.js';
+import { asFailure, CheckRecord, connect, untilAborted } from './connect.js';
+import { ProbeFailure, type ProbeResult, type Prober } from './prober.js';
 
 const MAX_REPLY_CHARS = 64 * 1024;
 
 export const probeTcp: Prober = async (target, signal) => {
-  const started = performance.now();
-  const phases: Phases = {};
-  let tls: TlsInfo | undefined;
-  let ipProtocol: 4 | 6 | undefined;
-  const result = (fields: Partial<ProbeResult> & { success: boolean }): ProbeResult => ({
-    durationSeconds: (performance.now() - started) / 1000,
-    phases,
-    ...(ipProtocol ? { ipProtocol } : {}),
-    ...(tls ? { tls } : {}),
-    ...fields,
-  });
+  const check = new CheckRecord();
+  const phases = check.phases;
+  const result = (fields: Partial<ProbeResult> & { success: boolean }) => check.result(fields);
   const { host, port } = parseHostPort(target.address)!;
   try {
-    const conn = await connect({ host, port, ...(target.tcp.tls ? { tls: target.tls } : {}) }, phases, signal, (info) => (tls = info));
-    ipProtocol = conn.ipProtocol;
+    const conn = await connect({ host, port, ...(target.tcp.tls ? { tls: target.tls } : {}) }, phases, signal, (info) => (check.tls = info));
+    check.ipProtocol = conn.ipProtocol;
     const { socket } = conn;
     try {
       const { send, expect } = target.tcp;

@@ -2,31 +2,23 @@
 // TCP and TLS phases), then optionally send a message and wait for a reply matching
 // `expect`, or ping and wait for the pong; then close cleanly.
 import WebSocket from 'ws';
-import { asFailure, connect, untilAborted, type Phases } from './connect.js';
-import { ProbeFailure, type ProbeResult, type Prober, type TlsInfo } from './prober.js';
+import { asFailure, CheckRecord, connect, untilAborted } from './connect.js';
+import { ProbeFailure, type ProbeResult, type Prober } from './prober.js';
 
 /** How long a clean close may take before the socket is cut (the check has already passed). */
 const CLOSE_GRACE_MS = 1000;
 
 export const probeWebSocket: Prober = async (target, signal) => {
-  const started = performance.now();
-  const phases: Phases = {};
-  let tls: TlsInfo | undefined;
-  let ipProtocol: 4 | 6 | undefined;
-  const result = (fields: Partial<ProbeResult> & { success: boolean }): ProbeResult => ({
-    durationSeconds: (performance.now() - started) / 1000,
-    phases,
-    ...(ipProtocol ? { ipProtocol } : {}),
-    ...(tls ? { tls } : {}),
-    ...fields,
-  });
+  const check = new CheckRecord();
+  const phases = check.phases;
+  const result = (fields: Partial<ProbeResult> & { success: boolean }) => check.result(fields);
   const url = new URL(target.address);
   const secure = url.protocol === 'wss:';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port) || (secure ? 443 : 80);
   try {
-    const conn = await connect({ host, port, ...(secure ? { tls: target.tls, alpn: ['http/1.1'] } : {}) }, phases, signal, (info) => (tls = info));
-    ipProtocol = conn.ipProtocol;
+    const conn = await connect({ host, port, ...(secure ? { tls: target.tls, alpn: ['http/1.1'] } : {}) }, phases, signal, (info) => (check.tls = info));
+    check.ipProtocol = conn.ipProtocol;
     const ws = new WebSocket(url, { createConnection: () => conn.socket, headers: { 'user-agent': 'Tocsin probe' } });
     ws.on('error', () => undefined); // every error is handled below through the promises
     try {
