@@ -51,10 +51,10 @@ async function call(url: string, method: string, path: string, body?: unknown, t
   return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown> & { message?: string }) };
 }
 
-/** /metrics, scraped until `ready` holds (bounded: 30 tries, about 9 s). */
+/** /metrics, scraped until `ready` holds (bounded: 60 tries, 18 s and more under load). */
 async function scrapeUntil(url: string, ready: (e: Exposition) => boolean): Promise<Exposition> {
   let last: Exposition | undefined;
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < 60; i++) {
     last = parseExposition(await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
     if (ready(last)) return last;
     await sleep(300);
