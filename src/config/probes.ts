@@ -4,7 +4,7 @@
 // name, an address that does not fit the type.
 import { z } from 'zod';
 import { duration } from './fields.js';
-import { configPath } from './paths.js';
+import { configPath, dataDirectory } from './paths.js';
 import { parseJsonCondition } from './json-condition.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
 
@@ -211,6 +211,17 @@ export const probesSchema = z
     // slot (its checks never overlap), so with fewer targets than this no check ever waits.
     max_concurrent: z.number().int().min(1).max(100_000).default(4096),
     targets: z.array(probeTargetSchema).default([]),
+    // Where targets added through /api/v1/targets are kept (targets.json), relative to the
+    // config file's directory; must survive restarts.
+    data_dir: dataDirectory.prefault('data/probes'),
+    // Bearer token for changes through /api/v1/targets (${ENV} or a file). Without it (and
+    // without web-config users) the targets API is read-only.
+    api_auth: z
+      .strictObject({ bearer_token: z.string().optional(), bearer_token_file: configPath.optional() })
+      .transform((a, ctx) => ({ bearerToken: secret(a, 'bearer_token', ctx) }))
+      .prefault({}),
+    // false: reads of /api/v1/targets need the same credentials as writes.
+    api_open_reads: z.boolean().default(true),
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();

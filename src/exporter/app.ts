@@ -9,6 +9,9 @@ import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
 import type { ProbeModuleConfig } from '../config/probes.js';
 import { probeRoute } from '../probes/routes.js';
+import { targetRoutes, type TargetRoutesOptions } from '../probes/api-routes.js';
+import { authRequired, callerFromAuthorization, requireAuth, type Credentials } from '../http/auth.js';
+import { HttpError } from '../http/errors.js';
 
 export interface MetricsRouteOptions {
   readonly scraper: Scraper;
@@ -21,7 +24,34 @@ export interface ExporterAppOptions extends MetricsRouteOptions, ServeContext {
   readonly logger: Logger;
   /** The probe modules now (exporter.probes.modules): serves GET /probe when given. */
   readonly probeModules?: () => Readonly<Record<string, ProbeModuleConfig>>;
+  /** Serves /api/v1/targets when given. */
+  readonly targetsApi?: TargetsApiOptions;
 }
+
+export interface TargetsApiOptions extends Omit<TargetRoutesOptions, 'who'> {
+  /** exporter.probes.api_auth (now: it changes on reload). */
+  readonly credentials: () => Credentials;
+  /** exporter.probes.api_open_reads: reads need no credentials. */
+  readonly openReads: () => boolean;
+}
+
+const READ_ONLY =
+  'the targets API is read-only: changes need authentication, set exporter.probes.api_auth.bearer_token (or bearer_token_file), or users in --web.config.file';
+
+/**
+ * Writes need a caller: the api_auth token, or a web-config user (the server already checked
+ * those). With neither configured, writes answer 403 naming the setting.
+ */
+const targetsApi: FastifyPluginAsync<TargetsApiOptions & { webUsers: () => boolean }> = async (api, o) => {
+  api.addHook('onRequest', async (request) => {
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (read && o.openReads()) return;
+    const credentials = o.credentials();
+    if (!authRequired(credentials) && !o.webUsers()) throw new HttpError(403, read ? READ_ONLY.replace('changes need', 'reads (exporter.probes.api_open_reads: false) and changes need') : READ_ONLY);
+    await requireAuth(credentials)?.(request);
+  });
+  await api.register(targetRoutes, { store: o.store, configTargets: o.configTargets, status: o.status, apply: o.apply, who: (request) => callerFromAuthorization(request.headers.authorization) });
+};
 
 // Leave Prometheus time to receive the body before its own timeout cuts the scrape,
 // as blackbox_exporter does with its --timeout-offset.
@@ -67,6 +97,10 @@ export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
       return Number.isFinite(seconds) ? seconds : undefined;
     };
     app.register(probeRoute, { modules: options.probeModules, scrapeTimeout: header });
+  }
+  if (options.targetsApi) {
+    const web = options.web;
+    app.register(targetsApi, { ...options.targetsApi, webUsers: () => (web?.current.users.size ?? 0) > 0, prefix: '/api/v1' });
   }
   app.register(opsRoutes, {
     title: 'Tocsin exporter',

@@ -9,19 +9,36 @@ import { buildExporterApp } from './app.js';
 import { Scraper } from './scrape.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import { createProbes } from '../probes/index.js';
+import { TargetStore } from '../probes/target-store.js';
+import type { ProbesConfig, ProbeTargetConfig } from '../config/probes.js';
 
 export async function startExporter(config: Config, logger: Logger, context: ServeContext = {}): Promise<RunningServer> {
   const ex = config.exporter;
   const log = logger.child({ component: 'exporter' });
   const collectors = createCollectors(ex.collectors, { logger: log, paths: ex.paths });
   // Probes outlive reloads (their schedules and states): reconfigured in place, never rebuilt.
-  const probes = createProbes(ex.probes, log.child({ component: 'probes' }));
+  // Targets added through /api/v1/targets, layered over the config file's (whose names win).
+  const store = await TargetStore.open(ex.probes.data_dir, log.child({ component: 'probes' }));
+  let probesConfig = ex.probes;
+  /** The targets in effect: the config file's and the API's, without paused ones. */
+  const effective = (p: ProbesConfig): ProbeTargetConfig[] => {
+    const names = new Set(p.targets.map((t) => t.name));
+    return [...p.targets, ...store.targets().filter((t) => !names.has(t.name))].filter((t) => !store.paused(t.name));
+  };
+  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }));
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
   const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 ? [...list, probes.collector] : list);
   let probeModules = ex.probes.modules;
   const selfRegistry = createSelfRegistry();
   context.reloadStatus?.register(selfRegistry);
-  const scraper = new Scraper({ collectors: withProbes(collectors, ex.probes.targets), logger: log, selfRegistry });
+  let current = collectors;
+  const scraper = new Scraper({ collectors: withProbes(collectors, effective(ex.probes)), logger: log, selfRegistry });
+  /** Hands the scheduler (and the scraper) the targets in effect now: after an API change or a reload. */
+  const applyTargets = () => {
+    const targets = effective(probesConfig);
+    probes.reconfigure({ ...probesConfig, targets });
+    scraper.setCollectors(withProbes(current, targets));
+  };
   const app = buildExporterApp({
     ...context,
     scraper,
@@ -29,6 +46,14 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     telemetryPath: ex.telemetry_path,
     probeModules: () => probeModules,
     defaultTimeout: ex.scrape_timeout,
+    targetsApi: {
+      store,
+      configTargets: () => probesConfig.targets,
+      status: (name) => probes.scheduler.status(name),
+      apply: applyTargets,
+      credentials: () => probesConfig.api_auth,
+      openReads: () => probesConfig.api_open_reads,
+    },
   });
   const { host, port } = parseListenAddress(ex.listen_address);
   const url = await app.listen({ host, port });
@@ -44,9 +69,12 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     // listener and its routes were fixed when it started.
     async reconfigure(next) {
       const fresh = createCollectors(next.exporter.collectors, { logger: log, paths: next.exporter.paths });
-      probes.reconfigure(next.exporter.probes);
+      probesConfig = next.exporter.probes;
+      const targets = effective(probesConfig);
+      probes.reconfigure({ ...probesConfig, targets });
       probeModules = next.exporter.probes.modules;
-      const previous = scraper.setCollectors(withProbes(fresh, next.exporter.probes.targets));
+      current = fresh;
+      const previous = scraper.setCollectors(withProbes(fresh, targets));
       await Promise.allSettled(previous.filter((c) => c !== probes.collector).map((c) => c.close?.()));
       log.info({ collectors: fresh.map((c) => c.name) }, 'exporter reconfigured');
       return changedPaths('exporter', ex, next.exporter, ['listen_address', 'telemetry_path', 'scrape_timeout']);

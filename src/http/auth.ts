@@ -61,3 +61,14 @@ export function requireAuth(c: Credentials) {
     }
   };
 }
+
+/** The caller named by an Authorization header that was already checked: a basic-auth user, or "token". */
+export function callerFromAuthorization(header: string | undefined): string {
+  const [scheme = '', value = ''] = (header ?? '').split(' ', 2);
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) return decoded.slice(0, colon);
+  }
+  return scheme.toLowerCase() === 'bearer' ? 'token' : 'unknown';
+}

@@ -39,16 +39,8 @@ export interface WriteAccess {
   who(request: FastifyRequest): string;
 }
 
-/** The caller named by an Authorization header that was already checked: a basic-auth user, or "token". */
-export function callerFromAuthorization(header: string | undefined): string {
-  const [scheme = '', value = ''] = (header ?? '').split(' ', 2);
-  if (scheme.toLowerCase() === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) return decoded.slice(0, colon);
-  }
-  return scheme.toLowerCase() === 'bearer' ? 'token' : 'unknown';
-}
+// Moved to src/http/auth.ts (the exporter's targets API names callers too); re-exported for existing imports.
+export { callerFromAuthorization } from '../../http/auth.js';
 
 export interface ChannelRoutesOptions {
   readonly channels: ChannelStore;

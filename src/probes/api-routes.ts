@@ -1,0 +1,171 @@
+// /api/v1/targets[/{name}[/status|/pause|/resume]]: probe targets added, changed and removed
+// at run time, next to those of the config file. Changes apply at once (the scheduler is
+// reconfigured) and persist in the target store. A config file target can be paused, but
+// not changed or deleted here: the file would bring it back on the next reload (409).
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ProbeTargetConfig } from '../config/probes.js';
+import { HttpError } from '../http/errors.js';
+import type { TargetStatus } from './state.js';
+import { parseTargetBody, TargetStoreError, type TargetBody, type TargetStore } from './target-store.js';
+
+export interface TargetRoutesOptions {
+  readonly store: TargetStore;
+  /** The config file's targets now (they change on reload). */
+  readonly configTargets: () => readonly ProbeTargetConfig[];
+  readonly status: (name: string) => TargetStatus | undefined;
+  /** Hands the scheduler the targets now in effect. */
+  readonly apply: () => void;
+  /** Names the caller of a write, for the audit log. */
+  readonly who: (request: FastifyRequest) => string;
+}
+
+/** What the API shows of a target: its settings without credentials (API targets have none). */
+function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: boolean) {
+  return {
+    name: t.name,
+    type: t.type,
+    address: t.address,
+    environment: t.environment,
+    interval: t.interval,
+    timeout: t.timeout,
+    retries: t.retries,
+    retry_delay: t.retry_delay,
+    failure_threshold: t.failure_threshold,
+    success_threshold: t.success_threshold,
+    notify: t.notify,
+    labels: t.labels,
+    source,
+    paused,
+  };
+}
+
+function isObject(v: unknown): v is TargetBody {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A PATCH body over the stored one: sections (http, tls, labels, ...) merge one level deep. */
+function merge(base: TargetBody, patch: TargetBody): TargetBody {
+  const out: TargetBody = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = isObject(v) && isObject(base[k]) ? { ...base[k], ...v } : v;
+  return out;
+}
+
+export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api, o) => {
+  const fromConfig = (name: string) => o.configTargets().find((t) => t.name === name);
+  const find = (name: string) => {
+    const c = fromConfig(name);
+    if (c) return { target: c, source: 'config' as const };
+    const a = o.store.get(name);
+    if (a) return { target: a.target, source: 'api' as const };
+    throw new HttpError(404, `target "${name}" not found`);
+  };
+  const show = (name: string) => {
+    const { target, source } = find(name);
+    return publicTarget(target, source, o.store.paused(name));
+  };
+  const refuseConfig = (name: string, action: string) => {
+    if (fromConfig(name)) {
+      throw new HttpError(409, `target "${name}" is declared in the config file: ${action} it there (the API can only pause and resume it)`);
+    }
+  };
+  const parse = (body: unknown) => {
+    try {
+      return parseTargetBody(body);
+    } catch (err) {
+      if (err instanceof TargetStoreError) throw new HttpError(err.statusCode, err.message);
+      throw err;
+    }
+  };
+  const write = async (work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (err) {
+      if (err instanceof TargetStoreError) throw new HttpError(err.statusCode, err.message);
+      throw err;
+    }
+    o.apply();
+  };
+  const audit = (request: FastifyRequest, action: string, name: string) =>
+    request.log.info({ audit: 'target', user: o.who(request), action, target: name }, 'target changed');
+
+  api.get('/targets', async () => [
+    ...o.configTargets().map((t) => publicTarget(t, 'config', o.store.paused(t.name))),
+    ...o.store.targets().filter((t) => !fromConfig(t.name)).map((t) => publicTarget(t, 'api', o.store.paused(t.name))),
+  ]);
+
+  api.post('/targets', async (request, reply) => {
+    const target = parse(request.body);
+    if (fromConfig(target.name) || o.store.get(target.name)) {
+      throw new HttpError(400, `body.name: a target named "${target.name}" already exists${fromConfig(target.name) ? ' (in the config file)' : ''}; use PUT /api/v1/targets/${target.name} to replace an API target`);
+    }
+    await write(() => o.store.put(request.body as TargetBody, target));
+    audit(request, 'create', target.name);
+    return reply.status(201).send(show(target.name));
+  });
+
+  api.get<{ Params: { name: string } }>('/targets/:name', async (request) => show(request.params.name));
+
+  api.put<{ Params: { name: string } }>('/targets/:name', async (request, reply) => {
+    const { name } = request.params;
+    refuseConfig(name, 'change');
+    const body = isObject(request.body) && request.body.name === undefined ? { ...request.body, name } : request.body;
+    const target = parse(body);
+    if (target.name !== name) throw new HttpError(400, 'body.name: must match the name in the path (renaming is not supported)');
+    const created = !o.store.get(name);
+    await write(() => o.store.put(body as TargetBody, target));
+    audit(request, created ? 'create' : 'replace', name);
+    return reply.status(created ? 201 : 200).send(show(name));
+  });
+
+  api.patch<{ Params: { name: string } }>('/targets/:name', async (request) => {
+    const { name } = request.params;
+    refuseConfig(name, 'change');
+    const existing = o.store.get(name);
+    if (!existing) throw new HttpError(404, `target "${name}" not found`);
+    if (!isObject(request.body)) throw new HttpError(400, 'body must be a JSON object');
+    if (request.body.name !== undefined && request.body.name !== name) throw new HttpError(400, 'body.name: renaming is not supported');
+    const body = merge(existing.body, request.body);
+    const target = parse(body);
+    await write(() => o.store.put(body, target));
+    audit(request, 'update', name);
+    return show(name);
+  });
+
+  api.delete<{ Params: { name: string } }>('/targets/:name', async (request, reply) => {
+    const { name } = request.params;
+    refuseConfig(name, 'delete');
+    if (!o.store.get(name)) throw new HttpError(404, `target "${name}" not found`);
+    await write(() => o.store.delete(name));
+    audit(request, 'delete', name);
+    return reply.status(204).send();
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    api.post<{ Params: { name: string } }>(`/targets/:name/${action}`, async (request) => {
+      const { name } = request.params;
+      find(name);
+      await write(() => o.store.setPaused(name, action === 'pause'));
+      audit(request, action, name);
+      return show(name);
+    });
+  }
+
+  api.get<{ Params: { name: string } }>('/targets/:name/status', async (request) => {
+    const { name } = request.params;
+    find(name);
+    const s = o.status(name);
+    const last = s?.last;
+    return {
+      name,
+      paused: o.store.paused(name),
+      // A paused target is not checked: it has no current state.
+      state: o.store.paused(name) ? 'paused' : (s?.state ?? 'unknown'),
+      last_check: s?.lastCheck ?? null,
+      last_state_change: s?.lastChange ?? null,
+      consecutive_failures: s?.consecutiveFailures ?? 0,
+      latency_seconds: last?.durationSeconds ?? null,
+      last_failure: last && !last.success ? { reason: last.reason ?? 'error', message: last.message ?? '' } : null,
+      recent: (s?.history() ?? []).map((c) => ({ at: c.at, success: c.success, duration_seconds: c.durationSeconds, ...(c.reason ? { reason: c.reason } : {}) })),
+    };
+  });
+};
