@@ -1,7 +1,6 @@
 import t from 'tap';
 import type { AlertmanagerAlert, AlertmanagerNotification } from '../../src/relay/types.js';
 import { CONSOLE_MAX_ALERTS, formatConsole } from '../../src/relay/slack/console.js';
-import { formatConsole as reexported } from '../../src/relay/slack/format.js';
 import { createConsoleIntegration } from '../../src/relay/console/integration.js';
 import { amFixture as fixture } from '../helpers/am-fixtures.js';
 import { outboxEntry } from '../helpers/outbox-fixtures.js';
@@ -21,7 +20,6 @@ t.test('firing-grouped-critical', async (t) => {
   t.equal(lines[4], '  Links: silence http://alertmanager.example:9093/#/silences/new?filter=%7Balertname%3D%22ContainerStopped%22%2C%20instance%3D%22web-1%3A9464%22%7D');
   t.equal(lines.length, 5);
   t.notMatch(text, /^\s*[{[]"/, 'not JSON');
-  t.equal(reexported, formatConsole, 'also exported from format.ts');
 });
 
 t.test('firing-warning and resolved-warning', async (t) => {

@@ -10,7 +10,8 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AlertmanagerNotification, SlackMessage } from '../../src/relay/types.js';
-import { formatConsole, formatNotification } from '../../src/relay/slack/format.js';
+import { formatConsole } from '../../src/relay/slack/console.js';
+import { formatNotification } from '../../src/relay/slack/format.js';
 import { amFixture as fixture } from '../helpers/am-fixtures.js';
 
 const DOC = fileURLToPath(new URL('../../docs/message-example.md', import.meta.url));

@@ -3,7 +3,8 @@
 // counted, not rendered. The amount of work is measured by how many alerts the formatters look into
 // (each alert's startsAt is read once when its details are rendered), not by the clock.
 import t from 'tap';
-import { formatConsole, formatNotification } from '../../src/relay/slack/format.js';
+import { formatConsole } from '../../src/relay/slack/console.js';
+import { formatNotification } from '../../src/relay/slack/format.js';
 import { checkSlackLimits, SLACK_LIMITS } from '../../src/relay/slack/limits.js';
 import type { AlertmanagerAlert, AlertmanagerNotification, SlackMessage } from '../../src/relay/types.js';
 import { amFixture as fixture } from '../helpers/am-fixtures.js';

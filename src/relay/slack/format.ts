@@ -34,8 +34,6 @@ import {
 import { renderTemplate, renderTitle } from './template.js';
 import { beganAt, formatDuration, formatTime, parseTime, pendingWindowMs } from './time.js';
 
-export { formatConsole } from './console.js';
-
 export interface FormatOptions {
   /** IANA zone, e.g. 'Asia/Seoul'; times are shown in it with the zone named. */
   timeZone: string;
