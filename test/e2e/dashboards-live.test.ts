@@ -77,13 +77,15 @@ t.test('every dashboard panel has data on a healthy system, or is listed with th
     if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error}`);
     return body.data;
   };
-  await until('Prometheus to scrape the exporter, the relay, nginx and MySQL', 60_000, async () => {
-    const ups = await Promise.all(['up{job="tocsin"}', 'up{job="tocsin-relay"}', 'mysql_up', 'nginx_up'].map((q) => stack.query(`${q} == 1`)));
+  await until('Prometheus to scrape the exporter, the relay, Alertmanager, nginx and MySQL', 60_000, async () => {
+    const ups = await Promise.all(
+      ['up{job="tocsin"}', 'up{job="tocsin-relay"}', 'up{job="alertmanager"}', 'mysql_up', 'nginx_up'].map((q) => stack.query(`${q} == 1`)),
+    );
     return ups.every((r) => r.length > 0);
   });
   // One notification through Alertmanager, the relay and the fake Slack, for the relay's traffic
   // panels (straight to Alertmanager: it is no Prometheus alert, so ALERTS stays empty).
-  const alertmanager = (await stack.query('up{job="alertmanager"}'))[0]?.metric.instance;
+  const alertmanager = (await stack.query('up{job="alertmanager"} == 1'))[0]?.metric.instance;
   const posted = await fetch(`http://${alertmanager}/api/v2/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -5,7 +5,8 @@
 export function waitBudgetMs(timeoutMs: number, deadline: number | undefined, now = Date.now()): number {
   if (deadline === undefined) return timeoutMs;
   const left = deadline - now;
-  return Math.max(0, Math.min(timeoutMs, left - Math.max(50, left * 0.1)));
+  // Whole milliseconds: AbortSignal.timeout() throws a RangeError on a fraction.
+  return Math.max(0, Math.floor(Math.min(timeoutMs, left - Math.max(50, left * 0.1))));
 }
 
 /** "1 s", "0.45 s": a wait for messages. */
