@@ -34,6 +34,12 @@ t.test('HTTP', async (t) => {
     t.ok(r.durationSeconds > 0 && r.durationSeconds < 1);
   });
 
+  t.test('a timeout whose milliseconds are not whole in floating point (1005ms) still runs', async (t) => {
+    // 1.005 s * 1000 is 1004.9999…: AbortSignal.timeout() threw a RangeError before it was rounded.
+    const r = await http('/healthy', { timeout: '1005ms' });
+    t.equal(r.success, true);
+  });
+
   t.test('500 fails with http_status; a listed 500 passes', async (t) => {
     const r = await http('/error');
     t.same([r.success, r.reason, r.httpStatus], [false, 'http_status', 500]);

@@ -3,7 +3,7 @@
 // to write nginx_up 0 / mysql_up 0 and render the scrape. A Prometheus with a short
 // scrape_timeout thus still gets "down" rather than a collector cut off with nothing.
 export function waitBudgetMs(timeoutMs: number, deadline: number | undefined, now = Date.now()): number {
-  if (deadline === undefined) return timeoutMs;
+  if (deadline === undefined) return Math.floor(timeoutMs);
   const left = deadline - now;
   // Whole milliseconds: AbortSignal.timeout() throws a RangeError on a fraction.
   return Math.max(0, Math.floor(Math.min(timeoutMs, left - Math.max(50, left * 0.1))));

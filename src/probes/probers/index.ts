@@ -16,6 +16,8 @@ export const PROBERS: Record<ProbeType, Prober> = {
 
 /** One check of `target` bounded by its timeout (and by `signal`, e.g. on shutdown). */
 export function runProbe(target: Parameters<Prober>[0], signal?: AbortSignal): Promise<ReturnType<Prober> extends Promise<infer R> ? R : never> {
-  const timeout = AbortSignal.timeout(target.timeout * 1000);
+  // Rounded: seconds from a duration such as 1005ms times 1000 is 1004.9999…, and
+  // AbortSignal.timeout() throws on a fraction.
+  const timeout = AbortSignal.timeout(Math.round(target.timeout * 1000));
   return PROBERS[target.type](target, signal ? AbortSignal.any([timeout, signal]) : timeout);
 }

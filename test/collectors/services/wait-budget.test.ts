@@ -14,4 +14,6 @@ t.test('whole milliseconds, short of the deadline, never over the timeout', asyn
   }
   t.equal(waitBudgetMs(500, now + 60_000, now), 500, 'the timeout when the deadline is far');
   t.equal(waitBudgetMs(500, undefined, now), 500, 'the timeout without a deadline');
+  // A timeout of 1005ms arrives as 1.005 s * 1000 = 1004.9999…
+  t.ok(Number.isInteger(waitBudgetMs(1.005 * 1000, undefined, now)), 'whole without a deadline too');
 });
