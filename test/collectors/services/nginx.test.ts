@@ -23,6 +23,19 @@ function setup(t: { teardown(f: () => unknown): void }, section: Record<string, 
   return serviceScraper(t, 'nginx', createNginxCollector, section, env);
 }
 
+/** A server that accepts connections and never answers (a hung nginx); its port. */
+async function hungServer(t: { teardown(f: () => unknown): void }): Promise<number> {
+  const sockets: Socket[] = [];
+  const hung = createServer((s) => sockets.push(s));
+  hung.listen(0, '127.0.0.1');
+  await once(hung, 'listening');
+  t.teardown(() => {
+    sockets.forEach((s) => s.destroy());
+    hung.close();
+  });
+  return (hung.address() as { port: number }).port;
+}
+
 const success = (exp: Exposition) => value(exp, 'tocsin_collector_success', { collector: 'nginx' });
 
 t.test('one endpoint: the families nginx-prometheus-exporter serves, moving under load', async (t) => {
@@ -54,16 +67,7 @@ t.test('one endpoint: the families nginx-prometheus-exporter serves, moving unde
 t.test('several endpoints: an endpoint label each, named or host:port; failures give nginx_up 0 and a served scrape', async (t) => {
   const nginx = await startNginx(t, { server: 'location = /missing { return 404; }' });
   const closed = await freePort();
-  // Accepts connections and never answers: a hung nginx.
-  const sockets: Socket[] = [];
-  const hung = createServer((s) => sockets.push(s));
-  hung.listen(0, '127.0.0.1');
-  await once(hung, 'listening');
-  t.teardown(() => {
-    sockets.forEach((s) => s.destroy());
-    hung.close();
-  });
-  const hungPort = (hung.address() as { port: number }).port;
+  const hungPort = await hungServer(t);
 
   const { scrape, lines } = setup(t, {
     timeout: '1s',
@@ -112,15 +116,8 @@ t.test('several endpoints: an endpoint label each, named or host:port; failures 
 });
 
 t.test('a scrape deadline shorter than the timeout: nginx_up 0 before the deadline, not a cut-off collector', async (t) => {
-  const sockets: Socket[] = [];
-  const hung = createServer((s) => sockets.push(s));
-  hung.listen(0, '127.0.0.1');
-  await once(hung, 'listening');
-  t.teardown(() => {
-    sockets.forEach((s) => s.destroy());
-    hung.close();
-  });
-  const { scrape, lines } = setup(t, { timeout: '5s', endpoints: [{ url: `http://127.0.0.1:${(hung.address() as { port: number }).port}/nginx_status` }] });
+  const hungPort = await hungServer(t);
+  const { scrape, lines } = setup(t, { timeout: '5s', endpoints: [{ url: `http://127.0.0.1:${hungPort}/nginx_status` }] });
   const started = Date.now();
   const exp = await scrape(2);
   const took = Date.now() - started;
