@@ -9,14 +9,21 @@
 //   target holds only itself, for at most its timeout per attempt. `max_concurrent` is a
 //   safety bound on sockets, not a scheduler: as each target holds at most one slot, it
 //   binds only when there are more targets than slots, and then checks wait in arrival order.
+// - A watchdog: an attempt that outlives its timeout by WATCHDOG_GRACE_MS (a prober fault: each
+//   prober is meant to stop at its timeout) is given up on and counts as a timeout, so no fault
+//   can hold a slot for good. Found the hard way: a timer that never fired starved every target.
 // - Reconfigurable: setTargets() adds, removes and replaces targets; a removed target's
 //   check is aborted and its status dropped, so its series disappear at the next scrape.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ProbeTargetConfig } from '../config/probes.js';
+import { withDeadline } from '../util/deadline.js';
 import type { ProbeResult } from './probers/prober.js';
 import { runProbe } from './probers/index.js';
 import { TargetStatus } from './state.js';
+
+/** How long past its timeout an attempt may run before the watchdog gives up on it. */
+export const WATCHDOG_GRACE_MS = 1000;
 
 export type RunCheck = (target: ProbeTargetConfig, signal: AbortSignal) => Promise<ProbeResult>;
 
@@ -165,13 +172,22 @@ export class ProbeScheduler {
   }
 
   private async attempts(config: ProbeTargetConfig, signal: AbortSignal): Promise<ProbeResult> {
-    let result = await this.run(config, signal);
+    let result = await this.attempt(config, signal);
     for (let i = 0; i < config.retries && !result.success && !signal.aborted; i++) {
       await sleep(config.retry_delay * 1000, signal);
       if (signal.aborted) break;
-      result = await this.run(config, signal);
+      result = await this.attempt(config, signal);
     }
     return result;
+  }
+
+  private async attempt(config: ProbeTargetConfig, signal: AbortSignal): Promise<ProbeResult> {
+    const started = performance.now();
+    const ms = config.timeout * 1000 + WATCHDOG_GRACE_MS;
+    const outcome = await withDeadline(this.run(config, signal), { ms });
+    if (outcome.done) return outcome.value;
+    this.options.logger.error({ target: config.name, timeoutSeconds: config.timeout }, 'probe did not stop at its timeout; given up on by the watchdog');
+    return { success: false, reason: 'timeout', message: `no result within ${Math.round(ms)} ms (the prober did not stop at its timeout)`, durationSeconds: (performance.now() - started) / 1000, phases: {} };
   }
 
   private acquire(): Promise<void> {

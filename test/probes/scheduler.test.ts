@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeTargetConfig } from '../../src/config/probes.js';
 import { runProbe } from '../../src/probes/probers/index.js';
 import type { ProbeResult } from '../../src/probes/probers/prober.js';
-import { nextSlot, offsetMs, ProbeScheduler } from '../../src/probes/scheduler.js';
+import { nextSlot, offsetMs, ProbeScheduler, type RunCheck } from '../../src/probes/scheduler.js';
 import { HISTORY_LENGTH, TargetStatus } from '../../src/probes/state.js';
 import { silentLogger } from '../helpers/collect.js';
+import { captureLogger } from '../helpers/log-capture.js';
 import { httpServer } from './servers.js';
 import { target } from './target.js';
 
@@ -130,4 +131,23 @@ t.test('max_concurrent: over the bound, checks wait their turn and none starves'
   scheduler.setMaxConcurrent(10);
   await sleep(300);
   t.equal(scheduler.load().waiting, 0, 'a larger bound lets the waiting checks go');
+});
+
+t.test('watchdog: a check that never ends is given up on, and the slot goes to the next target', async (t) => {
+  const port = await httpServer(t);
+  const logs = captureLogger();
+  // A prober fault: this one ignores its timeout and its signal and never resolves.
+  const run: RunCheck = (config, signal) => (config.name === 'stuck' ? new Promise<ProbeResult>(() => undefined) : runProbe(config, signal));
+  const scheduler = new ProbeScheduler({ logger: logs.logger, maxConcurrent: 1, run });
+  t.teardown(() => scheduler.close());
+  scheduler.setTargets([
+    target({ name: 'stuck', type: 'http', address: `http://127.0.0.1:${port}/healthy`, interval: '1s', timeout: '300ms' }),
+    target({ name: 'fine', type: 'http', address: `http://127.0.0.1:${port}/healthy`, interval: '1s', timeout: '300ms' }),
+  ]);
+  // Both due within 1 s; the stuck one is let go 1.3 s after it starts.
+  const deadline = Date.now() + 6000;
+  while (Date.now() < deadline && !(scheduler.status('stuck')?.last && scheduler.status('fine')?.last?.success)) await sleep(100);
+  t.match(scheduler.status('stuck')?.last, { success: false, reason: 'timeout', message: /did not stop at its timeout/ });
+  t.equal(scheduler.status('fine')?.last?.success, true, 'the other target was checked with the only slot');
+  t.ok(logs.atLeast('error').some((l) => l.target === 'stuck' && /watchdog/.test(l.msg)), 'the fault is logged as an error');
 });

@@ -10,6 +10,7 @@
 // in the background). Podman's Docker-compatible socket answers the same calls.
 import { readFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
+import { scopedSignal } from '../../util/signals.js';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 /** Bound on every request except the events stream. */
@@ -168,19 +169,6 @@ export const WATCHED_EVENTS = [
 /** Events after which the container no longer exists. */
 export const REMOVAL_EVENTS: readonly string[] = ['destroy', 'remove'];
 
-/** AbortSignal.any, which Node has from 20.3 on (package.json allows any 20). */
-function anySignal(signals: readonly AbortSignal[]): AbortSignal {
-  if (typeof AbortSignal.any === 'function') return AbortSignal.any([...signals]);
-  const controller = new AbortController();
-  for (const s of signals) {
-    if (s.aborted) {
-      controller.abort(s.reason);
-      break;
-    }
-    s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
-  }
-  return controller.signal;
-}
 
 // dockerode's runtime accepts an abortSignal on every call; its typings do not say so.
 interface DockerodeCalls {
@@ -265,9 +253,16 @@ export class EngineClient {
     const filters = JSON.stringify({ type: ['container'], event: WATCHED_EVENTS });
     const headers = new AbortController();
     const timer = setTimeout(() => headers.abort(), this.requestTimeoutMs);
+    // Follows `signal` for as long as the stream is open, and no longer (events() is called
+    // again after every reconnect: listeners left on `signal` would pile up).
+    const scoped = scopedSignal([signal, headers.signal]);
     try {
-      return await this.docker.getEvents({ filters, abortSignal: anySignal([signal, headers.signal]) });
+      const stream = await this.docker.getEvents({ filters, abortSignal: scoped.signal });
+      const release = () => scoped.dispose();
+      stream.once('close', release).once('end', release).once('error', release);
+      return stream;
     } catch (err) {
+      scoped.dispose();
       throw this.wrap(err, headers.signal.aborted ? this.requestTimeoutMs : undefined);
     } finally {
       clearTimeout(timer);
@@ -275,12 +270,14 @@ export class EngineClient {
   }
 
   private async call<T>(signal: AbortSignal | undefined, timeoutMs: number, f: (s: AbortSignal) => Promise<T>): Promise<T> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? anySignal([signal, timeout]) : timeout;
+    // Not AbortSignal.any with AbortSignal.timeout: that one never fires after a GC in Node 20.
+    const scoped = scopedSignal([signal], timeoutMs);
     try {
-      return await f(combined);
+      return await f(scoped.signal);
     } catch (err) {
-      throw this.wrap(err, timeout.aborted ? timeoutMs : undefined);
+      throw this.wrap(err, scoped.timedOut() ? timeoutMs : undefined);
+    } finally {
+      scoped.dispose();
     }
   }
 

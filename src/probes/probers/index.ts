@@ -1,5 +1,6 @@
 // Which prober checks which target type: a plain map, as blackbox_exporter's.
 import type { ProbeType } from '../../config/probes.js';
+import { withSignal } from '../../util/signals.js';
 import type { Prober } from './prober.js';
 import { probeHttp } from './http.js';
 import { probeTcp } from './tcp.js';
@@ -16,8 +17,7 @@ export const PROBERS: Record<ProbeType, Prober> = {
 
 /** One check of `target` bounded by its timeout (and by `signal`, e.g. on shutdown). */
 export function runProbe(target: Parameters<Prober>[0], signal?: AbortSignal): Promise<ReturnType<Prober> extends Promise<infer R> ? R : never> {
-  // Rounded: seconds from a duration such as 1005ms times 1000 is 1004.9999…, and
-  // AbortSignal.timeout() throws on a fraction.
-  const timeout = AbortSignal.timeout(Math.round(target.timeout * 1000));
-  return PROBERS[target.type](target, signal ? AbortSignal.any([timeout, signal]) : timeout);
+  // Not AbortSignal.any([AbortSignal.timeout(…)]): after a garbage collection that never
+  // fires in Node 20, and a server that never answers would hold the check forever.
+  return withSignal([signal], target.timeout * 1000, (bounded) => PROBERS[target.type](target, bounded));
 }

@@ -14,6 +14,7 @@
 // outcome or a log line: details carry Slack's error code, or an excerpt passed through a redactor.
 import { LogLevel, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient, type Logger } from '@slack/web-api';
 import { redactedExcerpt, secretRedactor } from '../../config/secret.js';
+import { boundedFetch } from '../delivery/bounded-fetch.js';
 import type { DeliveryOutcome, FailureReason } from '../delivery/integration.js';
 
 /** Errors that mean the token is not (or no longer) good: fix the app's installation. */
@@ -98,7 +99,7 @@ export async function callSlack(method: 'chat.postMessage' | 'chat.update', args
     timeout: o.timeoutMs,
     logger: QUIET,
     // The library asks for redirect: 'error' (a redirect becomes a network error): kept.
-    fetch: (url, init) => fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, o.signal]) : o.signal }),
+    fetch: boundedFetch(fetch, o.signal),
   });
   try {
     const result = (await client.apiCall(method, args)) as unknown as Record<string, unknown>;

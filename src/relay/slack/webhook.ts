@@ -29,6 +29,7 @@ import { redactedExcerpt, redactor } from '../../config/secret.js';
 import { webhookUrlProblem } from '../../config/webhook-url.js';
 import { DEFAULT_RETRY_AFTER_MS, parseRetryAfter } from '../backoff.js';
 import type { DeliveryOutcome, FailureReason, Integration } from '../delivery/integration.js';
+import { boundedFetch } from '../delivery/bounded-fetch.js';
 import type { OutboxEntry, SlackMessage } from '../types.js';
 import { formatDigest, formatNotification } from './format.js';
 
@@ -65,16 +66,12 @@ export function createWebhookPoster(opts: WebhookPostOptions): WebhookPoster {
     let retryAfter: string | null = null;
     // A fresh IncomingWebhook per send (a few object fields) so the captured Retry-After
     // belongs to this request even when sends to one webhook overlap.
+    const bounded = boundedFetch(baseFetch, signal);
     const fetchFn: FetchFunction = async (input, init) => {
-      const signals = [init?.signal, signal].filter((s): s is AbortSignal => s !== undefined);
-      const res = await baseFetch(input, {
-        ...init,
-        // The library asks for redirect: 'error', which turns a 3xx into a network error, retried
-        // for hours. 'manual' hands us the 3xx itself (not followed: the message must not go to
-        // wherever a Location points), so classifyResponse can call it permanent.
-        redirect: 'manual',
-        signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
-      });
+      // The library asks for redirect: 'error', which turns a 3xx into a network error, retried
+      // for hours. 'manual' hands us the 3xx itself (not followed: the message must not go to
+      // wherever a Location points), so classifyResponse can call it permanent.
+      const res = await bounded(input, { ...init, redirect: 'manual' });
       retryAfter = res.headers.get('retry-after');
       return res;
     };
