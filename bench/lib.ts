@@ -68,3 +68,17 @@ export async function scrapeLatency(url: string, count: number, headers: Record<
 }
 
 export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/**
+ * Progress of a long phase on stderr ("  probes 1,000 @ 10 s: 12 / 30 s"), at most every
+ * `everyMs` so a reader sees movement without a flood; the last step always prints.
+ */
+export function progressTicker(label: string, total: number, unit = '', everyMs = 5_000): (done: number) => void {
+  let last = 0;
+  return (done) => {
+    const now = Date.now();
+    if (done < total && now - last < everyMs) return;
+    last = now;
+    console.error(`  ${label}: ${Math.min(done, total).toLocaleString('en')} / ${total.toLocaleString('en')}${unit}`);
+  };
+}

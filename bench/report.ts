@@ -11,11 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fmt, freePort, percentile, start, stop, waitFor } from './lib.js';
 import { relayGrowth } from './relay.js';
+import { cpuSeconds, memory } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SLEEP_ARG = '86398.5'; // marks the bench's idle processes
-// Clock ticks per second for /proc/<pid>/stat's utime and stime.
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 export interface ReportOptions {
   readonly quick: boolean;
@@ -39,20 +38,6 @@ function need(bin: string, pkg: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
   if (!found) throw new Error(`${bin} not found: apt-get install -y ${pkg}`);
   return found;
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // fields 14 and 15, counted after the name
-}
-
-/** Peak and current resident set size, in bytes. */
-function memory(pid: number): { peak: number; now: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
-  return { peak: kb('VmHWM'), now: kb('VmRSS') };
 }
 
 // The probe targets' server: a child process (so its CPU is not this one's), 200 and a short body on any path.
