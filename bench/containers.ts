@@ -7,13 +7,16 @@
 //
 // Needs root, docker.io and busybox-static, like the container tests.
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { createContainersCollector } from '../src/collectors/containers/collector.js';
 import { configSchema } from '../src/config/schema.js';
 import { collectText, silentLogger } from '../test/helpers/collect.js';
 import { DOCKER, startDockerEngine, type DockerEngine } from '../test/helpers/docker-engine.js';
-import { fmt, percentile } from './lib.js';
+import { fmt, freePort, percentile, start, stop } from './lib.js';
+import { scrapeSideBySide, type Row } from './scrape.js';
 
 /** The issue's target for a full collection of 50 containers. */
 export const TARGET_MS = 100;
@@ -86,4 +89,57 @@ export async function runContainersBench(count = 50): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await runContainersBench(Number(process.argv[2] ?? 50));
+}
+
+export interface ContainersGrowthRow {
+  readonly containers: number;
+  /** The exporter in its own process, default collectors plus containers, scraped `rounds` times. */
+  readonly tocsin: Row;
+  /** `docker stats --no-stream` on the same containers, median of 3 (ms): the scripts' way. */
+  readonly dockerStatsMs: number;
+}
+
+/**
+ * How a Tocsin exporter's scrape grows with running containers, on a private engine: for each
+ * count (ascending), containers are added up to it, then a fresh exporter is scraped `rounds`
+ * times. cAdvisor, the exporter these series replace, is not packaged in Debian, so the reference
+ * is `docker stats --no-stream` on the same containers.
+ */
+export async function containersGrowth(opts: {
+  readonly tocsinBin: string;
+  readonly dir: string;
+  readonly counts: readonly number[];
+  readonly rounds: number;
+  readonly onPhase: (what: string) => void;
+}): Promise<ContainersGrowthRow[]> {
+  const teardowns: (() => unknown)[] = [];
+  try {
+    opts.onPhase('starting a private Docker engine');
+    const engine = await startDockerEngine({ teardown: (f) => teardowns.unshift(f) });
+    const ids: string[] = [];
+    const rows: ContainersGrowthRow[] = [];
+    for (const count of opts.counts) {
+      opts.onPhase(`${count} containers: starting them`);
+      while (ids.length < count) {
+        const batch = Array.from({ length: Math.min(10, count - ids.length) }, (_, j) => engine.run(['--name', `bench-${ids.length + j}`], ['sleep', '3600']));
+        ids.push(...(await Promise.all(batch)));
+      }
+      const config = join(opts.dir, 'tocsin-containers.yml');
+      writeFileSync(config, `exporter:\n  collectors:\n    containers: {enabled: true, docker_host: '${engine.host}'}\n`);
+      const port = await freePort();
+      const child = start(opts.tocsinBin, ['exporter', `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
+      try {
+        opts.onPhase(`${count} containers: ${opts.rounds} scrapes`);
+        const [row] = await scrapeSideBySide([{ key: 'tocsin', label: `tocsin, ${count} containers`, url: `http://127.0.0.1:${port}/metrics`, child }], opts.rounds, `${count} containers`);
+        opts.onPhase(`${count} containers: docker stats --no-stream x 3`);
+        const stats = await time(3, () => dockerStats(engine, ids));
+        rows.push({ containers: count, tocsin: row!, dockerStatsMs: percentile(stats, 50) });
+      } finally {
+        await stop(child);
+      }
+    }
+    return rows;
+  } finally {
+    for (const f of teardowns) await f();
+  }
 }

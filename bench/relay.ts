@@ -396,24 +396,45 @@ function print(r: RelayBenchResult, connections: number, duration: number): void
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** One row of the growth table: the relay and a bare fastify route, same senders, same payload. */
+export interface SenderRow {
+  readonly senders: number;
+  readonly figures: LoadFigures;
+  readonly bare: LoadFigures;
+  /** relay accepted/s over bare accepted/s (target >= 0.5). */
+  readonly ratio: number;
+}
+
 /**
- * How intake grows with concurrency: one relay (delivering to the sink) loaded by each number of
- * concurrent senders in turn, for `durationSeconds` each after the usual warm-up.
+ * How intake grows with concurrency: for each number of concurrent senders, a bare fastify app
+ * and then one relay (delivering to the sink, fsync per batch: its default) take the same load
+ * for `durationSeconds` each after the usual warm-up, one at a time so they never share the cores.
  */
 export async function relayGrowth(
   senders: readonly number[],
   durationSeconds: number,
-  onPhase: (senders: number) => void = () => {},
-): Promise<{ senders: number; figures: LoadFigures }[]> {
+  onPhase: (what: string) => void = () => {},
+): Promise<SenderRow[]> {
+  const bare = new Map<number, LoadFigures>();
+  const bareServer = await startBare();
+  try {
+    for (const n of senders) {
+      onPhase(`bare fastify, ${n} senders`);
+      bare.set(n, await loadWithWarmup(bareServer.url, n, durationSeconds));
+    }
+  } finally {
+    await bareServer.stop();
+  }
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-relay-growth-'));
   const sink = await startSink();
   try {
     const relayServer = await startRelay(chooseRunner(undefined), dir, `${sink.url}/services/T0BENCH/B0SINK/sink-secret`, 'warn');
     try {
-      const rows: { senders: number; figures: LoadFigures }[] = [];
+      const rows: SenderRow[] = [];
       for (const n of senders) {
-        onPhase(n);
-        rows.push({ senders: n, figures: await loadWithWarmup(relayServer.url, n, durationSeconds) });
+        onPhase(`relay, ${n} senders`);
+        const figures = await loadWithWarmup(relayServer.url, n, durationSeconds);
+        rows.push({ senders: n, figures, bare: bare.get(n)!, ratio: figures.acceptedPerSecond / bare.get(n)!.acceptedPerSecond });
       }
       return rows;
     } finally {
@@ -421,6 +442,39 @@ export async function relayGrowth(
     }
   } finally {
     await sink.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface SlackDownFigures {
+  readonly senders: number;
+  readonly seconds: number;
+  readonly load: LoadFigures;
+  /** What the fake Slack answered meanwhile (the relay kept retrying). */
+  readonly slackStatus: number;
+  readonly slackRequests: number;
+}
+
+/**
+ * Acknowledgements while Slack is down: the relay's one destination is the fake Slack answering
+ * 503 to everything, so every accepted notification stays in the outbox and is retried; the
+ * senders measure how long the relay takes to answer them meanwhile (Alertmanager gives a peer
+ * 15 s before it resends).
+ */
+export async function relaySlackDown(senders: number, durationSeconds: number): Promise<SlackDownFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-relay-down-'));
+  const fake = await FakeSlack.start();
+  fake.setDefaultMode({ kind: 'serverError', status: 503, body: 'service_unavailable' });
+  try {
+    const relayServer = await startRelay(chooseRunner(undefined), dir, fake.url('/services/T0BENCH/B0DOWN/down-secret'), 'warn');
+    try {
+      const load = await loadWithWarmup(relayServer.url, senders, durationSeconds);
+      return { senders, seconds: durationSeconds, load, slackStatus: 503, slackRequests: fake.requests.length };
+    } finally {
+      await relayServer.stop();
+    }
+  } finally {
+    await fake.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

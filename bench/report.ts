@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fmt, freePort, percentile, start, stop, waitFor } from './lib.js';
 import { relayGrowth } from './relay.js';
 import { cpuSeconds, memory } from './proc.js';
+import { scrapeSideBySide, type Row, type Target } from './scrape.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SLEEP_ARG = '86398.5'; // marks the bench's idle processes
@@ -98,51 +99,6 @@ const app = Fastify({ logger: false });
 app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
 `;
-
-interface Target {
-  readonly key: string;
-  readonly label: string;
-  readonly url: string;
-  readonly child: ChildProcess;
-}
-
-interface Row {
-  readonly key: string;
-  readonly label: string;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly cpuSecondsPerScrape: number;
-  readonly peakRssMb: number;
-  readonly rssMb: number;
-}
-
-/** Warms every target up, then scrapes them `rounds` times, interleaved, measuring each one's CPU. */
-async function scrapeSideBySide(targets: readonly Target[], rounds: number): Promise<Row[]> {
-  await Promise.all(targets.map((t) => waitFor(t.url)));
-  for (const t of targets) for (let i = 0; i < 3; i++) await (await fetch(t.url)).text();
-  const times = new Map<string, number[]>(targets.map((t) => [t.key, []]));
-  const cpu0 = new Map(targets.map((t) => [t.key, cpuSeconds(t.child.pid!)]));
-  for (let i = 0; i < rounds; i++) {
-    for (const t of targets) {
-      const t0 = performance.now();
-      await (await fetch(t.url)).text();
-      times.get(t.key)!.push(performance.now() - t0);
-    }
-  }
-  return targets.map((t) => {
-    const s = times.get(t.key)!.sort((a, b) => a - b);
-    const mem = memory(t.child.pid!);
-    return {
-      key: t.key,
-      label: t.label,
-      p50Ms: percentile(s, 50),
-      p99Ms: percentile(s, 99),
-      cpuSecondsPerScrape: (cpuSeconds(t.child.pid!) - cpu0.get(t.key)!) / rounds,
-      peakRssMb: mem.peak / 2 ** 20,
-      rssMb: mem.now / 2 ** 20,
-    };
-  });
-}
 
 const TOCSIN_GROUPS = `exporter:
   collectors:

@@ -1,8 +1,8 @@
 // Service collectors' benchmark: Tocsin's nginx and mysql collectors next to Debian's
 // prometheus-nginx-exporter and prometheus-mysqld-exporter on the same real nginx and MariaDB
 // (started here, in temp directories, as the tests do), scraped the same way round by round;
-// and Tocsin's RSS with everything on (host, process groups, nginx, MySQL) against the sum of
-// the four exporters it replaces. Every figure is measured in this run.
+// and Tocsin's RSS with everything on but containers (host, process groups, a probe, nginx,
+// MySQL) against the sum of the five exporters it replaces (cAdvisor is not in Debian). Every figure is measured in this run.
 //
 //   node --import tsx bench/services.ts
 //
@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMonitoringUser, startMariaDb } from '../test/helpers/mariadb-server.js';
 import { loadNginx, startNginx } from '../test/helpers/nginx-server.js';
-import { fmt, freePort, percentile, rssBytes, start, stop, waitFor } from './lib.js';
+import { fmt, freePort, start, stop } from './lib.js';
+import { scrapeSideBySide, type Row, type Target } from './scrape.js';
 
 const ROUNDS = 60;
 const HOST_COLLECTORS = ['cpu', 'meminfo', 'loadavg', 'stat', 'vmstat', 'pressure', 'filesystem', 'netdev', 'diskstats', 'process'];
@@ -26,12 +27,30 @@ function need(bin: string, pkg: string): string {
   return found;
 }
 
-export async function runServicesBench(): Promise<void> {
+export interface ServicesResult {
+  readonly rounds: number;
+  /** nginxOnly, nginxExporter, mysqlOnly, mysqldExporter, all, node, pe, blackbox. */
+  readonly rows: Row[];
+  readonly ratios: { readonly nginx: Ratio; readonly mysql: Ratio; readonly allRssToFive: number };
+  /** tocsin_collector_duration_seconds inside the full Tocsin, at the last scrape (ms). */
+  readonly collectorMs: { readonly nginx: number; readonly mysql: number };
+}
+
+export interface Ratio {
+  readonly p50: number;
+  readonly p99: number;
+  readonly cpuPerScrape: number;
+  readonly peakRss: number;
+}
+
+/** Tocsin's nginx and MySQL collectors next to their Debian exporters, on a real nginx and MariaDB. */
+export async function measureServices(rounds = ROUNDS, onPhase: (what: string) => void = () => {}): Promise<ServicesResult> {
   const bins = {
     nginxExporter: need('prometheus-nginx-exporter', 'prometheus-nginx-exporter'),
     mysqldExporter: need('prometheus-mysqld-exporter', 'prometheus-mysqld-exporter'),
     nodeExporter: need('prometheus-node-exporter', 'prometheus-node-exporter'),
     processExporter: need('prometheus-process-exporter', 'prometheus-process-exporter'),
+    blackbox: need('prometheus-blackbox-exporter', 'prometheus-blackbox-exporter'),
   };
   const tocsinBin = fileURLToPath(new URL('../bin/tocsin.js', import.meta.url));
   const teardowns: (() => unknown)[] = [];
@@ -39,6 +58,7 @@ export async function runServicesBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-services-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   try {
+    onPhase('starting nginx and MariaDB');
     const nginx = await startNginx(t);
     const db = await startMariaDb(t);
     const password = 'bench-password';
@@ -50,6 +70,7 @@ export async function runServicesBench(): Promise<void> {
     await loadNginx(nginx.base, 200);
     writeFileSync(join(dir, 'mysql-password'), password);
     writeFileSync(join(dir, 'my.cnf'), `[client]\nuser=tocsin\npassword=${password}\nhost=127.0.0.1\nport=${db.port}\n`, { mode: 0o600 });
+    writeFileSync(join(dir, 'blackbox.yml'), 'modules:\n  http_2xx:\n    prober: http\n');
     writeFileSync(join(dir, 'process-exporter.yml'), "process_names:\n  - name: nginx\n    comm: [nginx]\n  - name: mysqld\n    comm: [mariadbd]\n");
 
     const nginxSection = `    nginx: {enabled: true, endpoints: [{url: '${nginx.statusUrl}'}]}\n`;
@@ -59,84 +80,85 @@ export async function runServicesBench(): Promise<void> {
     const configs = {
       nginxOnly: `exporter:\n  collectors:\n${hostOff}${nginxSection}`,
       mysqlOnly: `exporter:\n  collectors:\n${hostOff}${mysqlSection}`,
-      all: `exporter:\n  collectors:\n${groups}${nginxSection}${mysqlSection}`,
+      // Probes on too (one HTTP check of nginx every 10 s), so this is every collector but containers.
+      all: `exporter:\n  collectors:\n${groups}${nginxSection}${mysqlSection}  probes:\n    targets: [{name: nginx, type: http, address: '${nginx.base}/', interval: 10s, timeout: 2s}]\n`,
     };
-    const ports = Object.fromEntries(await Promise.all(['nginxOnly', 'mysqlOnly', 'all', 'nginxExporter', 'mysqldExporter', 'node', 'pe'].map(async (k) => [k, await freePort()] as const)));
-    const children = {
-      nginxOnly: undefined as ReturnType<typeof start> | undefined,
-      mysqlOnly: undefined as ReturnType<typeof start> | undefined,
-      all: undefined as ReturnType<typeof start> | undefined,
+    const port = () => freePort();
+    const url = async () => {
+      const p = await port();
+      return { p, url: `http://127.0.0.1:${p}/metrics` };
     };
-    for (const key of Object.keys(configs) as (keyof typeof configs)[]) {
+    const tocsin = async (key: keyof typeof configs, label: string): Promise<Target> => {
       const file = join(dir, `${key}.yml`);
       writeFileSync(file, configs[key]);
-      children[key] = start(tocsinBin, ['exporter', `--config.file=${file}`, `--web.listen-address=127.0.0.1:${ports[key]}`, '--log.level=warn']);
-    }
-    const nginxExporter = start(bins.nginxExporter, [`-nginx.scrape-uri=${nginx.statusUrl}`, `-web.listen-address=127.0.0.1:${ports.nginxExporter}`]);
-    const mysqldExporter = start(bins.mysqldExporter, [
-      `--web.listen-address=127.0.0.1:${ports.mysqldExporter}`,
-      `--config.my-cnf=${join(dir, 'my.cnf')}`,
-      '--collect.global_status',
-      '--collect.global_variables',
-      '--collect.slave_status',
-      '--collect.perf_schema.eventsstatements',
-      '--collect.perf_schema.eventsstatements.limit=10',
-      '--no-collect.info_schema.innodb_cmp',
-      '--no-collect.info_schema.innodb_cmpmem',
-      '--no-collect.info_schema.query_response_time',
-    ]);
-    const node = start(bins.nodeExporter, [`--web.listen-address=127.0.0.1:${ports.node}`]);
-    const pe = start(bins.processExporter, ['-web.listen-address', `127.0.0.1:${ports.pe}`, '-config.path', join(dir, 'process-exporter.yml'), '-children=false']);
-    for (const c of [nginxExporter, mysqldExporter, node, pe, ...Object.values(children)]) t.teardown(() => stop(c!));
-    const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://127.0.0.1:${p}/metrics`])) as Record<keyof typeof ports, string>;
-    await Promise.all(Object.values(urls).map((u) => waitFor(u)));
-
-    // Warm up, then interleave rounds so machine noise falls on all alike.
-    const samples = Object.fromEntries(Object.keys(urls).map((k) => [k, [] as number[]])) as Record<string, number[]>;
-    const collectorMs: Record<string, number[]> = { nginx: [], mysql: [] };
-    for (let round = -5; round < ROUNDS; round++) {
-      for (const [key, url] of Object.entries(urls)) {
-        const t0 = performance.now();
-        const body = await (await fetch(url)).text();
-        if (round < 0) continue;
-        samples[key]!.push(performance.now() - t0);
-        if (key === 'all') {
-          for (const c of ['nginx', 'mysql']) {
-            const m = new RegExp(`^tocsin_collector_duration_seconds\\{collector="${c}"\\} (\\S+)$`, 'm').exec(body);
-            if (m) collectorMs[c]!.push(Number(m[1]) * 1000);
-          }
-        }
-      }
-    }
-    const p = (xs: number[], q: number) => percentile([...xs].sort((a, b) => a - b), q);
-    const rss = (pid: number | undefined) => rssBytes(pid!);
-    const mb = (b: number) => fmt(b / 2 ** 20);
-    const row = (name: string, key: string, pid: number | undefined) => console.log(`| ${name} | ${fmt(p(samples[key]!, 50))} | ${fmt(p(samples[key]!, 99))} | ${mb(rss(pid))} |`);
-    console.log(`# Service collectors: nginx ${nginx.statusUrl}, MariaDB on 127.0.0.1:${db.port}, ${ROUNDS} scrapes each`);
-    console.log('| exporter | scrape p50 ms | scrape p99 ms | RSS MB |');
-    console.log('|---|---|---|---|');
-    row('tocsin, nginx collector only', 'nginxOnly', children.nginxOnly!.pid);
-    row('prometheus-nginx-exporter', 'nginxExporter', nginxExporter.pid);
-    row('tocsin, mysql collector only', 'mysqlOnly', children.mysqlOnly!.pid);
-    row('prometheus-mysqld-exporter', 'mysqldExporter', mysqldExporter.pid);
-    row('tocsin, everything (host, process groups, nginx, mysql)', 'all', children.all!.pid);
-    row('prometheus-node-exporter', 'node', node.pid);
-    row('prometheus-process-exporter', 'pe', pe.pid);
-    console.log('');
-    const ratio = (a: string, b: string) => `p50 ${fmt(p(samples[a]!, 50) / p(samples[b]!, 50), 2)}x, p99 ${fmt(p(samples[a]!, 99) / p(samples[b]!, 99), 2)}x`;
-    console.log(`tocsin nginx / nginx-prometheus-exporter scrape: ${ratio('nginxOnly', 'nginxExporter')}`);
-    console.log(`tocsin mysql / mysqld_exporter scrape: ${ratio('mysqlOnly', 'mysqldExporter')}`);
-    console.log(`collector time inside the full Tocsin, p50: nginx ${fmt(p(collectorMs.nginx!, 50))} ms, mysql ${fmt(p(collectorMs.mysql!, 50))} ms`);
-    const four = rss(node.pid) + rss(pe.pid) + rss(nginxExporter.pid) + rss(mysqldExporter.pid);
-    console.log(
-      `RSS: tocsin with everything ${mb(rss(children.all!.pid))} MB vs node_exporter + process-exporter + nginx-prometheus-exporter + mysqld_exporter ${mb(four)} MB: ${fmt(rss(children.all!.pid) / four, 2)}x`,
-    );
+      const { p, url: u } = await url();
+      return { key, label, url: u, child: start(tocsinBin, ['exporter', `--config.file=${file}`, `--web.listen-address=127.0.0.1:${p}`, '--log.level=warn']) };
+    };
+    const exporter = async (key: string, label: string, args: (listen: string) => string[], bin: string): Promise<Target> => {
+      const { p, url: u } = await url();
+      return { key, label, url: u, child: start(bin, args(`127.0.0.1:${p}`)) };
+    };
+    const targets: Target[] = [
+      await tocsin('nginxOnly', 'tocsin, nginx collector only'),
+      await exporter('nginxExporter', 'prometheus-nginx-exporter', (l) => [`-nginx.scrape-uri=${nginx.statusUrl}`, `-web.listen-address=${l}`], bins.nginxExporter),
+      await tocsin('mysqlOnly', 'tocsin, mysql collector only'),
+      await exporter(
+        'mysqldExporter',
+        'prometheus-mysqld-exporter',
+        (l) => [
+          `--web.listen-address=${l}`,
+          `--config.my-cnf=${join(dir, 'my.cnf')}`,
+          '--collect.global_status',
+          '--collect.global_variables',
+          '--collect.slave_status',
+          '--collect.perf_schema.eventsstatements',
+          '--collect.perf_schema.eventsstatements.limit=10',
+          '--no-collect.info_schema.innodb_cmp',
+          '--no-collect.info_schema.innodb_cmpmem',
+          '--no-collect.info_schema.query_response_time',
+        ],
+        bins.mysqldExporter,
+      ),
+      await tocsin('all', 'tocsin, everything but containers (host, process groups, probes, nginx, mysql)'),
+      await exporter('node', 'prometheus-node-exporter', (l) => [`--web.listen-address=${l}`], bins.nodeExporter),
+      await exporter('pe', 'prometheus-process-exporter (nginx, mysqld groups)', (l) => ['-web.listen-address', l, '-config.path', join(dir, 'process-exporter.yml'), '-children=false'], bins.processExporter),
+      await exporter('blackbox', 'prometheus-blackbox-exporter (own /metrics)', (l) => [`--web.listen-address=${l}`, `--config.file=${join(dir, 'blackbox.yml')}`], bins.blackbox),
+    ];
+    for (const c of targets) t.teardown(() => stop(c.child));
+    onPhase(`${targets.length} servers, ${rounds} interleaved scrapes`);
+    const rows = await scrapeSideBySide(targets, rounds, 'services');
+    const allBody = await (await fetch(targets.find((x) => x.key === 'all')!.url)).text();
+    const collectorMs = (c: string) => Number(new RegExp(`^tocsin_collector_duration_seconds\\{collector="${c}"\\} (\\S+)$`, 'm').exec(allBody)?.[1] ?? NaN) * 1000;
+    const by = Object.fromEntries(rows.map((r) => [r.key, r])) as Record<string, Row>;
+    const ratio = (a: Row, b: Row): Ratio => ({ p50: a.p50Ms / b.p50Ms, p99: a.p99Ms / b.p99Ms, cpuPerScrape: a.cpuSecondsPerScrape / b.cpuSecondsPerScrape, peakRss: a.peakRssMb / b.peakRssMb });
+    const five = by.node!.peakRssMb + by.pe!.peakRssMb + by.nginxExporter!.peakRssMb + by.mysqldExporter!.peakRssMb + by.blackbox!.peakRssMb;
+    return {
+      rounds,
+      rows,
+      ratios: { nginx: ratio(by.nginxOnly!, by.nginxExporter!), mysql: ratio(by.mysqlOnly!, by.mysqldExporter!), allRssToFive: by.all!.peakRssMb / five },
+      collectorMs: { nginx: collectorMs('nginx'), mysql: collectorMs('mysql') },
+    };
   } finally {
     for (const f of teardowns) await f();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await runServicesBench();
-  process.exit(0);
+export function printServices(r: ServicesResult): void {
+  console.log(`| exporter | scrape p50 ms | scrape p99 ms | CPU ms / scrape | peak RSS MB |`);
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const x of r.rows) console.log(`| ${x.label} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(x.cpuSecondsPerScrape * 1000, 2)} | ${fmt(x.peakRssMb)} |`);
+  const line = (name: string, q: Ratio) => `| ${name} | ${fmt(q.p50, 2)}x | ${fmt(q.p99, 2)}x | ${fmt(q.cpuPerScrape, 2)}x | ${fmt(q.peakRss, 2)}x |`;
+  console.log('\n| ratio | p50 | p99 | CPU / scrape | peak RSS |\n| --- | ---: | ---: | ---: | ---: |');
+  console.log(line('tocsin nginx only / nginx-prometheus-exporter', r.ratios.nginx));
+  console.log(line('tocsin mysql only / mysqld_exporter', r.ratios.mysql));
+  console.log(
+    `\nPeak RSS, tocsin with everything but containers / (node_exporter + process-exporter + nginx-prometheus-exporter + mysqld_exporter + blackbox_exporter): ${fmt(r.ratios.allRssToFive, 2)}x. ` +
+      `Collector time inside the full Tocsin: nginx ${fmt(r.collectorMs.nginx)} ms, mysql ${fmt(r.collectorMs.mysql)} ms.`,
+  );
+}
+
+export async function runServicesBench(): Promise<void> {
+  const r = await measureServices(ROUNDS, (w) => console.error(`services: ${w} …`));
+  console.log(`# Service collectors: ${r.rounds} scrapes each, interleaved\n`);
+  printServices(r);
 }
