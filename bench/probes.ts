@@ -254,7 +254,8 @@ export async function probeScale(opts: {
   readonly dir: string;
   readonly onExit: Set<() => void>;
   readonly loads: readonly ProbeLoad[];
-  readonly measureIntervals: number;
+  /** Measured for this long at least, in whole intervals (at least one), after one interval of warm-up. */
+  readonly measureSeconds: number;
   readonly concurrency: number;
   readonly statusPageAt: number;
   readonly onPhase: (load: ProbeLoad) => void;
@@ -264,8 +265,9 @@ export async function probeScale(opts: {
     const rows: ProbeScaleRow[] = [];
     for (const load of opts.loads) {
       opts.onPhase(load);
-      const { statusPage, ...tocsin } = await runTocsin(opts.tocsinBin, opts.dir, server, load, opts.measureIntervals, load.targets === opts.statusPageAt);
-      const blackbox = await runBlackbox(opts.blackboxBin, opts.dir, server, load, opts.measureIntervals, opts.concurrency);
+      const measureIntervals = Math.max(1, Math.ceil(opts.measureSeconds / load.intervalSeconds));
+      const { statusPage, ...tocsin } = await runTocsin(opts.tocsinBin, opts.dir, server, load, measureIntervals, load.targets === opts.statusPageAt);
+      const blackbox = await runBlackbox(opts.blackboxBin, opts.dir, server, load, measureIntervals, opts.concurrency);
       rows.push({
         ...load,
         checksPerSecond: load.targets / load.intervalSeconds,
@@ -296,7 +298,7 @@ export async function runProbesBench(): Promise<void> {
       dir,
       onExit,
       loads: [{ targets: Number(process.env.BENCH_PROBE_TARGETS ?? 1000), intervalSeconds: Number(process.env.BENCH_PROBE_INTERVAL ?? 10) }],
-      measureIntervals: 1,
+      measureSeconds: 10,
       concurrency: 100,
       statusPageAt: 1000,
       onPhase: (l) => console.error(`probes: ${l.targets} targets @ ${l.intervalSeconds} s …`),

@@ -1,17 +1,25 @@
 // The one report of `npm run bench`: Tocsin and the Debian exporters it replaces, started side by
 // side in this run and scraped the same way (interleaved, round by round), with the floor of
 // Tocsin's own stack (a bare node process that loads fastify and prom-client and serves one
-// route); then how cost grows with processes and with concurrent senders. Prints markdown tables,
-// progress lines for long phases, and writes everything as JSON to bench/results/<date>.json.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// route); then how cost grows with processes, probe targets (against blackbox_exporter doing the
+// same work), containers and concurrent senders (against a bare fastify route), nginx and MySQL
+// against their exporters, and the relay under a Slack outage. Prints markdown tables, progress
+// lines for long phases and a list of targets met or missed; writes everything as JSON to
+// bench/results/<date>.json and the growth chart to bench/results/<date>.svg and
+// docs/img/bench-growth.svg (the README's picture).
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fmt, freePort, percentile, start, stop, waitFor } from './lib.js';
-import { relayGrowth } from './relay.js';
-import { cpuSeconds, memory } from './proc.js';
+import { fmt, freePort, start, stop } from './lib.js';
+import { growthChart } from './chart.js';
+import { containersGrowth } from './containers.js';
+import { probeScale, type ProbeLoad } from './probes.js';
+import { relayGrowth, relaySlackDown } from './relay.js';
+import { containersTable, growthPanels, probesTable, sendersTable, slackDownLine, statusPageLine, table, verdicts, verdictTable } from './report-sections.js';
+import { measureServices, printServices } from './services.js';
 import { scrapeSideBySide, type Row, type Target } from './scrape.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,24 +36,55 @@ interface Sizes {
   readonly growthRounds: number;
   readonly senders: readonly number[];
   readonly senderSeconds: number;
-  readonly probeTargets: readonly number[];
-  readonly probeIntervalSeconds: number;
+  readonly probeLoads: readonly ProbeLoad[];
+  /** How long each probe run is measured, after one whole interval of warm-up (at least one interval). */
+  readonly probeMeasureSeconds: number;
+  readonly containerCounts: readonly number[];
+  readonly slackDownSenders: number;
+  readonly slackDownSeconds: number;
 }
 
-const FULL: Sizes = { sideBySideIdle: 1000, rounds: 60, processCounts: [100, 1000, 5000], growthRounds: 30, senders: [1, 10, 100], senderSeconds: 10, probeTargets: [10, 100, 1000], probeIntervalSeconds: 10 };
-const QUICK: Sizes = { sideBySideIdle: 1000, rounds: 40, processCounts: [100, 1000], growthRounds: 20, senders: [1, 10, 100], senderSeconds: 3, probeTargets: [10, 100, 1000], probeIntervalSeconds: 5 };
+const FULL: Sizes = {
+  sideBySideIdle: 1000,
+  rounds: 60,
+  processCounts: [100, 1000, 5000],
+  growthRounds: 30,
+  senders: [1, 10, 100],
+  senderSeconds: 10,
+  probeLoads: [
+    { targets: 10, intervalSeconds: 10 },
+    { targets: 100, intervalSeconds: 10 },
+    { targets: 1000, intervalSeconds: 10 },
+    { targets: 10_000, intervalSeconds: 60 },
+  ],
+  probeMeasureSeconds: 20,
+  containerCounts: [10, 50],
+  slackDownSenders: 10,
+  slackDownSeconds: 20,
+};
+const QUICK: Sizes = {
+  sideBySideIdle: 1000,
+  rounds: 40,
+  processCounts: [100, 1000],
+  growthRounds: 20,
+  senders: [1, 10, 100],
+  senderSeconds: 3,
+  probeLoads: [
+    { targets: 10, intervalSeconds: 5 },
+    { targets: 100, intervalSeconds: 5 },
+    { targets: 1000, intervalSeconds: 10 },
+  ],
+  probeMeasureSeconds: 5,
+  containerCounts: [10],
+  slackDownSenders: 10,
+  slackDownSeconds: 5,
+};
 
 function need(bin: string, pkg: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
   if (!found) throw new Error(`${bin} not found: apt-get install -y ${pkg}`);
   return found;
 }
-
-// The probe targets' server: a child process (so its CPU is not this one's), 200 and a short body on any path.
-const TARGET_APP = `
-import { createServer } from 'node:http';
-createServer((_req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');
-`;
 
 const IDLE_PATTERN = `sleep\0${SLEEP_ARG}\0`;
 function countIdle(): number {
@@ -120,10 +159,6 @@ const PE_GROUPS = `process_names:
     cmdline: ['^nginx: worker process']
 `;
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 export async function runReport(opts: ReportOptions): Promise<void> {
   const sizes = opts.quick ? QUICK : FULL;
   const bins = {
@@ -133,7 +168,7 @@ export async function runReport(opts: ReportOptions): Promise<void> {
   };
   const tocsinBin = join(ROOT, 'bin', 'tocsin.js');
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-report-'));
-  const phases = 2 + sizes.processCounts.length + sizes.probeTargets.length + 1;
+  const phases = 2 + sizes.processCounts.length + sizes.probeLoads.length + 4;
   let phase = 0;
   const progress = (what: string) => console.error(`phase ${++phase}/${phases}: ${what} …`);
   const started = new Date();
@@ -224,76 +259,78 @@ export async function runReport(opts: ReportOptions): Promise<void> {
       ),
     );
 
-    // --- growth with probe targets ---
-    const probeRows: { targets: number; checksPerSecond: number; p50Ms: number; cpuPercent: number; peakRssMb: number; successes: number }[] = [];
-    const serverPort = await port();
-    const server = spawn(process.execPath, ['--input-type=module', '-e', TARGET_APP], { env: { ...process.env, PORT: String(serverPort) }, stdio: ['ignore', 'ignore', 'inherit'] });
-    onExit.add(() => server.kill('SIGKILL'));
-    try {
-      await waitFor(`http://127.0.0.1:${serverPort}/`);
-      const interval = sizes.probeIntervalSeconds;
-      for (const count of sizes.probeTargets) {
-        progress(`probe targets ${count.toLocaleString('en')} (every ${interval} s)`);
-        const list = Array.from({ length: count }, (_, i) => `      - {name: t${i}, type: http, address: 'http://127.0.0.1:${serverPort}/t${i}', interval: ${interval}s, timeout: 2s}`).join('\n');
-        writeFileSync(join(dir, 'tocsin-probes.yml'), `exporter:\n  probes:\n    targets:\n${list}\n`);
-        const tp = await port();
-        const child = start(tocsinBin, ['exporter', `--config.file=${join(dir, 'tocsin-probes.yml')}`, `--web.listen-address=127.0.0.1:${tp}`, '--log.level=warn']);
-        const url = `http://127.0.0.1:${tp}/metrics`;
-        await waitFor(url);
-        await sleep(interval * 1000); // every target checked once: schedules spread, caches warm
-        const cpu0 = cpuSeconds(child.pid!);
-        const t0 = performance.now();
-        const times: number[] = [];
-        let body = '';
-        while (performance.now() - t0 < 2 * interval * 1000) {
-          const s0 = performance.now();
-          body = await (await fetch(url)).text();
-          times.push(performance.now() - s0);
-          await sleep(500);
-        }
-        const elapsed = (performance.now() - t0) / 1000;
-        const cpuPercent = ((cpuSeconds(child.pid!) - cpu0) / elapsed) * 100;
-        const successes = body.split('\n').filter((l) => l.startsWith('probe_success{') && l.endsWith(' 1')).length;
-        probeRows.push({ targets: count, checksPerSecond: count / interval, p50Ms: percentile(times.sort((a, b) => a - b), 50), cpuPercent, peakRssMb: memory(child.pid!).peak / 2 ** 20, successes });
-        await stop(child);
-      }
-    } finally {
-      server.kill('SIGKILL');
-    }
-    console.log(`\n## Growth with probe targets (HTTP checks of a local server, every ${sizes.probeIntervalSeconds} s; default collectors on)\n`);
+    // --- probes at scale, against blackbox_exporter ---
+    const probes = await probeScale({
+      tocsinBin,
+      blackboxBin: bins.blackbox,
+      dir,
+      onExit,
+      loads: sizes.probeLoads,
+      measureSeconds: sizes.probeMeasureSeconds,
+      concurrency: 100,
+      statusPageAt: 1000,
+      onPhase: (l) => progress(`probe targets ${l.targets.toLocaleString('en')} every ${l.intervalSeconds} s, tocsin then blackbox_exporter`),
+    });
+    console.log(`\n## Probes: HTTP checks of a local server, Tocsin (default collectors on) and blackbox_exporter through /probe at the same slots, one after the other\n`);
     console.log(
-      table(
-        ['targets', 'checks / s', 'scrape p50 ms', 'tocsin CPU % of one core', 'tocsin peak RSS MB', 'RSS above floor MB', 'probe_success 1 at the end'],
-        probeRows.map((r) => [String(r.targets), fmt(r.checksPerSecond, 0), fmt(r.p50Ms, 1), fmt(r.cpuPercent, 1), fmt(r.peakRssMb), fmt(r.peakRssMb - floor.peakRssMb), `${r.successes} / ${r.targets}`]),
-      ),
+      'CPU is the share of one core over the measured window; lateness is measured at the targets\' server (arrival minus the slot the target was due at). ' +
+        `blackbox_exporter has no scheduler: this process calls its /probe at each target's slot, at most 100 at once, so its lateness is the bench's as much as blackbox's.\n`,
     );
+    console.log(probesTable(probes, floor.peakRssMb));
+    console.log(`\n${statusPageLine(probes)}`);
 
-    // --- growth with senders ---
-    progress(`relay: ${sizes.senders.join(', ')} concurrent senders, ${sizes.senderSeconds} s each`);
-    const senders = await relayGrowth(sizes.senders, sizes.senderSeconds, (n) => console.error(`  relay: ${n} senders …`));
-    console.log(`\n## Relay: notifications per second by concurrent senders (fsync per notification, ${sizes.senderSeconds} s each after warm-up)\n`);
-    console.log(
-      table(
-        ['senders', 'accepted / s', 'ack p50 ms', 'ack p99 ms', 'non-2xx', 'errors'],
-        senders.map((s) => [String(s.senders), fmt(s.figures.acceptedPerSecond, 0), fmt(s.figures.p50Ms, 2), fmt(s.figures.p99Ms, 2), String(s.figures.non2xx), String(s.figures.errors)]),
-      ),
-    );
+    // --- containers ---
+    progress(`containers ${sizes.containerCounts.join(', ')} on a private Docker engine`);
+    const containers = await containersGrowth({ tocsinBin, dir, counts: sizes.containerCounts, rounds: sizes.growthRounds, onPhase: (w) => console.error(`  containers: ${w} …`) });
+    console.log(`\n## Growth with containers (a Tocsin exporter with default collectors plus containers; ${sizes.growthRounds} scrapes each)\n`);
+    console.log('cAdvisor, whose series these replace, is not packaged in Debian, so it is not run here; `docker stats --no-stream` on the same containers is the reference.\n');
+    console.log(containersTable(containers));
 
+    // --- services: nginx and MySQL ---
+    progress('nginx and MariaDB: Tocsin next to nginx-prometheus-exporter and mysqld_exporter');
+    const services = await measureServices(sizes.rounds, (w) => console.error(`  services: ${w} …`));
+    console.log(`\n## nginx and MySQL: a real nginx and MariaDB, ${services.rounds} interleaved scrapes each\n`);
+    printServices(services);
+
+    // --- relay ---
+    progress(`relay: ${sizes.senders.join(', ')} concurrent senders, bare fastify then the relay, ${sizes.senderSeconds} s each`);
+    const senders = await relayGrowth(sizes.senders, sizes.senderSeconds, (w) => console.error(`  relay: ${w} …`));
+    console.log(`\n## Relay: notifications per second by concurrent senders, against a bare fastify route on the same payload (fsync per batch, ${sizes.senderSeconds} s each after warm-up)\n`);
+    console.log(sendersTable(senders));
+    progress(`relay with Slack down (503): ${sizes.slackDownSenders} senders, ${sizes.slackDownSeconds} s`);
+    const slackDown = await relaySlackDown(sizes.slackDownSenders, sizes.slackDownSeconds);
+    console.log(`\n${slackDownLine(slackDown)}`);
+
+    // --- targets ---
+    const targetsMet = verdicts({ floor, sideBySide: by, sumOfReplaced: sum, probes, services, senders, slackDown });
+    console.log(`\n## Targets\n\n${verdictTable(targetsMet)}`);
+
+    const notMeasuredHere = ['cAdvisor: not packaged in Debian'];
+    const page = probes.find((r) => r.statusPage)?.statusPage;
+    if (page && !page.measured) notMeasuredHere.push(`status page: ${page.reason}`);
     const result = {
       date: started.toISOString(),
       quick: opts.quick,
       machine,
       sideBySide: { processes, rounds: sizes.rounds, rows, sumOfReplaced: sum, tocsinRssAboveFloorMb: above },
       growthProcesses: growth.map((g) => ({ processes: g.processes, tocsin: g.tocsin, processExporter: g.processExporter })),
-      growthProbes: { intervalSeconds: sizes.probeIntervalSeconds, rows: probeRows },
+      probes,
+      growthContainers: containers,
+      services,
       growthSenders: senders,
-      notMeasuredHere: ['containers (10/50)', 'nginx and MySQL collectors: run `npm run bench -- containers services`'],
+      slackDown,
+      targets: targetsMet,
+      notMeasuredHere,
     };
     const resultsDir = join(ROOT, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, `${started.toISOString().slice(0, 10)}${opts.quick ? '-quick' : ''}.json`);
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-    console.log(`\nWritten: bench/results/${file.slice(resultsDir.length + 1)}`);
+    const base = `${started.toISOString().slice(0, 10)}${opts.quick ? '-quick' : ''}`;
+    writeFileSync(join(resultsDir, `${base}.json`), JSON.stringify(result, null, 2) + '\n');
+    const svg = growthChart(`Tocsin: how cost grows, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${opts.quick ? ' (--quick)' : ''}, ${machine}`, growthPanels({ processes: growth, probes, containers, senders }));
+    writeFileSync(join(resultsDir, `${base}.svg`), svg);
+    mkdirSync(join(ROOT, 'docs', 'img'), { recursive: true });
+    writeFileSync(join(ROOT, 'docs', 'img', 'bench-growth.svg'), svg);
+    console.log(`\nWritten: bench/results/${base}.json, bench/results/${base}.svg, docs/img/bench-growth.svg (${fmt((Date.now() - started.getTime()) / 60_000)} min)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
