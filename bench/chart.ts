@@ -16,8 +16,8 @@ export interface Panel {
 }
 
 const W = 300;
-const H = 190;
-const M = { left: 46, right: 12, top: 34, bottom: 36 };
+const H = 196;
+const M = { left: 46, right: 12, top: 40, bottom: 36 };
 const COLUMNS = 3;
 // Tocsin first in every panel, then its anchor, then any third line.
 const COLOURS = ['#d9480f', '#1c7ed6', '#868e96'];

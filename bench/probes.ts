@@ -50,6 +50,8 @@ export interface ProbeRunFigures {
   readonly expectedChecks: number;
   readonly latenessP50Ms: number;
   readonly latenessP99Ms: number;
+  /** Checks that reached the server before their slot (a timer firing early). */
+  readonly early: number;
 }
 
 export interface ProbeScaleRow extends ProbeLoad {
@@ -88,7 +90,11 @@ export async function startTargetServer(onExit: Set<() => void>): Promise<Target
 
 const targetName = (i: number) => `t${i}`;
 
-/** Lateness of each arrival behind the slot its target was due at (ms), for targets t<i>. */
+/**
+ * Lateness of each arrival behind the slot its target was due at (ms), for targets t<i>: the
+ * nearest slot, so an arrival a little before its slot (a timer that fired early) counts as
+ * negative, not as almost a whole interval late.
+ */
 export function lateness(arrivals: { paths: string[]; at: number[] }, intervalMs: number): number[] {
   const out: number[] = [];
   arrivals.paths.forEach((path, k) => {
@@ -96,7 +102,7 @@ export function lateness(arrivals: { paths: string[]; at: number[] }, intervalMs
     if (!m) return;
     const offset = offsetMs(m[1]!, intervalMs);
     const at = arrivals.at[k]!;
-    const slot = offset + Math.floor((at - offset) / intervalMs) * intervalMs;
+    const slot = offset + Math.round((at - offset) / intervalMs) * intervalMs;
     out.push(at - slot);
   });
   return out.sort((a, b) => a - b);
@@ -132,6 +138,7 @@ async function window(server: TargetServer, load: ProbeLoad, pid: number, label:
       expectedChecks: load.targets * measureIntervals,
       latenessP50Ms: percentile(late, 50),
       latenessP99Ms: percentile(late, 99),
+      early: late.filter((x) => x < 0).length,
     } satisfies ProbeRunFigures,
     elapsed,
   };

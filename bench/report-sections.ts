@@ -20,7 +20,7 @@ const n = (x: number) => x.toLocaleString('en');
 
 export function probesTable(rows: readonly ProbeScaleRow[], floorMb: number): string {
   return table(
-    ['targets @ interval', 'checks / s', 'tocsin CPU % of one core', 'blackbox CPU %', 'CPU tocsin / blackbox', 'tocsin peak RSS MB (above floor)', 'blackbox peak RSS MB', 'tocsin lateness p50 / p99 ms', 'blackbox (bench-driven) lateness p50 / p99 ms', 'checks seen / expected (tocsin, blackbox)', 'scrape p50 ms', 'probe_success 1'],
+    ['targets @ interval', 'checks / s', 'tocsin CPU % of one core', 'blackbox CPU %', 'CPU tocsin / blackbox', 'tocsin peak RSS MB (above floor)', 'blackbox peak RSS MB', 'tocsin lateness p50 / p99 ms', 'blackbox (bench-driven) lateness p50 / p99 ms', 'checks seen / expected, early (tocsin; blackbox)', 'scrape p50 ms', 'probe_success 1'],
     rows.map((r) => [
       `${n(r.targets)} @ ${r.intervalSeconds} s`,
       fmt(r.checksPerSecond, 0),
@@ -31,7 +31,7 @@ export function probesTable(rows: readonly ProbeScaleRow[], floorMb: number): st
       fmt(r.blackbox.peakRssMb),
       `${fmt(r.tocsin.latenessP50Ms, 0)} / ${fmt(r.tocsin.latenessP99Ms, 0)}`,
       `${fmt(r.blackbox.latenessP50Ms, 0)} / ${fmt(r.blackbox.latenessP99Ms, 0)}`,
-      `${n(r.tocsin.checks)} / ${n(r.tocsin.expectedChecks)}, ${n(r.blackbox.checks)} / ${n(r.blackbox.expectedChecks)}`,
+      `${n(r.tocsin.checks)} / ${n(r.tocsin.expectedChecks)}, ${r.tocsin.early}; ${n(r.blackbox.checks)} / ${n(r.blackbox.expectedChecks)}, ${r.blackbox.early}`,
       fmt(r.tocsin.scrapeP50Ms, 1),
       `${n(r.tocsin.successes)} / ${n(r.targets)}`,
     ]),
