@@ -478,3 +478,29 @@ export async function relaySlackDown(senders: number, durationSeconds: number): 
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * What one fdatasync costs on the disk the relay's outbox uses here (the temp directory): an
+ * acknowledgement waits for one, so 1,000 / p50 is about the most one sender can get acknowledged
+ * per second, whatever the relay does; more senders share each fdatasync (group commit).
+ */
+export async function fdatasyncLatency(samples = 200): Promise<{ p50Ms: number; p99Ms: number; samples: number }> {
+  const { open } = await import('node:fs/promises');
+  const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-fsync-'));
+  const file = await open(join(dir, 'log'), 'a');
+  try {
+    const record = Buffer.alloc(600, 'x');
+    const times: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      await file.write(record);
+      await file.datasync();
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), samples };
+  } finally {
+    await file.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
