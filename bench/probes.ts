@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { offsetMs } from '../src/probes/scheduler.js';
-import { cpuSeconds, peakRssMb } from './proc.js';
+import { cpuSeconds, memory, peakRssMb } from './proc.js';
 import { freePort, percentile, progressTicker, start, stop, waitFor } from './lib.js';
 
 // 200 and a short body on any path; GET /__arrivals hands over (and clears) what arrived.
@@ -45,6 +45,8 @@ export interface ProbeLoad {
 export interface ProbeRunFigures {
   readonly cpuPercentOfOneCore: number;
   readonly peakRssMb: number;
+  /** RSS after one interval of probing, before the first scrape (Tocsin) or measured probe (both). */
+  readonly rssAfterWarmUpMb: number;
   /** Requests that reached the targets' server during the window, and how many were expected. */
   readonly checks: number;
   readonly expectedChecks: number;
@@ -121,6 +123,7 @@ async function window(server: TargetServer, load: ProbeLoad, pid: number, label:
     tick(Math.round((Date.now() - begin) / 1000));
   }
   await server.arrivals(); // drop the warm-up's
+  const rssAtStartMb = memory(pid).now / 2 ** 20;
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   const measuring = during();
@@ -137,6 +140,7 @@ async function window(server: TargetServer, load: ProbeLoad, pid: number, label:
     figures: {
       cpuPercentOfOneCore: (cpu / elapsed) * 100,
       peakRssMb: peakRssMb(pid),
+      rssAfterWarmUpMb: rssAtStartMb,
       checks: arrived.paths.length,
       expectedChecks: load.targets * measureIntervals,
       latenessP50Ms: percentile(late, 50),
@@ -156,7 +160,8 @@ async function runTocsin(tocsinBin: string, dir: string, server: TargetServer, l
   const child = start(tocsinBin, ['exporter', `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
   try {
     const url = `http://127.0.0.1:${port}/metrics`;
-    await waitFor(url, 60_000);
+    // Not /metrics: the first scrape would come before the warm-up and hide what probing alone holds.
+    await waitFor(`http://127.0.0.1:${port}/-/ready`, 60_000);
     const scrapes: number[] = [];
     let body = '';
     // Prometheus scrapes it meanwhile, every SCRAPE_INTERVAL_MS as a typical job would: the scrape

@@ -20,14 +20,14 @@ const n = (x: number) => x.toLocaleString('en');
 
 export function probesTable(rows: readonly ProbeScaleRow[], floorMb: number): string {
   return table(
-    ['targets @ interval', 'checks / s', 'tocsin CPU % of one core', 'blackbox CPU %', 'CPU tocsin / blackbox', 'tocsin peak RSS MB (above floor)', 'blackbox peak RSS MB', 'tocsin lateness p50 / p99 ms', 'blackbox (bench-driven) lateness p50 / p99 ms', 'checks seen / expected, early (tocsin; blackbox)', 'scrape p50 ms', 'probe_success 1'],
+    ['targets @ interval', 'checks / s', 'tocsin CPU % of one core', 'blackbox CPU %', 'CPU tocsin / blackbox', 'tocsin RSS MB before scrapes / peak (peak above floor)', 'blackbox peak RSS MB', 'tocsin lateness p50 / p99 ms', 'blackbox (bench-driven) lateness p50 / p99 ms', 'checks seen / expected, early (tocsin; blackbox)', 'scrape p50 ms', 'probe_success 1'],
     rows.map((r) => [
       `${n(r.targets)} @ ${r.intervalSeconds} s`,
       fmt(r.checksPerSecond, 0),
       fmt(r.tocsin.cpuPercentOfOneCore, 1),
       fmt(r.blackbox.cpuPercentOfOneCore, 1),
       `${fmt(r.cpuRatioTocsinToBlackbox, 2)}x`,
-      `${fmt(r.tocsin.peakRssMb)} (+${fmt(r.tocsin.peakRssMb - floorMb)})`,
+      `${fmt(r.tocsin.rssAfterWarmUpMb)} / ${fmt(r.tocsin.peakRssMb)} (+${fmt(r.tocsin.peakRssMb - floorMb)})`,
       fmt(r.blackbox.peakRssMb),
       `${fmt(r.tocsin.latenessP50Ms, 0)} / ${fmt(r.tocsin.latenessP99Ms, 0)}`,
       `${fmt(r.blackbox.latenessP50Ms, 0)} / ${fmt(r.blackbox.latenessP99Ms, 0)}`,
