@@ -5,11 +5,14 @@ import type { Logger } from 'pino';
 import type { Collector } from '../collectors/collector.js';
 import type { ProbesConfig } from '../config/probes.js';
 import { createProbeCollector } from './collector.js';
+import { MaintenanceCalendar } from './maintenance.js';
 import { ProbeScheduler } from './scheduler.js';
 
 export interface Probes {
   readonly collector: Collector;
   readonly scheduler: ProbeScheduler;
+  /** exporter.probes.maintenance and each target's own windows. */
+  readonly calendar: MaintenanceCalendar;
   reconfigure(config: ProbesConfig): void;
   close(): void;
 }
@@ -17,11 +20,15 @@ export interface Probes {
 export function createProbes(config: ProbesConfig, logger: Logger): Probes {
   const scheduler = new ProbeScheduler({ logger, maxConcurrent: config.max_concurrent });
   scheduler.setTargets(config.targets);
-  const collector = createProbeCollector(scheduler);
+  const calendar = new MaintenanceCalendar();
+  calendar.set(config.maintenance);
+  const collector = createProbeCollector(scheduler, calendar);
   return {
     collector,
     scheduler,
+    calendar,
     reconfigure: (next) => {
+      calendar.set(next.maintenance);
       scheduler.setMaxConcurrent(next.max_concurrent);
       scheduler.setTargets(next.targets);
     },
