@@ -27,7 +27,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
   };
   /** A target by name, paused or not: the config file's first. */
   const findTarget = (name: string): ProbeTargetConfig | undefined => probesConfig.targets.find((t) => t.name === name) ?? store.get(name)?.target;
-  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }));
+  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }), { maintenance: (name) => store.maintenanceWindows(name) });
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
   const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 ? [...list, probes.collector] : list);
   let probeModules = ex.probes.modules;

@@ -8,7 +8,7 @@ import { HttpError } from '../http/errors.js';
 import type { TargetStatus } from './state.js';
 import type { OpenWindow } from './maintenance.js';
 import { withPushToken, refusePushSecrets } from './push-token.js';
-import { parseTargetBody, TargetStoreError, type TargetBody, type TargetStore } from './target-store.js';
+import { parseTargetBody, parseWindows, TargetStoreError, type TargetBody, type TargetStore } from './target-store.js';
 
 export interface TargetRoutesOptions {
   readonly store: TargetStore;
@@ -168,6 +168,40 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
       return show(name);
     });
   }
+
+  // Maintenance windows of any target (the config file's too), kept in the target store and
+  // added to the target's own: setting them changes no check and no state.
+  api.get<{ Params: { name: string } }>('/targets/:name/maintenance', async (request) => {
+    const { name } = request.params;
+    find(name);
+    return { windows: o.store.maintenanceBodies(name), ...maintenanceNow(name) };
+  });
+
+  api.put<{ Params: { name: string } }>('/targets/:name/maintenance', async (request) => {
+    const { name } = request.params;
+    find(name);
+    const body = request.body;
+    if (!isObject(body) || !Array.isArray(body.windows)) throw new HttpError(400, 'body.windows: expected a list of windows ([] for none)');
+    const bodies = body.windows as unknown[];
+    let windows;
+    try {
+      windows = parseWindows(bodies);
+    } catch (err) {
+      if (err instanceof TargetStoreError) throw new HttpError(err.statusCode, err.message);
+      throw err;
+    }
+    await write(() => o.store.setMaintenance(name, bodies, windows));
+    audit(request, 'set maintenance', name);
+    return { windows: o.store.maintenanceBodies(name), ...maintenanceNow(name) };
+  });
+
+  api.delete<{ Params: { name: string } }>('/targets/:name/maintenance', async (request, reply) => {
+    const { name } = request.params;
+    find(name);
+    await write(() => o.store.setMaintenance(name, [], []));
+    audit(request, 'clear maintenance', name);
+    return reply.status(204).send();
+  });
 
   // A new token for an API push target (the old one stops working at once): for a lost token.
   api.post<{ Params: { name: string } }>('/targets/:name/push-token', async (request) => {

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Collector } from '../collectors/collector.js';
 import type { ProbesConfig } from '../config/probes.js';
+import type { MaintenanceWindow } from '../config/maintenance.js';
 import { createProbeCollector } from './collector.js';
 import { MaintenanceCalendar } from './maintenance.js';
 import { ProbeScheduler } from './scheduler.js';
@@ -17,10 +18,10 @@ export interface Probes {
   close(): void;
 }
 
-export function createProbes(config: ProbesConfig, logger: Logger): Probes {
+export function createProbes(config: ProbesConfig, logger: Logger, options: { readonly maintenance?: (name: string) => readonly MaintenanceWindow[] } = {}): Probes {
   const scheduler = new ProbeScheduler({ logger, maxConcurrent: config.max_concurrent });
   scheduler.setTargets(config.targets);
-  const calendar = new MaintenanceCalendar();
+  const calendar = new MaintenanceCalendar(options.maintenance);
   calendar.set(config.maintenance);
   const collector = createProbeCollector(scheduler, calendar);
   return {

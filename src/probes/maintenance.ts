@@ -48,11 +48,14 @@ export function firstOpen(windows: readonly MaintenanceWindow[], nowMs: number):
 
 /**
  * The windows shared by several targets (exporter.probes.maintenance; they change on reload)
- * and each target's own (its `maintenance:`), evaluated at one instant: a shared window is
+ * each target's own (its `maintenance:`) and those set through the API, evaluated at one instant: a shared window is
  * computed once per instant, not once per target.
  */
 export class MaintenanceCalendar {
   private shared: readonly SharedMaintenanceWindow[] = [];
+
+  /** `extra`: windows of a target kept elsewhere (set through the API, in the target store). */
+  constructor(private readonly extra: (name: string) => readonly MaintenanceWindow[] = () => []) {}
 
   set(shared: readonly SharedMaintenanceWindow[]): void {
     this.shared = shared;
@@ -62,7 +65,8 @@ export class MaintenanceCalendar {
   at(nowMs: number): (target: ProbeTargetConfig) => OpenWindow | undefined {
     const open = this.shared.map((w) => ({ targets: w.targets ? new Set(w.targets) : undefined, open: openAt(w, nowMs) })).filter((w) => w.open);
     return (target) => {
-      let best = firstOpen(target.maintenance, nowMs);
+      const extra = this.extra(target.name);
+      let best = firstOpen(extra.length > 0 ? [...target.maintenance, ...extra] : target.maintenance, nowMs);
       for (const w of open) {
         if (w.targets && !w.targets.has(target.name)) continue;
         if (!best || w.open!.untilMs > best.untilMs) best = w.open;

@@ -192,3 +192,53 @@ t.test('on a real exporter: the maintenance series, checks going on, the status 
   t.equal(value(e, 'tocsin_probe_maintenance', { target: 'web' }), 1);
   t.equal(value(e, 'tocsin_probe_maintenance', { target: 'api-web' }), 1, 'API targets too');
 });
+
+t.test('PUT /api/v1/targets/{name}/maintenance: for a config file target too, keeping its state, kept across a restart', async (t: Test) => {
+  const server = await httpServer(t);
+  const dir = tmpDir(t, 'tocsin-maintenance-');
+  writeFileSync(join(dir, 'token'), TOKEN);
+  const port = await freePort();
+  const text = `exporter:
+  listen_address: 127.0.0.1:${port}
+  collectors: ${OFF}
+  probes:
+    data_dir: ${dir}/store
+    api_auth: {bearer_token_file: ${dir}/token}
+    targets:
+      - {name: web, type: http, address: "http://127.0.0.1:${server}/error", interval: 1s, timeout: 500ms}
+`;
+  let exporter = await startExporter(parseConfig(text, 'tocsin.yml', dir), silentLogger);
+  t.teardown(() => exporter.close());
+  const url = exporter.url.replace('0.0.0.0', '127.0.0.1');
+  await scrapeUntil(url, (x) => value(x, 'tocsin_probe_consecutive_failures', { target: 'web' }) >= 1);
+  const before = (await call(url, 'GET', '/api/v1/targets/web/status')).body!;
+  t.equal(before.state, 'down');
+
+  const bad = await call(url, 'PUT', '/api/v1/targets/web/maintenance', { windows: [{ cron: '0 3 * * *', duration: '1h' }, { cron: '0 25 * * *', duration: '1h' }] });
+  t.equal(bad.status, 400);
+  t.match(bad.body?.message, /^body\.windows\.1\.cron: invalid cron expression/);
+  t.match((await call(url, 'PUT', '/api/v1/targets/web/maintenance', { windows: 'always' })).body?.message, /^body\.windows: expected a list/);
+  t.equal((await call(url, 'PUT', '/api/v1/targets/nothere/maintenance', { windows: [] })).status, 404);
+  const anonymous = await fetch(`${url}/api/v1/targets/web/maintenance`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ windows: [] }), signal: AbortSignal.timeout(10_000) });
+  t.equal(anonymous.status, 401, 'a change needs the API credentials');
+
+  // A window open now: a cron window every minute, 2 minutes long.
+  const windows = [{ name: 'db migration', cron: '* * * * *', duration: '2m', time_zone: 'Europe/Berlin' }];
+  const set = await call(url, 'PUT', '/api/v1/targets/web/maintenance', { windows });
+  t.equal(set.status, 200);
+  t.match(set.body, { windows, active: true, window: 'db migration' });
+  await scrapeUntil(url, (x) => value(x, 'tocsin_probe_maintenance', { target: 'web' }) === 1);
+  const during = (await call(url, 'GET', '/api/v1/targets/web/status')).body!;
+  t.equal(during.last_state_change, before.last_state_change, 'the state was kept (no reset)');
+  t.ok(during.consecutive_failures >= before.consecutive_failures, 'checks go on and count on');
+  t.equal(during.maintenance.window, 'db migration');
+
+  // Kept in the store across a restart.
+  await exporter.close();
+  exporter = await startExporter(parseConfig(text, 'tocsin.yml', dir), silentLogger);
+  t.same((await call(url, 'GET', '/api/v1/targets/web/maintenance')).body?.windows, windows, 'still there after a restart');
+  await scrapeUntil(url, (x) => value(x, 'tocsin_probe_maintenance', { target: 'web' }) === 1);
+  t.equal((await call(url, 'DELETE', '/api/v1/targets/web/maintenance')).status, 204);
+  await scrapeUntil(url, (x) => value(x, 'tocsin_probe_maintenance', { target: 'web' }) === 0);
+  t.same((await call(url, 'GET', '/api/v1/targets/web/maintenance')).body, { windows: [], active: false });
+});
