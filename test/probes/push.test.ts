@@ -141,7 +141,8 @@ t.test('a config file push target: heartbeats, failures with a message, push_mis
   e = (await scrape(url)).exp;
   t.equal(value(e, 'probe_success', { target: 'nightly-backup' }), 1, 'up again');
   e = await scrapeUntil(url, (x) => reasonOf(x, 'nightly-backup') === 'push_missing');
-  t.ok(Date.now() - sent >= 2000, `missing after interval + grace (${Date.now() - sent} ms)`);
+  // The deadline was set before the answer left (and a timer may fire a millisecond early).
+  t.ok(Date.now() - sent >= 1900, `missing after interval + grace (${Date.now() - sent} ms)`);
   t.equal(value(e, 'probe_success', { target: 'nightly-backup' }), 0);
   const missing = (await call(url, 'GET', '/api/v1/targets/nightly-backup/status', { token: null })).body!;
   t.match(missing.last_failure.message, /^no heartbeat since \d{4}-.*\(expected every 1s \+ 1s grace\)$/);
