@@ -11,7 +11,10 @@ import { promisify } from 'node:util';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { pushTokenSha256 } from '../../src/config/push.js';
 import { startExporter } from '../../src/exporter/server.js';
-import { PUSH_MESSAGE_MAX } from '../../src/probes/push.js';
+import { probeTargetSchema } from '../../src/config/probes.js';
+import { heartbeatResult, PUSH_MESSAGE_MAX } from '../../src/probes/push.js';
+import { ProbeScheduler } from '../../src/probes/scheduler.js';
+import { silentLogger } from '../helpers/collect.js';
 import { requireBinary } from '../helpers/bin.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
@@ -275,4 +278,22 @@ t.test('config: a push target is refused with the path of the bad field', async 
   t.match(problems('{name: a, type: push, address: "127.0.0.1:80", push: {token: "${PUSH_T}"}}', { PUSH_T: 'long-enough-token-123' }), [/exporter\.probes\.targets\[0\]\.address: a push target has no address/]);
   t.same(problems('{name: a, type: push, push: {token: "${PUSH_T}"}}', { PUSH_T: 'long-enough-token-123' }), [], 'a token from the environment');
   t.match(problems('{name: a, type: push, push: {token: "${PUSH_T}", token_sha256: "' + 'a'.repeat(64) + '"}}', { PUSH_T: 'long-enough-token-123' }), [/push\.token: give one of token, token_file or token_sha256/]);
+});
+
+t.test('the scheduler: failure_threshold counts missed intervals; a heartbeat brings it up at once', async (t) => {
+  const target = probeTargetSchema.parse({ name: 'job', type: 'push', interval: '1s', timeout: '100ms', failure_threshold: 2, push: { token_sha256: 'a'.repeat(64), grace: '0s' } });
+  const scheduler = new ProbeScheduler({ logger: silentLogger, maxConcurrent: 10 });
+  t.teardown(() => scheduler.close());
+  scheduler.setTargets([target]);
+  const s = scheduler.status('job')!;
+  const started = Date.now();
+  for (let i = 0; i < 100 && s.consecutiveFailures < 1; i++) await sleep(50);
+  t.equal(s.last?.reason, 'push_missing', 'missing once interval + grace passed without a heartbeat');
+  t.equal(s.state, 'unknown', 'one missed interval is under failure_threshold 2');
+  for (let i = 0; i < 100 && s.state !== 'down'; i++) await sleep(50);
+  t.equal(s.state, 'down', 'the second missed interval turns it down');
+  t.ok(Date.now() - started >= 1900, `not before two intervals (${Date.now() - started} ms)`);
+  t.equal(scheduler.heartbeat('job', heartbeatResult('success', undefined)), true);
+  t.equal(s.state, 'up', 'a heartbeat: up at once');
+  t.equal(scheduler.heartbeat('other', heartbeatResult('success', undefined)), false, 'no such target');
 });
