@@ -277,6 +277,7 @@ t.test('config: a push target is refused with the path of the bad field', async 
   t.match(problems('{name: a, type: push, push: {token_sha256: "ABC"}}'), [/exporter\.probes\.targets\[0\]\.push\.token_sha256: expected the SHA-256/]);
   t.match(problems('{name: a, type: push, address: "127.0.0.1:80", push: {token: "${PUSH_T}"}}', { PUSH_T: 'long-enough-token-123' }), [/exporter\.probes\.targets\[0\]\.address: a push target has no address/]);
   t.same(problems('{name: a, type: push, push: {token: "${PUSH_T}"}}', { PUSH_T: 'long-enough-token-123' }), [], 'a token from the environment');
+  t.same(problems('{name: a, type: push, interval: 2s, push: {token: "${PUSH_T}"}}', { PUSH_T: 'long-enough-token-123' }), [], 'the (unused) timeout is not checked against a short interval');
   t.match(problems('{name: a, type: push, push: {token: "${PUSH_T}", token_sha256: "' + 'a'.repeat(64) + '"}}', { PUSH_T: 'long-enough-token-123' }), [/push\.token: give one of token, token_file or token_sha256/]);
 });
 
