@@ -165,15 +165,18 @@ t.test('the README crontab line, run by real curl', async (t) => {
   const { url } = await start(t, dir, `      - {name: backup, type: push, interval: 1d, push: {token_file: ${dir}/backup.token, grace: 30m}}\n`);
   const sh = promisify(execFile);
   const base = `${url}/api/v1/push/backup`;
-  // As in the README: the job's outcome decides the status; the token comes from a file.
+  // The README's crontab command, word for word but for the paths: the job's exit code decides
+  // the status; the token comes from a file.
   const line = (job: string) =>
-    `if ${job}; then s=success; else s=failure; fi; ${curl} -fsS -m 10 --retry 3 -o /dev/null -H "Authorization: Bearer $(cat ${dir}/backup.token)" --data-urlencode "status=$s" --data-urlencode "message=exit code $?" ${base}`;
+    `${job}; s=$?; ${curl} -fsS -m 10 --retry 3 -o /dev/null -H "Authorization: Bearer $(cat ${dir}/backup.token)" --data-urlencode "status=$([ $s = 0 ] && echo success || echo failure)" --data-urlencode "message=${job} exited with $s" ${base}`;
   await sh('/bin/sh', ['-c', line('true')], { timeout: 20_000 });
   t.equal(value((await scrape(url)).exp, 'probe_success', { target: 'backup' }), 1, 'a job that succeeded');
   await sh('/bin/sh', ['-c', line('false')], { timeout: 20_000 });
   const e = (await scrape(url)).exp;
   t.equal(value(e, 'probe_success', { target: 'backup' }), 0, 'a job that failed');
   t.equal(reasonOf(e, 'backup'), 'push_failure');
+  const status = await call(url, 'GET', '/api/v1/targets/backup/status', { token: null });
+  t.equal(status.body?.last_failure.message, 'false exited with 1', "the job's message");
   // A plain POST without a body is a success, and curl -f fails on a wrong token (cron mails it).
   await sh(curl, ['-fsS', '-m', '10', '-X', 'POST', '-H', `Authorization: Bearer ${BACKUP_TOKEN}`, base], { timeout: 20_000 });
   t.equal(value((await scrape(url)).exp, 'probe_success', { target: 'backup' }), 1);
