@@ -82,6 +82,11 @@ export interface DispatcherDeps {
   destination(name: string): Destination | undefined;
   /** Who delivers to each destination type. */
   readonly integrations: Integrations;
+  /**
+   * Whether a destination's credentials are known to be refused (the Slack app's bot token, see
+   * slack-app/auth-check.ts): held like a disabled one, its entries kept until it is released.
+   */
+  held?(destination: string): boolean;
   /** The configured destinations' names, so that queueStates() lists them from the start. */
   destinationNames?(): Iterable<string>;
   readonly logger?: Logger;
@@ -94,7 +99,7 @@ export interface DispatcherDeps {
 }
 
 /** Whether a destination's entries are being delivered, and if not, why. */
-export type QueueState = 'active' | 'disabled' | 'missing' | 'unsupported';
+export type QueueState = 'active' | 'disabled' | 'missing' | 'unsupported' | 'unauthorized';
 
 export interface QueueStatus {
   readonly destination: string;
@@ -202,7 +207,7 @@ export class Dispatcher {
       const target = this.deps.destination(destination);
       return {
         destination,
-        state: stateOf(target, target ? this.integrations.get(target.type) : undefined),
+        state: this.stateOf(target, target ? this.integrations.get(target.type) : undefined),
         pending: this.outbox.pendingCount(destination),
       };
     });
@@ -228,7 +233,7 @@ export class Dispatcher {
       if (lane.inFlight) continue;
       const target = this.deps.destination(destination);
       const integration = target ? this.integrations.get(target.type) : undefined;
-      this.observe(lane, stateOf(target, integration));
+      this.observe(lane, this.stateOf(target, integration));
       if (lane.state !== 'active' || !target || !integration) continue;
       if (lane.nextAt > now) {
         wake = Math.min(wake, lane.nextAt);
@@ -259,7 +264,15 @@ export class Dispatcher {
       case 'unsupported':
         this.logger.error(log, 'no integration for this destination type; keeping its notifications');
         break;
+      case 'unauthorized':
+        this.logger.warn(log, 'the destination refuses our credentials; keeping its notifications until they are fixed');
+        break;
     }
+  }
+
+  private stateOf(target: Destination | undefined, integration: Integration | undefined): QueueState {
+    const state = stateOf(target, integration);
+    return state === 'active' && this.deps.held?.(target!.name) ? 'unauthorized' : state;
   }
 
   private arm(at: number): void {
