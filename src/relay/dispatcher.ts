@@ -41,7 +41,7 @@
 import pino, { type Logger } from 'pino';
 import { formatDurationMs } from '../config/duration.js';
 import { withDeadline } from '../util/deadline.js';
-import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './backoff.js';
+import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS } from './backoff.js';
 import type { DeliveryOutcome, Destination, Integration, Integrations } from './delivery/integration.js';
 import type { DeadReason, RelayMetrics } from './metrics.js';
 import type { Outbox } from './outbox/index.js';
@@ -58,6 +58,8 @@ export interface PacingOptions {
   readonly retryHorizonMs?: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** A Retry-After longer than this is cut to it. */
+  readonly maxRetryAfterMs?: number;
 }
 
 /** Three days: a Slack outage or a revoked-then-restored webhook over a weekend loses nothing. */
@@ -70,6 +72,7 @@ export const DEFAULT_PACING: Required<PacingOptions> = {
   retryHorizonMs: DEFAULT_RETRY_HORIZON_MS,
   baseBackoffMs: DEFAULT_BASE_BACKOFF_MS,
   maxBackoffMs: DEFAULT_MAX_BACKOFF_MS,
+  maxRetryAfterMs: MAX_RETRY_AFTER_MS,
 };
 
 const MAX_REMEMBERED_DEAD = 10_000;
@@ -442,8 +445,9 @@ export class Dispatcher {
     if (outcome.kind === 'retry' && outcome.retryAfterMs !== undefined) {
       // The destination said when (Retry-After): no backoff of our own.
       if (outcome.reason === 'rateLimited') this.metrics.rateLimited.inc({ destination });
-      lane.nextAt = Math.max(lane.nextAt, now + outcome.retryAfterMs);
-      retryLog = { retryAfterMs: outcome.retryAfterMs };
+      const wait = Math.min(outcome.retryAfterMs, this.pacing.maxRetryAfterMs);
+      lane.nextAt = Math.max(lane.nextAt, now + wait);
+      retryLog = wait < outcome.retryAfterMs ? { retryAfterMs: wait, retryAfterAskedMs: outcome.retryAfterMs } : { retryAfterMs: wait };
     } else {
       const delay = backoffDelay(lane.failures, { baseMs: this.pacing.baseBackoffMs, maxMs: this.pacing.maxBackoffMs }, this.random);
       lane.nextAt = Math.max(lane.nextAt, now + delay);

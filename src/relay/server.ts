@@ -236,6 +236,9 @@ function pacingFor(rc: Config['relay']) {
     minIntervalMs: rc.delivery.min_interval * 1000,
     digestThreshold: rc.delivery.digest_threshold,
     retryHorizonMs: rc.delivery.retry_horizon * 1000,
+    baseBackoffMs: Math.round(rc.delivery.backoff_initial * 1000),
+    maxBackoffMs: Math.round(rc.delivery.backoff_max * 1000),
+    maxRetryAfterMs: Math.round(rc.delivery.max_retry_after * 1000),
   };
 }
 
