@@ -164,6 +164,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     webhookAuth: rc.auth,
     apiAuth: rc.api_auth,
     maxBodyBytes: rc.max_body_bytes,
+    held: (name) => slackAuth.held(name),
     sns: {
       settings: () => sns,
       store: alarmStore,

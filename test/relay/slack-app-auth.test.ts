@@ -72,6 +72,8 @@ t.test('a refused bot token: the relay starts, says so without the token, keeps 
   m = await metrics(relay);
   t.equal(value(m.exp, 'tocsin_relay_destination_pending', { destination: 'incidents', state: 'unauthorized' }), 2, 'both wait, held as unauthorized');
   t.equal(value(m.exp, 'tocsin_relay_dead_letters'), 0, 'nothing dead-lettered');
+  const queues = (await (await fetch(`${relay.url}/api/v1/queues`)).json()) as { destination: string; state: string; pending: number }[];
+  t.match(queues, [{ destination: 'incidents', state: 'unauthorized', pending: 2 }], 'the queues API says so too');
 
   // The operator puts the right token in the file and reloads.
   writeFileSync(tokenFile, `${GOOD}\n`);
