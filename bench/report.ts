@@ -5,7 +5,7 @@
 // same work), containers and concurrent senders (against a bare fastify route), nginx and MySQL
 // against their exporters, and the relay under a Slack outage. Prints markdown tables, progress
 // lines for long phases and a list of targets met or missed; writes everything as JSON to
-// bench/results/<date>.json and the growth chart to bench/results/<date>.svg and
+// bench/results/<date>.json and the growth chart to bench/results/<date>.svg and, in full runs,
 // docs/img/bench-growth.svg (the README's picture).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -334,9 +334,12 @@ export async function runReport(opts: ReportOptions): Promise<void> {
     writeFileSync(join(resultsDir, `${base}.json`), JSON.stringify(result, null, 2) + '\n');
     const svg = growthChart(`Tocsin: how cost grows, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${opts.quick ? ' (--quick)' : ''}, ${machine}`, growthPanels({ processes: growth, probes, containers, senders }));
     writeFileSync(join(resultsDir, `${base}.svg`), svg);
-    mkdirSync(join(ROOT, 'docs', 'img'), { recursive: true });
-    writeFileSync(join(ROOT, 'docs', 'img', 'bench-growth.svg'), svg);
-    console.log(`\nWritten: bench/results/${base}.json, bench/results/${base}.svg, docs/img/bench-growth.svg (${fmt((Date.now() - started.getTime()) / 60_000)} min)`);
+    // The README's picture comes from full runs only: a --quick run leaves it alone.
+    if (!opts.quick) {
+      mkdirSync(join(ROOT, 'docs', 'img'), { recursive: true });
+      writeFileSync(join(ROOT, 'docs', 'img', 'bench-growth.svg'), svg);
+    }
+    console.log(`\nWritten: bench/results/${base}.json, bench/results/${base}.svg${opts.quick ? '' : ', docs/img/bench-growth.svg'} (${fmt((Date.now() - started.getTime()) / 60_000)} min)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
