@@ -32,6 +32,8 @@ export interface SchedulerOptions {
   readonly maxConcurrent: number;
   /** For tests; the real probers by default. */
   readonly run?: RunCheck;
+  /** Sees every finished check (the status page's uptime and latency history). */
+  readonly onResult?: (name: string, result: ProbeResult, atSeconds: number) => void;
 }
 
 interface Entry {
@@ -157,7 +159,9 @@ export class ProbeScheduler {
       const result = await this.attempts(entry.config, signal);
       // A target removed or replaced meanwhile: its result belongs to nobody.
       if (signal.aborted || this.entries.get(entry.config.name) !== entry) return;
-      const changed = entry.status.record(result, Date.now() / 1000);
+      const at = Date.now() / 1000;
+      const changed = entry.status.record(result, at);
+      this.options.onResult?.(entry.config.name, result, at);
       if (changed) {
         this.options.logger.info({ target: entry.config.name, state: changed, reason: result.reason, message: result.message }, 'probe target state changed');
       }
