@@ -10,6 +10,7 @@ import { Scraper } from './scrape.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import { createProbes } from '../probes/index.js';
 import { TargetStore } from '../probes/target-store.js';
+import { declaredTargets } from '../probes/api-routes.js';
 import type { ProbesConfig, ProbeTargetConfig } from '../config/probes.js';
 
 export async function startExporter(config: Config, logger: Logger, context: ServeContext = {}): Promise<RunningServer> {
@@ -38,7 +39,10 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     const targets = effective(probesConfig);
     probes.reconfigure({ ...probesConfig, targets });
     scraper.setCollectors(withProbes(current, targets));
+    forgetRemoved();
   };
+  /** The status page's history of targets no longer declared anywhere (paused ones stay declared). */
+  const forgetRemoved = () => probes.history.retain(new Set(declaredTargets(store, probesConfig.targets).map((d) => d.target.name)));
   const app = buildExporterApp({
     ...context,
     scraper,
@@ -53,6 +57,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       apply: applyTargets,
       credentials: () => probesConfig.api_auth,
       openReads: () => probesConfig.api_open_reads,
+      history: probes.history,
     },
   });
   const { host, port } = parseListenAddress(ex.listen_address);
@@ -72,6 +77,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       probesConfig = next.exporter.probes;
       const targets = effective(probesConfig);
       probes.reconfigure({ ...probesConfig, targets });
+      forgetRemoved();
       probeModules = next.exporter.probes.modules;
       current = fresh;
       const previous = scraper.setCollectors(withProbes(fresh, targets));

@@ -39,6 +39,21 @@ function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: bo
   };
 }
 
+export interface DeclaredTarget {
+  readonly target: ProbeTargetConfig;
+  readonly source: 'config' | 'api';
+  readonly paused: boolean;
+}
+
+/** Every target: the config file's, then the API's not shadowed by a config name (paused ones too). */
+export function declaredTargets(store: TargetStore, configTargets: readonly ProbeTargetConfig[]): DeclaredTarget[] {
+  const names = new Set(configTargets.map((t) => t.name));
+  return [
+    ...configTargets.map((target) => ({ target, source: 'config' as const, paused: store.paused(target.name) })),
+    ...store.targets().filter((t) => !names.has(t.name)).map((target) => ({ target, source: 'api' as const, paused: store.paused(target.name) })),
+  ];
+}
+
 function isObject(v: unknown): v is TargetBody {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -88,10 +103,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   const audit = (request: FastifyRequest, action: string, name: string) =>
     request.log.info({ audit: 'target', user: o.who(request), action, target: name }, 'target changed');
 
-  api.get('/targets', async () => [
-    ...o.configTargets().map((t) => publicTarget(t, 'config', o.store.paused(t.name))),
-    ...o.store.targets().filter((t) => !fromConfig(t.name)).map((t) => publicTarget(t, 'api', o.store.paused(t.name))),
-  ]);
+  api.get('/targets', async () => declaredTargets(o.store, o.configTargets()).map((d) => publicTarget(d.target, d.source, d.paused)));
 
   api.post('/targets', async (request, reply) => {
     const target = parse(request.body);
