@@ -1,0 +1,66 @@
+// What the status page's browser test and its picture script share: headless Chromium (the
+// Debian package, driven by playwright-core), a real exporter config with probe targets, and
+// an HTTP server on loopback that can be stopped in the middle of a test.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { requireBinary } from './bin.js';
+
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = requireBinary('chromium', 'chromium');
+  return chromium.launch({ executablePath, args: ['--no-sandbox'] });
+}
+
+const NO_HOST_COLLECTORS =
+  '{cpu: {enabled: false}, meminfo: {enabled: false}, loadavg: {enabled: false}, stat: {enabled: false}, vmstat: {enabled: false}, pressure: {enabled: false}, filesystem: {enabled: false}, netdev: {enabled: false}, diskstats: {enabled: false}, process: {enabled: false}}';
+
+/** An exporter on 127.0.0.1:`port` with only the probe collector; `targets` is the YAML list, indented by 6. */
+export function probesConfig(port: number, dataDir: string, targets: string, extra = ''): Config {
+  return parseConfig(
+    `exporter:
+  listen_address: 127.0.0.1:${port}
+  collectors: ${NO_HOST_COLLECTORS}
+  probes:
+    data_dir: ${JSON.stringify(dataDir)}
+${extra}    targets:
+${targets}`,
+    'tocsin.yml',
+    dataDir,
+  );
+}
+
+export interface StoppableServer {
+  readonly port: number;
+  /** Closes the listener and every open connection: the port refuses from now on. */
+  stop(): Promise<void>;
+}
+
+/** An HTTP server answering 200 "ok" on 127.0.0.1 (after `delayMs`, to give it a latency). */
+export async function stoppableServer(delayMs = 0): Promise<StoppableServer> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((_req, res) => {
+    const timer = setTimeout(() => res.end('ok'), delayMs);
+    res.on('close', () => clearTimeout(timer));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  let stopped = false;
+  return {
+    port: (server.address() as { port: number }).port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const closed = once(server, 'close');
+      server.close();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
