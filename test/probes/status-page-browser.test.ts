@@ -19,6 +19,8 @@ declare const window: any;
 const XSS_ENV = '<img src=x onerror="window.__xss=1">';
 const XSS_LABEL = '<script>window.__xss=2</script>';
 const XSS_REGEX = '<img src=y onerror="window.__xss=3">';
+// The longest name there can be, without a place to break: it must wrap at 360 px, not overflow.
+const LONG = `x${'-0123456789abcdef'.repeat(7)}.internal/health`.slice(0, 128);
 
 /** The targets the page lists now, by name: their state. */
 async function rows(page: Page): Promise<Record<string, string>> {
@@ -46,6 +48,7 @@ t.test('status page in Chromium: goes down without a reload, filters, escapes, f
       dir,
       `      - {name: web, type: http, address: "http://127.0.0.1:${web.port}/", environment: LIVE, interval: 1s, timeout: 500ms, labels: {team: payments}}
       - {name: queue, type: tcp, address: "127.0.0.1:${other.port}", environment: STAGE, interval: 1s, timeout: 500ms}
+      - {name: "${LONG}", type: http, address: "http://127.0.0.1:${other.port}/${LONG}", environment: STAGE, interval: 1s, timeout: 500ms}
       - name: odd
         type: http
         address: "http://127.0.0.1:${other.port}/"
@@ -68,12 +71,12 @@ t.test('status page in Chromium: goes down without a reload, filters, escapes, f
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
 
   await page.goto(`${base}/status`);
-  await page.waitForFunction(() => document.querySelectorAll('#list [data-state="up"]').length === 2 && document.querySelector('[data-target="odd"][data-state="down"]'), undefined, { timeout: 20_000 });
-  t.same(await rows(page), { web: 'up', queue: 'up', odd: 'down' });
+  await page.waitForFunction(() => document.querySelectorAll('#list [data-state="up"]').length === 3 && document.querySelector('[data-target="odd"][data-state="down"]'), undefined, { timeout: 20_000 });
+  t.same(await rows(page), { web: 'up', queue: 'up', [LONG]: 'up', odd: 'down' });
 
   await t.test('grouped by environment, with words for the failure', async (t) => {
     const groups = await page.$$eval('#list section', (els) => els.map((e: any) => [e.getAttribute('data-environment'), [...e.querySelectorAll('[data-target]')].map((r: any) => r.getAttribute('data-target'))]));
-    t.same(groups, [[XSS_ENV, ['odd']], ['LIVE', ['web']], ['STAGE', ['queue']]], 'one section per environment, sorted');
+    t.same(groups, [[XSS_ENV, ['odd']], ['LIVE', ['web']], ['STAGE', ['queue', LONG]]], 'one section per environment, sorted');
     const odd = await page.textContent('[data-target="odd"]');
     t.match(odd, 'The body does not match', 'the reason in words');
     t.match(await page.textContent('[data-target="web"]'), /Up for \d+ s/);
@@ -109,11 +112,11 @@ t.test('status page in Chromium: goes down without a reload, filters, escapes, f
     t.match(page.url(), /\?state=down$/);
     await page.selectOption('#state', '');
     await page.selectOption('#env', 'STAGE');
-    t.same(await rows(page), { queue: 'up' });
+    t.same(await rows(page), { queue: 'up', [LONG]: 'up' });
     // A poll later the filter still holds (the list is rebuilt on every poll).
     const before = await page.getAttribute('body', 'data-updated');
     await page.waitForFunction((b) => document.body.getAttribute('data-updated') !== b, before, { timeout: 10_000 });
-    t.same(await rows(page), { queue: 'up' });
+    t.same(await rows(page), { queue: 'up', [LONG]: 'up' });
     // Opened from its URL, the page applies the filter.
     await page.goto(`${base}/status?env=LIVE`);
     await page.waitForSelector('[data-target]');
@@ -155,6 +158,9 @@ t.test('status page in Chromium: goes down without a reload, filters, escapes, f
     await phone.goto(`${base}/status/odd`);
     await phone.waitForSelector('table.recent tbody tr');
     t.equal(await overflow(phone), 0, 'target page: no horizontal overflow');
+    await phone.goto(`${base}/status/${encodeURIComponent(LONG)}`);
+    await phone.waitForSelector('table.recent tbody tr');
+    t.equal(await overflow(phone), 0, 'the longest name: no horizontal overflow');
     await phone.close();
   });
 
