@@ -38,11 +38,21 @@ export interface StoppableServer {
   stop(): Promise<void>;
 }
 
-/** An HTTP server answering 200 "ok" on 127.0.0.1 (after `delayMs`, to give it a latency). */
-export async function stoppableServer(delayMs = 0): Promise<StoppableServer> {
+export interface ServerBehaviour {
+  /** How long to wait before answering (a latency to graph); none by default. */
+  readonly delayMs?: () => number;
+  /** The status to answer with; 200 by default. */
+  readonly status?: () => number;
+}
+
+/** An HTTP server answering "ok" on 127.0.0.1, as `behaviour` says. */
+export async function stoppableServer(behaviour: ServerBehaviour = {}): Promise<StoppableServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((_req, res) => {
-    const timer = setTimeout(() => res.end('ok'), delayMs);
+    const timer = setTimeout(() => {
+      res.statusCode = behaviour.status?.() ?? 200;
+      res.end('ok');
+    }, behaviour.delayMs?.() ?? 0);
     res.on('close', () => clearTimeout(timer));
   });
   server.on('connection', (s) => {

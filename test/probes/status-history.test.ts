@@ -100,7 +100,7 @@ t.test('latency of the last hour, one point a minute', async (t) => {
   t.equal(m0!.checks, 2);
   t.ok(Math.abs(m0!.meanSeconds! - 0.2) < 1e-6, 'mean of 0.1 and 0.3');
   t.same({ checks: m1!.checks, mean: m1!.meanSeconds }, { checks: 0, mean: null });
-  t.same({ checks: m2!.checks, failures: m2!.failures }, { checks: 1, failures: 1 });
+  t.same({ checks: m2!.checks, failures: m2!.failures, mean: m2!.meanSeconds }, { checks: 1, failures: 1, mean: null }, 'a failure is counted, not averaged');
   t.equal(points[0]!.at, T0 + 120 - (MINUTE_SLOTS - 1) * 60, 'oldest first, an hour back');
   t.equal(points[0]!.checks, 0, 'before the first check: empty');
   // An hour and a minute later, minute 0 is gone.

@@ -61,7 +61,7 @@ t.test('the JSON: state, uptime, the last failure in words, a paused target, the
   const body = res.json();
   t.equal(body.refresh_seconds, 5, 'polls at the fastest interval of targets checked (the paused one is not)');
   const [db, old] = body.targets;
-  t.match(db, { name: 'db', environment: 'LIVE', state: 'up', uptime_24h: 0.75, uptime_7d: 0.75, checks_24h: 4, latency_seconds: 0.0123, source: 'config', paused: false });
+  t.match(db, { name: 'db', environment: 'LIVE', state: 'up', uptime_24h: 0.75, uptime_7d: 0.75, checks_24h: 4, latency_seconds: 0.0123, last_success: true, source: 'config', paused: false });
   t.match(db.last_failure, { reason: 'connection_refused', reason_text: 'Connection refused', message: /ECONNREFUSED/ });
   t.ok(Math.abs(db.last_failure.at - (now - 10)) < 0.01);
   t.equal(db.minutes.latency_ms.length, 60);

@@ -7,8 +7,8 @@
 //
 //   hours:   169 one-hour buckets (7 days and the current hour), checks and failures, Uint16
 //            each (3,600 checks an hour at the 1 s floor fit): 676 bytes;
-//   minutes: 60 one-minute buckets (the latency graph), latency sum Float32 and checks and
-//            failures Uint8 each (60 a minute at most): 360 bytes.
+//   minutes: 60 one-minute buckets (the latency graph), the latency sum of successful checks
+//            Float32, and checks and failures Uint8 each (60 a minute at most): 360 bytes.
 //
 // 1,036 bytes of arrays and about 400 bytes of object headers: ~1.4 KB a target, ~14 MB for
 // 10,000 targets, allocated at a target's first check. Nothing grows with the interval.
@@ -46,7 +46,7 @@ export interface MinutePoint {
   readonly at: number;
   readonly checks: number;
   readonly failures: number;
-  /** Mean duration of the minute's checks in seconds, or null without checks. */
+  /** Mean duration of the minute's successful checks in seconds, or null without one. */
   readonly meanSeconds: number | null;
 }
 
@@ -89,7 +89,8 @@ export class TargetHistory {
     if (mc[m * 2]! < 0xff) {
       mc[m * 2] = mc[m * 2]! + 1;
       mc[m * 2 + 1] = mc[m * 2 + 1]! + failed;
-      this.minuteSum[m] = this.minuteSum[m]! + result.durationSeconds;
+      // Failed checks are marked, not averaged: a timeout's duration is the timeout, not a latency.
+      if (result.success) this.minuteSum[m] = this.minuteSum[m]! + result.durationSeconds;
     }
     if (!result.success) {
       this.lastFailure = { at: atSeconds, reason: result.reason ?? 'error', message: (result.message ?? '').slice(0, MAX_MESSAGE_LENGTH) };
@@ -121,12 +122,8 @@ export class TargetHistory {
       const held = minute <= this.minuteHead && minute > this.minuteHead - MINUTE_SLOTS;
       const i = minute % MINUTE_SLOTS;
       const checks = held ? this.minuteCounts[i * 2]! : 0;
-      out.push({
-        at: minute * MINUTE,
-        checks,
-        failures: held ? this.minuteCounts[i * 2 + 1]! : 0,
-        meanSeconds: checks > 0 ? this.minuteSum[i]! / checks : null,
-      });
+      const failures = held ? this.minuteCounts[i * 2 + 1]! : 0;
+      out.push({ at: minute * MINUTE, checks, failures, meanSeconds: checks > failures ? this.minuteSum[i]! / (checks - failures) : null });
     }
     return out;
   }

@@ -42,6 +42,10 @@ export const STATUS_SCRIPT = String.raw`
     if (ms < 1000) return Math.round(ms) + ' ms';
     return (ms / 1000).toFixed(2) + ' s';
   }
+  // A failed check's duration is the timeout or a refusal, not a latency: shown as none.
+  function latencyNow(t) {
+    return latency(t.last_success && t.latency_seconds !== null ? t.latency_seconds * 1000 : null);
+  }
   function dur(d) {
     d = Math.max(0, d);
     if (d < 60) return Math.round(d) + ' s';
@@ -76,7 +80,7 @@ export const STATUS_SCRIPT = String.raw`
     var s = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: big ? 'spark big' : 'spark', role: 'img', preserveAspectRatio: 'none' });
     if (!big) { s.setAttribute('width', w); s.setAttribute('height', h); }
     var title = svg('title', {});
-    title.textContent = 'Mean latency a minute over the last hour (highest ' + latency(max) + '); red: minutes with failed checks';
+    title.textContent = 'Mean latency of successful checks a minute over the last hour (highest ' + latency(max) + '); red: minutes with failed checks';
     s.appendChild(title);
     var step = w / n;
     m.failures.forEach(function (f, i) {
@@ -94,7 +98,8 @@ export const STATUS_SCRIPT = String.raw`
     }
     vals.forEach(function (v, i) {
       if (v === null) return flush();
-      var y = max > 0 ? h - 2 - (v / max) * (h - 4) : h - 2;
+      // A quarter of headroom: a steady latency sits below the top edge, its wiggles visible.
+      var y = max > 0 ? h - 2 - (v / (max * 1.25)) * (h - 4) : h - 2;
       pts.push((i * step + step / 2).toFixed(1) + ',' + y.toFixed(1));
     });
     flush();
@@ -157,7 +162,7 @@ export const STATUS_SCRIPT = String.raw`
     var st = el('div', 'st');
     st.appendChild(badge(t.state));
     r.appendChild(st);
-    r.appendChild(cell('lat', 'Latency', latency(t.latency_seconds === null ? null : t.latency_seconds * 1000)));
+    r.appendChild(cell('lat', 'Latency', latencyNow(t)));
     var sp = el('div', 'sp');
     sp.appendChild(spark(t.minutes, 120, 28, false));
     r.appendChild(sp);
@@ -214,7 +219,7 @@ export const STATUS_SCRIPT = String.raw`
     head.appendChild(el('span', 'change', stateText(t)));
     out.appendChild(head);
     var figures = el('div', 'figures');
-    figures.appendChild(cell('lat', 'Latency now', latency(t.latency_seconds === null ? null : t.latency_seconds * 1000)));
+    figures.appendChild(cell('lat', 'Latency now', latencyNow(t)));
     figures.appendChild(cell('u24', 'Uptime 24 h', pct(t.uptime_24h)));
     figures.appendChild(cell('u7', 'Uptime 7 d', pct(t.uptime_7d)));
     figures.appendChild(cell('n', 'Checks in 7 d', String(t.checks_7d)));
@@ -222,10 +227,15 @@ export const STATUS_SCRIPT = String.raw`
     out.appendChild(el('p', t.last_failure ? 'failure' : 'ok', failureText(t) || 'No check yet.'));
     out.appendChild(el('h2', null, 'Latency, last hour'));
     out.appendChild(spark(t.minutes, 600, 80, true));
-    out.appendChild(el('p', 'caption', 'Mean latency of each minute; red: minutes with failed checks.'));
+    var highest = Math.max.apply(null, t.minutes.latency_ms.map(function (v) { return v === null ? 0 : v; }).concat([0]));
+    out.appendChild(el('p', 'caption', 'Mean latency of the successful checks of each minute, from 0 to ' + latency(highest * 1.25) + ' (highest minute: ' + latency(highest) + '); red: minutes with failed checks.'));
     out.appendChild(el('h2', null, 'Recent checks'));
     if (data.recent.length === 0) out.appendChild(el('p', 'empty', 'No check yet.'));
     else {
+      // The same graph, a point a check: finer than a minute for the last few minutes.
+      var checks = { latency_ms: data.recent.map(function (c) { return c.success ? c.latency_ms : null; }), failures: data.recent.map(function (c) { return c.success ? 0 : 1; }) };
+      out.appendChild(spark(checks, 600, 60, true));
+      out.appendChild(el('p', 'caption', 'The last ' + data.recent.length + ' checks, oldest on the left; red: failed checks.'));
       var table = el('table', 'recent');
       var hr = el('tr');
       ['Time', 'Result', 'Latency', 'Reason'].forEach(function (x) { hr.appendChild(el('th', null, x)); });

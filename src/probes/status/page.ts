@@ -30,7 +30,8 @@ h2 .count { color: var(--muted); font-weight: normal; font-size: 13px; margin-le
   grid-template-columns: minmax(0, 1fr) 5.5em 5.5em 124px 6.5em 6.5em;
   grid-template-areas: "name st lat sp u24 u7" "info info info info info info"; }
 .row > * { min-width: 0; }
-.name { grid-area: name; } .st { grid-area: st; } .lat { grid-area: lat; } .sp { grid-area: sp; } .u24 { grid-area: u24; } .u7 { grid-area: u7; } .info { grid-area: info; }
+.row > .name { grid-area: name; } .row > .st { grid-area: st; } .row > .lat { grid-area: lat; } .row > .sp { grid-area: sp; }
+.row > .u24 { grid-area: u24; } .row > .u7 { grid-area: u7; } .row > .info { grid-area: info; }
 .name a { font-weight: 600; overflow-wrap: anywhere; }
 .meta, .info, .caption { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
 .info span { margin-right: 12px; }
@@ -59,7 +60,7 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 @media (max-width: 700px) {
   .row { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) auto;
     grid-template-areas: "name name st" "sp sp lat" "u24 u7 u7" "info info info"; }
-  .lat { text-align: right; }
+  .row > .lat { text-align: right; }
   .info span { display: block; }
 }
 `;

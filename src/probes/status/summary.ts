@@ -47,7 +47,9 @@ export function targetSummary(d: DeclaredTarget, s: TargetStatus | undefined, hi
     state: d.paused ? 'paused' : (s?.state ?? 'unknown'),
     last_check: s?.lastCheck ?? null,
     last_state_change: s?.lastChange ?? null,
+    /** The duration of the last check, and whether it succeeded (a failed check's duration is no latency). */
     latency_seconds: s?.last?.durationSeconds ?? null,
+    last_success: s?.last?.success ?? null,
     /** When uptime counting began for this target (its first check since the exporter started). */
     since: h?.since ?? null,
     uptime_24h: ratio(day?.ratio ?? null),
@@ -55,7 +57,7 @@ export function targetSummary(d: DeclaredTarget, s: TargetStatus | undefined, hi
     checks_24h: Math.round(day?.checks ?? 0),
     checks_7d: Math.round(week?.checks ?? 0),
     last_failure: failure ? { at: failure.at, reason: failure.reason, reason_text: reasonText(failure.reason), message: failure.message } : null,
-    /** The last hour, a minute a point, oldest first: mean latency (ms, null without checks) and failed checks. */
+    /** The last hour, a minute a point, oldest first: mean latency of successful checks (ms, null without one) and failed checks. */
     minutes: {
       start: minutes[0]?.at ?? null,
       latency_ms: minutes.map((m) => (m.meanSeconds === null ? null : ms(m.meanSeconds))),
