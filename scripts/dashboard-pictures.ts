@@ -4,7 +4,7 @@
 // resolved as Grafana does), draws each panel where its gridPos puts it with inline SVG, and has
 // headless Chromium save the page as docs/img/overview.png. Nothing is made up: a panel whose
 // queries return nothing says "No data", as Grafana would. It is Grafana's layout and queries,
-// not Grafana's own rendering.
+// not Grafana's own rendering. Then scripts/status-page-picture.ts writes docs/img/status-page.png.
 //
 //   node --import tsx scripts/dashboard-pictures.ts [seconds of data, default 120]
 //
@@ -18,11 +18,14 @@ import type { Test } from 'tap';
 import { requireBinary } from '../test/helpers/bin.js';
 import { allPanels, interpolate, loadDashboards, prometheusLabelValues, resolveVariables, type GrafanaPanel } from '../test/helpers/grafana.js';
 import { startStack, until } from '../test/helpers/stack.js';
+import { statusPagePicture } from './status-page-picture.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const OUT = join(ROOT, 'docs', 'img');
 const SECONDS = Number(process.argv[2] ?? 120);
 const STEP = 2;
+/** Seconds of checks behind the status page's picture. */
+const STATUS_SECONDS = 240;
 
 interface Series {
   readonly labels: Record<string, string>;
@@ -219,7 +222,10 @@ function html(title: string, data: PanelData[], caption: string, now: number): s
   </style></head><body><h1>${esc(title)}</h1>${boxes.join('')}<div class="caption">${esc(caption)}</div></body></html>`;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+// Then the status page's picture (docs/img/status-page.png), from its own real run.
+main()
+  .then(() => statusPagePicture(STATUS_SECONDS))
+  .catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

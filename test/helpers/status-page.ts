@@ -74,3 +74,20 @@ export async function stoppableServer(behaviour: ServerBehaviour = {}): Promise<
     },
   };
 }
+
+/**
+ * The status page's load time as a person sees it: from navigating to `${baseUrl}/status` until
+ * the list shows `targets` rows (the HTML, its inline script, one GET /api/v1/status and the
+ * rendering). In milliseconds; for the bench ("under 1 s with 1,000 targets") and the tests.
+ */
+export async function statusPageLoadMs(browser: Browser, baseUrl: string, targets: number): Promise<number> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    const started = performance.now();
+    await page.goto(`${baseUrl}/status`);
+    await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#list [data-target]').length >= n, targets, { timeout: 30_000 });
+    return performance.now() - started;
+  } finally {
+    await page.close();
+  }
+}
