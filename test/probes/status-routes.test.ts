@@ -68,6 +68,7 @@ t.test('the JSON: state, uptime, the last failure in words, a paused target, the
   t.equal(db.minutes.failures.reduce((a: number, b: number) => a + b, 0), 1, 'the failure is in the graph');
   t.ok(db.minutes.latency_ms.some((v: number | null) => v !== null));
   t.match(old, { name: 'old', state: 'paused', paused: true, uptime_24h: null, last_failure: null, since: null });
+  t.notOk('failures' in old.minutes, 'an hour without failures sends no failure counts');
 
   const one = await server.inject({ url: '/api/v1/status/db' });
   t.equal(one.statusCode, 200);

@@ -83,7 +83,7 @@ export const STATUS_SCRIPT = String.raw`
     title.textContent = 'Mean latency of successful checks a minute over the last hour (highest ' + latency(max) + '); red: minutes with failed checks';
     s.appendChild(title);
     var step = w / n;
-    m.failures.forEach(function (f, i) {
+    (m.failures || []).forEach(function (f, i) {
       if (f > 0) s.appendChild(svg('rect', { x: (i * step).toFixed(1), y: 0, width: Math.max(step, 1.5).toFixed(1), height: h, class: 'fail' }));
     });
     var pts = [];
@@ -277,14 +277,18 @@ export const STATUS_SCRIPT = String.raw`
   }
   function render() {
     if (!last) return;
+    var started = performance.now();
     if (one === null) renderList(last); else renderOne(last);
     document.getElementById('updated').textContent = 'Updated ' + clock(last.now);
+    // For tests and the bench: when the data is from, and what the last poll cost.
+    document.body.setAttribute('data-render-ms', String(Math.round(performance.now() - started)));
     document.body.setAttribute('data-updated', String(last.now));
   }
   var url = base + 'api/v1/status' + (one === null ? '' : '/' + encodeURIComponent(one));
   function poll() {
     if (inflight) return;
     inflight = true;
+    var asked = performance.now();
     fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' })
       .then(function (res) {
         if (res.status === 404 && one !== null) throw new Error('no target named ' + one);
@@ -292,6 +296,7 @@ export const STATUS_SCRIPT = String.raw`
         return res.json();
       })
       .then(function (data) {
+        document.body.setAttribute('data-fetch-ms', String(Math.round(performance.now() - asked)));
         skew = data.now - Date.now() / 1000;
         refresh = data.refresh_seconds;
         last = data;

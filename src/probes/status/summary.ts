@@ -1,8 +1,8 @@
 // The JSON the status page polls (GET /api/v1/status and /api/v1/status/{name}): each target's
 // settings, state, latency now, uptime over 24 h and 7 d, the last state change and failure
 // in words, and its last hour of latency a minute a point. Built from what is in memory on
-// each request: no Prometheus needed. Latencies are rounded to 0.1 ms to keep 1,000 targets'
-// graphs small on the wire.
+// each request: no Prometheus needed. Graph latencies are rounded (ms below) and an hour
+// without failures sends no failure counts, to keep 1,000 targets' graphs small on the wire.
 import type { DeclaredTarget } from '../api-routes.js';
 import type { TargetStatus } from '../state.js';
 import type { StatusHistory } from './history.js';
@@ -20,7 +20,11 @@ export interface StatusSources {
   readonly history: StatusHistory;
 }
 
-const ms = (seconds: number) => Math.round(seconds * 10_000) / 10;
+/** Milliseconds to three significant digits at most (0.1 ms below 10 ms): enough for a graph, a third of the bytes. */
+const ms = (seconds: number) => {
+  const v = seconds * 1000;
+  return v < 10 ? Math.round(v * 10) / 10 : v < 1000 ? Math.round(v) : Math.round(v / 10) * 10;
+};
 const ratio = (r: number | null) => (r === null ? null : Math.round(r * 1e6) / 1e6);
 
 export function targetSummary(d: DeclaredTarget, s: TargetStatus | undefined, history: StatusHistory, now: number) {
@@ -57,11 +61,14 @@ export function targetSummary(d: DeclaredTarget, s: TargetStatus | undefined, hi
     checks_24h: Math.round(day?.checks ?? 0),
     checks_7d: Math.round(week?.checks ?? 0),
     last_failure: failure ? { at: failure.at, reason: failure.reason, reason_text: reasonText(failure.reason), message: failure.message } : null,
-    /** The last hour, a minute a point, oldest first: mean latency of successful checks (ms, null without one) and failed checks. */
+    /**
+     * The last hour, a minute a point, oldest first: mean latency of successful checks (ms,
+     * null without one) and failed checks (left out when there were none).
+     */
     minutes: {
       start: minutes[0]?.at ?? null,
       latency_ms: minutes.map((m) => (m.meanSeconds === null ? null : ms(m.meanSeconds))),
-      failures: minutes.map((m) => m.failures),
+      ...(minutes.some((m) => m.failures > 0) ? { failures: minutes.map((m) => m.failures) } : {}),
     },
   };
 }
