@@ -1,7 +1,7 @@
 // The status page's uptime and latency aggregation, with injected times: the window edges,
 // the 7-day horizon, gaps, a clock stepped back, and the ring wrapping after a long silence.
 import t from 'tap';
-import { HOUR_SLOTS, MAX_MESSAGE_LENGTH, MINUTE_SLOTS, StatusHistory, TargetHistory } from '../../src/probes/status/history.js';
+import { CHUNK_SIZE, HOUR_SLOTS, MAX_MESSAGE_LENGTH, MINUTE_SLOTS, StatusHistory, TargetHistory } from '../../src/probes/status/history.js';
 import type { ProbeResult } from '../../src/probes/probers/prober.js';
 
 const ok = (durationSeconds = 0.1): ProbeResult => ({ success: true, durationSeconds, phases: {} });
@@ -127,4 +127,24 @@ t.test('the last failure is kept, its message cut', async (t) => {
   s.retain(new Set(['web']));
   t.equal(s.size, 1);
   t.equal(s.get('gone'), undefined);
+});
+
+t.test('targets share chunks without sharing buckets; a deleted target leaves an empty slot for the next', async (t) => {
+  const s = new StatusHistory();
+  // 100 targets: two chunks; every other one fails.
+  for (let i = 0; i < 100; i++) for (let k = 0; k < 6; k++) s.record(`t${i}`, T0 + k * 10, i % 2 === 0 ? ok(0.001 * (i + 1)) : fail());
+  t.equal(s.bytes, 2 * CHUNK_SIZE * 1036, 'two chunks of 64 targets, 1,036 bytes each');
+  for (let i = 0; i < 100; i++) {
+    const h = s.get(`t${i}`)!;
+    const u = h.uptime(T0 + 60, DAY);
+    const mean = h.minutes(T0 + 60).find((p) => p.checks > 0)!.meanSeconds;
+    if (i % 2 === 0) t.ok(u.ratio === 1 && u.checks === 6 && Math.abs(mean! - 0.001 * (i + 1)) < 1e-6, `t${i}: its own checks only`);
+    else t.ok(u.ratio === 0 && u.checks === 6 && mean === null, `t${i}: its own failures only`);
+  }
+  // t0..t49 go; 50 new ones take their slots, empty.
+  s.retain(new Set(Array.from({ length: 50 }, (_, i) => `t${i + 50}`)));
+  for (let i = 0; i < 50; i++) s.record(`new${i}`, T0 + 120, ok());
+  t.equal(s.bytes, 2 * CHUNK_SIZE * 1036, 'no new chunk: the freed slots were reused');
+  for (let i = 0; i < 50; i++) t.same(s.get(`new${i}`)!.uptime(T0 + 120, DAY), { ratio: 1, checks: 1 }, `new${i}: nothing of the old target in its slot`);
+  t.same(s.get('t51')!.uptime(T0 + 120, DAY), { ratio: 0, checks: 6 }, 'the others keep theirs');
 });
