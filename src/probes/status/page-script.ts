@@ -60,7 +60,7 @@ export const STATUS_SCRIPT = String.raw`
   function stateText(t) {
     if (t.state === 'paused') return 'Paused: not checked';
     if (t.last_check === null) return 'Not checked yet';
-    if (t.last_state_change === null) return 'No state yet: ' + (t.state === 'unknown' ? 'waiting for enough checks in a row' : '');
+    if (t.last_state_change === null) return 'No state yet: waiting for ' + t.failure_threshold + ' failed or ' + t.success_threshold + ' successful checks in a row';
     return STATES[t.state] + ' for ' + dur(now() - t.last_state_change) + ' (since ' + clock(t.last_state_change) + ')';
   }
   function failureText(t) {
@@ -291,11 +291,19 @@ export const STATUS_SCRIPT = String.raw`
     var asked = performance.now();
     fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' })
       .then(function (res) {
-        if (res.status === 404 && one !== null) throw new Error('no target named ' + one);
+        if (res.status === 404 && one !== null) {
+          // Not an outage: the target is gone (or never was). Said in the page, polled again in case it comes.
+          last = null;
+          stale(null);
+          document.getElementById('list').replaceChildren(el('p', 'empty', 'There is no target named ' + one + '.'));
+          document.getElementById('updated').textContent = '';
+          return null;
+        }
         if (!res.ok) throw new Error('HTTP ' + res.status);
         return res.json();
       })
       .then(function (data) {
+        if (data === null) return;
         document.body.setAttribute('data-fetch-ms', String(Math.round(performance.now() - asked)));
         skew = data.now - Date.now() / 1000;
         refresh = data.refresh_seconds;
