@@ -27,7 +27,8 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
   };
   const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }));
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
-  const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 ? [...list, probes.collector] : list);
+  // Discovery sources and connectivity targets report even while there are no targets.
+  const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 || probes.hasSources() ? [...list, probes.collector] : list);
   let probeModules = ex.probes.modules;
   const selfRegistry = createSelfRegistry();
   context.reloadStatus?.register(selfRegistry);

@@ -1,10 +1,12 @@
 // The probe collector: serves the latest result of every scheduled target. Checks run on the
 // scheduler's own clock, never during a scrape, so a scrape costs only the writing of series.
+import type { Registry } from 'prom-client';
 import { gauge, type Collector } from '../collectors/collector.js';
 import { ProbeFamilies, targetLabels } from './metrics.js';
 import type { ProbeScheduler } from './scheduler.js';
 
-export function createProbeCollector(scheduler: ProbeScheduler): Collector {
+/** `more` writes series of the probes feature that are not per target (discovery, connectivity). */
+export function createProbeCollector(scheduler: ProbeScheduler, more: (registry: Registry) => void = () => undefined): Collector {
   return {
     name: 'probes',
     async collect({ registry }) {
@@ -21,6 +23,7 @@ export function createProbeCollector(scheduler: ProbeScheduler): Collector {
         families.status(s, labels);
         if (s.last) families.result(s.config, s.last, labels);
       }
+      more(registry);
     },
   };
 }

@@ -1,30 +1,59 @@
 // The probes feature as the exporter sees it: a scheduler for the configured targets and the
 // collector that serves their results. Reconfigured in place on reload, so targets that did
-// not change keep their state and schedule.
+// not change keep their state and schedule. Discovered targets (discovery.ts) are merged
+// under the ones handed in (the config file's and the API's, whose names win); the
+// connectivity check (connectivity.ts) holds failures while this machine is offline.
 import type { Logger } from 'pino';
 import type { Collector } from '../collectors/collector.js';
-import type { ProbesConfig } from '../config/probes.js';
+import type { ProbesConfig, ProbeTargetConfig } from '../config/probes.js';
 import { createProbeCollector } from './collector.js';
+import { Connectivity } from './connectivity.js';
+import { Discovery } from './discovery.js';
 import { ProbeScheduler } from './scheduler.js';
 
 export interface Probes {
   readonly collector: Collector;
   readonly scheduler: ProbeScheduler;
+  readonly discovery: Discovery;
+  readonly connectivity: Connectivity;
+  /** Whether discovery sources or connectivity targets are configured (their series are served even without targets). */
+  hasSources(): boolean;
   reconfigure(config: ProbesConfig): void;
   close(): void;
 }
 
 export function createProbes(config: ProbesConfig, logger: Logger): Probes {
-  const scheduler = new ProbeScheduler({ logger, maxConcurrent: config.max_concurrent });
-  scheduler.setTargets(config.targets);
-  const collector = createProbeCollector(scheduler);
+  let current = config;
+  const connectivity = new Connectivity(config.connectivity, logger.child({ component: 'connectivity' }));
+  const scheduler = new ProbeScheduler({ logger, maxConcurrent: config.max_concurrent, connectivityOk: (since) => connectivity.okSince(since) });
+  /** The targets handed in, then the discovered ones whose names are free. */
+  const apply = () => {
+    const given: readonly ProbeTargetConfig[] = current.targets;
+    scheduler.setTargets([...given, ...discovery.targets(new Set(given.map((t) => t.name)))]);
+  };
+  const discovery = new Discovery(config.discovery, { logger: logger.child({ component: 'discovery' }), onChange: apply });
+  apply();
+  const collector = createProbeCollector(scheduler, (registry) => {
+    discovery.collect(registry);
+    connectivity.collect(registry);
+  });
   return {
     collector,
     scheduler,
+    discovery,
+    connectivity,
+    hasSources: () => current.discovery.length > 0 || connectivity.configured(),
     reconfigure: (next) => {
+      current = next;
       scheduler.setMaxConcurrent(next.max_concurrent);
-      scheduler.setTargets(next.targets);
+      connectivity.reconfigure(next.connectivity);
+      discovery.reconfigure(next.discovery);
+      apply();
     },
-    close: () => scheduler.close(),
+    close: () => {
+      scheduler.close();
+      discovery.close();
+      connectivity.close();
+    },
   };
 }

@@ -32,6 +32,11 @@ export interface SchedulerOptions {
   readonly maxConcurrent: number;
   /** For tests; the real probers by default. */
   readonly run?: RunCheck;
+  /**
+   * "Am I offline?" (connectivity.ts): asked after a failed check with the time it started;
+   * false holds the failure (not recorded, the state stays) instead of counting it.
+   */
+  readonly connectivityOk?: (sinceMs: number) => Promise<boolean>;
 }
 
 interface Entry {
@@ -154,8 +159,14 @@ export class ProbeScheduler {
       if (signal.aborted) return;
       this.lateness.push(Date.now() - entry.due);
       if (this.lateness.length > 10_000) this.lateness.splice(0, 5_000);
+      const started = Date.now();
       const result = await this.attempts(entry.config, signal);
       // A target removed or replaced meanwhile: its result belongs to nobody.
+      if (signal.aborted || this.entries.get(entry.config.name) !== entry) return;
+      if (!result.success && this.options.connectivityOk && !(await this.options.connectivityOk(started))) {
+        this.options.logger.debug({ target: entry.config.name, reason: result.reason }, 'check failed while offline: held');
+        return;
+      }
       if (signal.aborted || this.entries.get(entry.config.name) !== entry) return;
       const changed = entry.status.record(result, Date.now() / 1000);
       if (changed) {
