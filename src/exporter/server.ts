@@ -25,7 +25,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     const names = new Set(p.targets.map((t) => t.name));
     return [...p.targets, ...store.targets().filter((t) => !names.has(t.name))].filter((t) => !store.paused(t.name));
   };
-  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }));
+  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }), { paused: (name) => store.paused(name) });
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
   // Discovery sources and connectivity targets report even while there are no targets.
   const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 || probes.hasSources() ? [...list, probes.collector] : list);
@@ -52,6 +52,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       configTargets: () => probesConfig.targets,
       status: (name) => probes.scheduler.status(name),
       apply: applyTargets,
+      discovered: () => probes.discovered(),
       credentials: () => probesConfig.api_auth,
       openReads: () => probesConfig.api_open_reads,
     },

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ProbeTargetConfig } from '../config/probes.js';
 import { HttpError } from '../http/errors.js';
+import type { DiscoveredTarget } from './discovery.js';
 import type { TargetStatus } from './state.js';
 import { parseTargetBody, TargetStoreError, type TargetBody, type TargetStore } from './target-store.js';
 
@@ -17,10 +18,12 @@ export interface TargetRoutesOptions {
   readonly apply: () => void;
   /** Names the caller of a write, for the audit log. */
   readonly who: (request: FastifyRequest) => string;
+  /** Targets from discovery sources now: listed and pausable, changed only in their source. */
+  readonly discovered?: () => readonly DiscoveredTarget[];
 }
 
 /** What the API shows of a target: its settings without credentials (API targets have none). */
-function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: boolean) {
+function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api' | 'discovery', paused: boolean, discoverySource?: string) {
   return {
     name: t.name,
     type: t.type,
@@ -35,6 +38,7 @@ function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: bo
     notify: t.notify,
     labels: t.labels,
     source,
+    ...(discoverySource !== undefined ? { discovery_source: discoverySource } : {}),
     paused,
   };
 }
@@ -52,20 +56,27 @@ function merge(base: TargetBody, patch: TargetBody): TargetBody {
 
 export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api, o) => {
   const fromConfig = (name: string) => o.configTargets().find((t) => t.name === name);
+  const fromDiscovery = (name: string) => o.discovered?.().find((d) => d.target.name === name);
   const find = (name: string) => {
     const c = fromConfig(name);
     if (c) return { target: c, source: 'config' as const };
     const a = o.store.get(name);
     if (a) return { target: a.target, source: 'api' as const };
+    const d = fromDiscovery(name);
+    if (d) return { target: d.target, source: 'discovery' as const, discoverySource: d.source };
     throw new HttpError(404, `target "${name}" not found`);
   };
   const show = (name: string) => {
-    const { target, source } = find(name);
-    return publicTarget(target, source, o.store.paused(name));
+    const { target, source, discoverySource } = find(name);
+    return publicTarget(target, source, o.store.paused(name), discoverySource);
   };
   const refuseConfig = (name: string, action: string) => {
     if (fromConfig(name)) {
       throw new HttpError(409, `target "${name}" is declared in the config file: ${action} it there (the API can only pause and resume it)`);
+    }
+    const d = o.store.get(name) ? undefined : fromDiscovery(name);
+    if (d) {
+      throw new HttpError(409, `target "${name}" comes from discovery source "${d.source}": ${action} it in that source's list (the API can only pause and resume it)`);
     }
   };
   const parse = (body: unknown) => {
@@ -91,12 +102,14 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.get('/targets', async () => [
     ...o.configTargets().map((t) => publicTarget(t, 'config', o.store.paused(t.name))),
     ...o.store.targets().filter((t) => !fromConfig(t.name)).map((t) => publicTarget(t, 'api', o.store.paused(t.name))),
+    ...(o.discovered?.() ?? []).map((d) => publicTarget(d.target, 'discovery', o.store.paused(d.target.name), d.source)),
   ]);
 
   api.post('/targets', async (request, reply) => {
     const target = parse(request.body);
-    if (fromConfig(target.name) || o.store.get(target.name)) {
-      throw new HttpError(400, `body.name: a target named "${target.name}" already exists${fromConfig(target.name) ? ' (in the config file)' : ''}; use PUT /api/v1/targets/${target.name} to replace an API target`);
+    if (fromConfig(target.name) || o.store.get(target.name) || fromDiscovery(target.name)) {
+      const where = fromConfig(target.name) ? ' (in the config file)' : o.store.get(target.name) ? '' : ` (from discovery source "${fromDiscovery(target.name)!.source}")`;
+      throw new HttpError(400, `body.name: a target named "${target.name}" already exists${where}; use PUT /api/v1/targets/${target.name} to replace an API target`);
     }
     await write(() => o.store.put(request.body as TargetBody, target));
     audit(request, 'create', target.name);

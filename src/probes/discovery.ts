@@ -221,6 +221,12 @@ interface Source {
   removed: boolean;
 }
 
+export interface DiscoveredTarget {
+  readonly target: ProbeTargetConfig;
+  /** The discovery source's name. */
+  readonly source: string;
+}
+
 export interface DiscoveryOptions {
   readonly logger: Logger;
   /** Called after a source's list changed (not on every poll). */
@@ -280,7 +286,12 @@ export class Discovery {
    * API's win) or already discovered from an earlier source. Shadowed names are logged once.
    */
   targets(taken: ReadonlySet<string>): ProbeTargetConfig[] {
-    const out: ProbeTargetConfig[] = [];
+    return this.withSources(taken).map((d) => d.target);
+  }
+
+  /** As targets(), each with the name of the source that lists it. */
+  withSources(taken: ReadonlySet<string>): DiscoveredTarget[] {
+    const out: DiscoveredTarget[] = [];
     const names = new Set(taken);
     const shadowed = new Set<string>();
     for (const s of this.sources.values()) {
@@ -293,7 +304,7 @@ export class Discovery {
           continue;
         }
         names.add(t.name);
-        out.push(t);
+        out.push({ target: t, source: s.config.name });
       }
     }
     this.shadowed = shadowed;

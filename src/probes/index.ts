@@ -8,7 +8,7 @@ import type { Collector } from '../collectors/collector.js';
 import type { ProbesConfig, ProbeTargetConfig } from '../config/probes.js';
 import { createProbeCollector } from './collector.js';
 import { Connectivity } from './connectivity.js';
-import { Discovery } from './discovery.js';
+import { Discovery, type DiscoveredTarget } from './discovery.js';
 import { ProbeScheduler } from './scheduler.js';
 
 export interface Probes {
@@ -16,20 +16,29 @@ export interface Probes {
   readonly scheduler: ProbeScheduler;
   readonly discovery: Discovery;
   readonly connectivity: Connectivity;
+  /** The discovered targets whose names are not taken by the config file or the API (paused ones too). */
+  discovered(): readonly DiscoveredTarget[];
   /** Whether discovery sources or connectivity targets are configured (their series are served even without targets). */
   hasSources(): boolean;
   reconfigure(config: ProbesConfig): void;
   close(): void;
 }
 
-export function createProbes(config: ProbesConfig, logger: Logger): Probes {
+export interface ProbesOptions {
+  /** Paused names (the targets API can pause a discovered target). */
+  readonly paused?: (name: string) => boolean;
+}
+
+export function createProbes(config: ProbesConfig, logger: Logger, options: ProbesOptions = {}): Probes {
   let current = config;
+  let discovered: DiscoveredTarget[] = [];
   const connectivity = new Connectivity(config.connectivity, logger.child({ component: 'connectivity' }));
   const scheduler = new ProbeScheduler({ logger, maxConcurrent: config.max_concurrent, connectivityOk: (since) => connectivity.okSince(since) });
   /** The targets handed in, then the discovered ones whose names are free. */
   const apply = () => {
     const given: readonly ProbeTargetConfig[] = current.targets;
-    scheduler.setTargets([...given, ...discovery.targets(new Set(given.map((t) => t.name)))]);
+    discovered = discovery.withSources(new Set(given.map((t) => t.name)));
+    scheduler.setTargets([...given, ...discovered.filter((d) => !options.paused?.(d.target.name)).map((d) => d.target)]);
   };
   const discovery = new Discovery(config.discovery, { logger: logger.child({ component: 'discovery' }), onChange: apply });
   apply();
@@ -42,6 +51,7 @@ export function createProbes(config: ProbesConfig, logger: Logger): Probes {
     scheduler,
     discovery,
     connectivity,
+    discovered: () => discovered,
     hasSources: () => current.discovery.length > 0 || connectivity.configured(),
     reconfigure: (next) => {
       current = next;

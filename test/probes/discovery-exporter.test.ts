@@ -10,6 +10,7 @@ import { startExporter } from '../../src/exporter/server.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
 import { freePort } from '../helpers/net.js';
+import { promtoolCheckMetrics } from '../helpers/promtool.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { sdList, sdServer } from './sd-server.js';
 import { httpServer, tcpServer } from './servers.js';
@@ -80,9 +81,49 @@ t.test('discovered targets merge under config and API targets and follow the lis
   t.equal(value(first, 'probe_success', { target: 'from-api' }), 1, 'the API target wins too');
   t.equal(value(first, 'tocsin_probe_discovery_up', { source: 'inv' }), 1);
   t.equal(value(first, 'tocsin_probe_discovery_targets', { source: 'inv' }), 4, 'the list had four, two of them shadowed');
+  const lint = promtoolCheckMetrics(await (await fetch(`${url}/metrics`)).text());
+  t.same(lint.unexpected, [], 'promtool check metrics is clean with the discovery families');
   for (const name of ['shop', 'from-api']) {
     t.ok(log.lines.some((l) => l.target === name && l.source === 'inv' && /that one wins/.test(l.msg)), `the clash over ${name} is logged`);
   }
+
+  // The targets API lists discovered targets, shows their status, pauses them, and refuses to
+  // change them (their source owns them).
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}/api/v1/targets${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { message?: string } };
+  };
+  const list = (await api('GET', '')).body as unknown as { name: string; source: string; discovery_source?: string }[];
+  t.same(
+    list.map((x) => [x.name, x.source, x.discovery_source]),
+    [
+      ['shop', 'config', undefined],
+      ['from-api', 'api', undefined],
+      [httpName, 'discovery', 'inv'],
+      [tcpName, 'discovery', 'inv'],
+    ],
+    'GET /api/v1/targets lists the discovered targets and their source',
+  );
+  const status = await api('GET', `/${encodeURIComponent(tcpName)}/status`);
+  t.equal(status.status, 200);
+  t.equal(status.body.state, 'up', 'a discovered target has a status');
+  const put = await api('PUT', `/${encodeURIComponent(tcpName)}`, { type: 'tcp', address: '127.0.0.1:1' });
+  t.equal(put.status, 409);
+  t.match(put.body.message, /comes from discovery source "inv"/, 'a change is refused, naming the source');
+  t.equal((await api('DELETE', `/${encodeURIComponent(tcpName)}`)).status, 409);
+  const post = await api('POST', '', { name: tcpName, type: 'tcp', address: '127.0.0.1:1' });
+  t.equal(post.status, 400);
+  t.match(post.body.message, /body\.name: .*from discovery source "inv"/);
+  t.equal((await api('POST', `/${encodeURIComponent(tcpName)}/pause`)).status, 200);
+  await scrapeUntil(url, (e) => select(e, 'probe_success', { target: tcpName }).length === 0);
+  t.pass('a paused discovered target is not checked (its series are gone)');
+  t.equal((await api('POST', `/${encodeURIComponent(tcpName)}/resume`)).status, 200);
+  await scrapeUntil(url, (e) => select(e, 'probe_success', { target: tcpName }).length === 1);
+  t.pass('and resumed, it is again');
 
   // The list changes: the http target goes, the tcp one stays. No restart.
   sd.answer = sdList({ targets: [`127.0.0.1:${tcp}`], labels: { environment: 'STAGE', interval: '1s', timeout: '500ms', rack: 'r7' } });
