@@ -74,9 +74,13 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
     if (fromConfig(name)) {
       throw new HttpError(409, `target "${name}" is declared in the config file: ${action} it there (the API can only pause and resume it)`);
     }
+  };
+  // A discovered target is its source's: an API target of the same name (POST, PUT) takes
+  // its place, but it cannot be changed or deleted here.
+  const refuseDiscovered = (name: string, action: string) => {
     const d = o.store.get(name) ? undefined : fromDiscovery(name);
     if (d) {
-      throw new HttpError(409, `target "${name}" comes from discovery source "${d.source}": ${action} it in that source's list (the API can only pause and resume it)`);
+      throw new HttpError(409, `target "${name}" comes from discovery source "${d.source}": ${action} it in that source's list, or create an API target of the same name to take its place`);
     }
   };
   const parse = (body: unknown) => {
@@ -107,9 +111,8 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
 
   api.post('/targets', async (request, reply) => {
     const target = parse(request.body);
-    if (fromConfig(target.name) || o.store.get(target.name) || fromDiscovery(target.name)) {
-      const where = fromConfig(target.name) ? ' (in the config file)' : o.store.get(target.name) ? '' : ` (from discovery source "${fromDiscovery(target.name)!.source}")`;
-      throw new HttpError(400, `body.name: a target named "${target.name}" already exists${where}; use PUT /api/v1/targets/${target.name} to replace an API target`);
+    if (fromConfig(target.name) || o.store.get(target.name)) {
+      throw new HttpError(400, `body.name: a target named "${target.name}" already exists${fromConfig(target.name) ? ' (in the config file)' : ''}; use PUT /api/v1/targets/${target.name} to replace an API target`);
     }
     await write(() => o.store.put(request.body as TargetBody, target));
     audit(request, 'create', target.name);
@@ -133,6 +136,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.patch<{ Params: { name: string } }>('/targets/:name', async (request) => {
     const { name } = request.params;
     refuseConfig(name, 'change');
+    refuseDiscovered(name, 'change');
     const existing = o.store.get(name);
     if (!existing) throw new HttpError(404, `target "${name}" not found`);
     if (!isObject(request.body)) throw new HttpError(400, 'body must be a JSON object');
@@ -147,6 +151,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.delete<{ Params: { name: string } }>('/targets/:name', async (request, reply) => {
     const { name } = request.params;
     refuseConfig(name, 'delete');
+    refuseDiscovered(name, 'delete');
     if (!o.store.get(name)) throw new HttpError(404, `target "${name}" not found`);
     await write(() => o.store.delete(name));
     audit(request, 'delete', name);

@@ -111,13 +111,10 @@ t.test('discovered targets merge under config and API targets and follow the lis
   const status = await api('GET', `/${encodeURIComponent(tcpName)}/status`);
   t.equal(status.status, 200);
   t.equal(status.body.state, 'up', 'a discovered target has a status');
-  const put = await api('PUT', `/${encodeURIComponent(tcpName)}`, { type: 'tcp', address: '127.0.0.1:1' });
-  t.equal(put.status, 409);
-  t.match(put.body.message, /comes from discovery source "inv"/, 'a change is refused, naming the source');
-  t.equal((await api('DELETE', `/${encodeURIComponent(tcpName)}`)).status, 409);
-  const post = await api('POST', '', { name: tcpName, type: 'tcp', address: '127.0.0.1:1' });
-  t.equal(post.status, 400);
-  t.match(post.body.message, /body\.name: .*from discovery source "inv"/);
+  const patch = await api('PATCH', `/${encodeURIComponent(tcpName)}`, { environment: 'LIVE' });
+  t.equal(patch.status, 409);
+  t.match(patch.body.message, /comes from discovery source "inv"/, 'a change is refused, naming the source');
+  t.equal((await api('DELETE', `/${encodeURIComponent(tcpName)}`)).status, 409, 'and so is a delete');
   t.equal((await api('POST', `/${encodeURIComponent(tcpName)}/pause`)).status, 200);
   await scrapeUntil(url, (e) => select(e, 'probe_success', { target: tcpName }).length === 0);
   t.pass('a paused discovered target is not checked (its series are gone)');
