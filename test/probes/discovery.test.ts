@@ -215,3 +215,21 @@ t.test('a source is polled on its refresh_interval', async (t) => {
   await sleep(1500);
   t.equal(server.requests, after, 'no poll after close');
 });
+
+t.test('a reload: a changed source keeps its list under its new target_defaults; a removed one takes its targets along', async (t) => {
+  const server = await sdServer(t);
+  server.answer = sdList({ targets: ['a.example:1'] });
+  const discovery = new Discovery([source(`url: "${server.url}"`)], { logger: captureLogger().logger, onChange: () => undefined });
+  t.teardown(() => discovery.close());
+  await discovery.poll('inv');
+  t.equal(discovery.targets(new Set())[0]?.interval, 30);
+  // The source now fails, and the reload gives it other defaults: the last list, re-read with them.
+  server.answer = { status: 503, body: '' };
+  discovery.reconfigure([source(`url: "${server.url}", target_defaults: {interval: 45s, environment: LIVE}`)]);
+  t.match(discovery.targets(new Set()), [{ name: 'inv/a.example:1', interval: 45, environment: 'LIVE' }]);
+  await discovery.poll('inv');
+  t.equal(discovery.targets(new Set()).length, 1, 'still kept after the failed poll');
+  discovery.reconfigure([]);
+  t.same(discovery.targets(new Set()), [], 'a source removed from the config takes its targets along');
+  t.same((await metrics(discovery)).samples, [], 'and its series');
+});
