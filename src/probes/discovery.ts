@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { counter, gauge } from '../collectors/collector.js';
 import { formatDurationMs } from '../config/duration.js';
-import { PROBE_TYPES, probeTargetSchema, type DiscoverySourceConfig, type ProbeTargetConfig, type ProbeType } from '../config/probes.js';
+import { CHECKED_PROBE_TYPES, probeTargetSchema, type DiscoverySourceConfig, type ProbeTargetConfig, type ProbeType } from '../config/probes.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { withSignal } from '../util/signals.js';
 import { asFailure, connect, untilAborted } from './probers/connect.js';
@@ -97,8 +97,8 @@ export function parseTargetList(source: DiscoverySourceConfig, text: string): Pr
     for (const [k, v] of Object.entries(l)) {
       if (!k.startsWith('__') && !(FIELD_LABELS as readonly string[]).includes(k)) free[k] = v;
     }
-    if (l.type !== undefined && !(PROBE_TYPES as readonly string[]).includes(l.type)) {
-      throw new DiscoveryError('invalid_entry', `${where}.labels.type: expected one of ${PROBE_TYPES.join(', ')}, got ${JSON.stringify(l.type)}`);
+    if (l.type !== undefined && !(CHECKED_PROBE_TYPES as readonly string[]).includes(l.type)) {
+      throw new DiscoveryError('invalid_entry', `${where}.labels.type: expected one of ${CHECKED_PROBE_TYPES.join(', ')} (push targets are not discovered), got ${JSON.stringify(l.type)}`);
     }
     if (l.notify !== undefined && l.notify !== 'true' && l.notify !== 'false') {
       throw new DiscoveryError('invalid_entry', `${where}.labels.notify: expected "true" or "false", got ${JSON.stringify(l.notify)}`);
@@ -134,8 +134,8 @@ export function parseTargetList(source: DiscoverySourceConfig, text: string): Pr
       }
       if (names.has(parsed.data.name)) throw new DiscoveryError('invalid_entry', `${where}.targets[${j}]: the name ${JSON.stringify(parsed.data.name)} is listed twice`);
       names.add(parsed.data.name);
-      // The sections (TLS, HTTP, WebSocket, TCP settings and credentials) as target_defaults resolved them.
-      out.push({ ...parsed.data, tls: d.tls, http: d.http, websocket: d.websocket, tcp: d.tcp });
+      // The sections (TLS, HTTP, WebSocket, TCP settings and credentials, maintenance windows) as target_defaults resolved them.
+      out.push({ ...parsed.data, tls: d.tls, http: d.http, websocket: d.websocket, tcp: d.tcp, maintenance: d.maintenance });
     });
   });
   return out;

@@ -6,14 +6,18 @@
 import type { Logger } from 'pino';
 import type { Collector } from '../collectors/collector.js';
 import type { ProbesConfig, ProbeTargetConfig } from '../config/probes.js';
+import type { MaintenanceWindow } from '../config/maintenance.js';
 import { createProbeCollector } from './collector.js';
 import { Connectivity } from './connectivity.js';
 import { Discovery, type DiscoveredTarget } from './discovery.js';
+import { MaintenanceCalendar } from './maintenance.js';
 import { ProbeScheduler } from './scheduler.js';
 
 export interface Probes {
   readonly collector: Collector;
   readonly scheduler: ProbeScheduler;
+  /** exporter.probes.maintenance and each target's own windows. */
+  readonly calendar: MaintenanceCalendar;
   readonly discovery: Discovery;
   readonly connectivity: Connectivity;
   /** The discovered targets whose names are not taken by the config file or the API (paused ones too). */
@@ -25,6 +29,8 @@ export interface Probes {
 }
 
 export interface ProbesOptions {
+  /** Windows of a target kept in the target store (set through the API). */
+  readonly maintenance?: (name: string) => readonly MaintenanceWindow[];
   /** Paused names (the targets API can pause a discovered target). */
   readonly paused?: (name: string) => boolean;
 }
@@ -34,21 +40,26 @@ export function createProbes(config: ProbesConfig, logger: Logger, options: Prob
   let discovered: DiscoveredTarget[] = [];
   const connectivity = new Connectivity(config.connectivity, logger.child({ component: 'connectivity' }));
   const scheduler = new ProbeScheduler({ logger, maxConcurrent: config.max_concurrent, connectivityOk: (since) => connectivity.okSince(since) });
+  const calendar = new MaintenanceCalendar(options.maintenance);
   /** The targets handed in, then the discovered ones whose names are free. */
   const apply = () => {
     const given: readonly ProbeTargetConfig[] = current.targets;
     discovered = discovery.withSources(new Set(given.map((t) => t.name)));
-    scheduler.setTargets([...given, ...discovered.filter((d) => !options.paused?.(d.target.name)).map((d) => d.target)]);
+    const targets = [...given, ...discovered.filter((d) => !options.paused?.(d.target.name)).map((d) => d.target)];
+    calendar.set(current.maintenance);
+    calendar.setTargets(targets);
+    scheduler.setTargets(targets);
   };
   const discovery = new Discovery(config.discovery, { logger: logger.child({ component: 'discovery' }), onChange: apply });
   apply();
-  const collector = createProbeCollector(scheduler, (registry) => {
+  const collector = createProbeCollector(scheduler, calendar, (registry) => {
     discovery.collect(registry);
     connectivity.collect(registry);
   });
   return {
     collector,
     scheduler,
+    calendar,
     discovery,
     connectivity,
     discovered: () => discovered,

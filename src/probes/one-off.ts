@@ -17,5 +17,7 @@ export function oneOffTarget(module: ProbeModuleConfig, name: string, address: s
     success_threshold: 1,
     notify: true,
     labels: {},
+    push: { grace: 0 },
+    maintenance: [],
   };
 }
