@@ -6,11 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load.js';
 import { startExporter } from '../../src/exporter/server.js';
 import { Connectivity } from '../../src/probes/connectivity.js';
+import { ProbeScheduler } from '../../src/probes/scheduler.js';
 import { silentLogger } from '../helpers/collect.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
 import { freePort } from '../helpers/net.js';
 import { httpServer, tcpServer } from './servers.js';
+import { target } from './target.js';
 
 const NO_HOST = '{cpu: {enabled: false}, meminfo: {enabled: false}, loadavg: {enabled: false}, stat: {enabled: false}, vmstat: {enabled: false}, pressure: {enabled: false}, filesystem: {enabled: false}, netdev: {enabled: false}, diskstats: {enabled: false}, process: {enabled: false}}';
 
@@ -86,4 +88,22 @@ t.test('connectivity answers for the time asked, checking again when its answer 
   c.reconfigure({ interval: 60, targets: [{ name: 'gw', type: 'tcp', address: `127.0.0.1:${server}`, timeout: 0.5, tls: { insecure_skip_verify: false }, http: { method: 'GET', headers: {}, valid_status_codes: [], follow_redirects: true }, websocket: { ping: false }, tcp: { tls: false } }] });
   t.equal(await c.okSince(Date.now()), true, 'an open port: online (a fresh check, not the old answer)');
   t.equal(await new Connectivity({ interval: 10, targets: [] }, log.logger).okSince(Date.now()), true, 'nothing configured: always online');
+});
+
+t.test('a push target gone quiet is held too while offline (its heartbeats could not reach us)', async (t) => {
+  const push = target({ name: 'cron', type: 'push', address: '', interval: '1s', push: { token_sha256: 'a'.repeat(64), grace: '0s' } });
+  const offline = new ProbeScheduler({ logger: silentLogger, maxConcurrent: 10, connectivityOk: async () => false });
+  const online = new ProbeScheduler({ logger: silentLogger, maxConcurrent: 10, connectivityOk: async () => true });
+  t.teardown(() => {
+    offline.close();
+    online.close();
+  });
+  offline.setTargets([push]);
+  online.setTargets([push]);
+  // Online: down at the first missed interval (bounded: 5 s); offline: three missed intervals later, still nothing.
+  for (let i = 0; i < 50 && online.status('cron')!.state !== 'down'; i++) await sleep(100);
+  t.equal(online.status('cron')!.state, 'down', 'online: a missing heartbeat turns the push target down');
+  await sleep(2000);
+  t.equal(offline.status('cron')!.state, 'unknown', 'offline: the push target is not declared down');
+  t.equal(offline.status('cron')!.consecutiveFailures, 0, 'no missed heartbeat counted');
 });
