@@ -31,7 +31,7 @@ const DASHBOARDS = process.argv.length > 3 ? process.argv.slice(3) : ['tocsin-ov
 const SCENES: Readonly<Record<string, string>> = {
   'tocsin-overview': 'one host, as on that machine',
   'tocsin-probes':
-    'probe targets are servers on loopback started by the script: HTTP, HTTPS (a throwaway CA whose certificate lasts 10 days) and WebSocket, an HTTP endpoint answering 500 and a closed port, failing on purpose',
+    'probe targets are servers on loopback started by the script: HTTP, HTTPS (a throwaway CA whose certificate lasts 10 days) and WebSocket, an HTTP endpoint answering 500 and a closed port (in a maintenance window), failing on purpose',
 };
 const STEP = 2;
 

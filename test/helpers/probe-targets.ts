@@ -11,7 +11,8 @@ interface Teardown {
 /**
  * Healthy targets in two environments: an HTTP site, an HTTPS site (a certificate of a
  * throwaway CA, so certificate expiry has a value) and a WebSocket server. `failing` adds an
- * HTTP endpoint answering 500 and a closed TCP port (notifications off). Returns the YAML of
+ * HTTP endpoint answering 500 and a closed TCP port (notifications off, in a maintenance window
+ * open from an hour before to a day after the call). Returns the YAML of
  * exporter.probes for startStack's `probes` option.
  */
 export async function probeTargets(t: Teardown, options: { failing?: boolean } = {}): Promise<string> {
@@ -25,9 +26,10 @@ export async function probeTargets(t: Teardown, options: { failing?: boolean } =
     `{name: chat, type: websocket, address: 'ws://127.0.0.1:${ws}/', environment: STAGE, ${every}}`,
   ];
   if (options.failing === true) {
+    const window = `{start: '${new Date(Date.now() - 3600_000).toISOString()}', end: '${new Date(Date.now() + 86400_000).toISOString()}'}`;
     targets.push(
       `{name: api, type: http, address: 'http://127.0.0.1:${http}/error', environment: STAGE, ${every}}`,
-      `{name: queue, type: tcp, address: '127.0.0.1:${await freePort()}', environment: DEV, notify: false, ${every}}`,
+      `{name: queue, type: tcp, address: '127.0.0.1:${await freePort()}', environment: DEV, notify: false, maintenance: [${window}], ${every}}`,
     );
   }
   return `    targets:\n${targets.map((x) => `      - ${x}`).join('\n')}`;
