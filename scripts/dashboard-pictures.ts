@@ -237,7 +237,8 @@ function stateTimeline(d: PanelData, w: number, h: number, now: number): string 
     { color?: string; text?: string }
   >;
   const [left, right, top] = [120, w - 12, 4];
-  const band = Math.min(28, (h - 30 - top) / rows.length);
+  // Room below the bands for the time axis (the svg is h - 22 high).
+  const band = Math.min(28, (h - 22 - 20 - top) / rows.length);
   const x = (ts: number) => left + ((ts - (now - SECONDS)) / SECONDS) * (right - left);
   const cells = rows.map((r, i) => {
     const y = top + i * band;

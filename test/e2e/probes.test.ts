@@ -76,6 +76,7 @@ t.test('a WebSocket target that stops fires ProbeFailed with target, environment
   t.match(firing, /e2e-chat \(LIVE\)/, 'names the environment');
   t.match(firing, /connection refused/, 'says why, in words');
   t.match(firing, /<!here>/, 'critical mention (LIVE is a critical environment)');
+  t.match(firing, /localhost:3000\/d\/tocsin-probes\?var-job=tocsin&var-instance=127\.0\.0\.1%3A\d+&var-environment=LIVE&var-target=e2e-chat"/, 'its Dashboard button opens the probes dashboard on the target');
   t.same(stack.messages('warning', 'ProbeFailed'), [], 'not in the warning channel');
 
   wss = await startWebSocketServer(wsPort);
