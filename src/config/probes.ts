@@ -192,12 +192,14 @@ export const probeTargetSchema = z
     if (t.type === 'push' && t.push.tokenSha256 === undefined) {
       ctx.addIssue({ code: 'custom', message: 'a push target needs its token: token (${ENV_VAR}) or token_file', path: ['push', 'token'] });
     }
+    const problem = addressProblem(t.type, t.address);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['address'] });
+    // A push target is not checked: its timeout and retries are unused.
+    if (t.type === 'push') return;
     if (t.timeout >= t.interval) ctx.addIssue({ code: 'custom', message: `the timeout (${t.timeout}s) must be shorter than the interval (${t.interval}s)`, path: ['timeout'] });
     if (t.timeout * (t.retries + 1) + t.retry_delay * t.retries >= t.interval * 10) {
       ctx.addIssue({ code: 'custom', message: 'retries × (timeout + retry_delay) must stay under 10 intervals', path: ['retries'] });
     }
-    const problem = addressProblem(t.type, t.address);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['address'] });
   });
 
 // blackbox_exporter-style modules for GET /probe?target=&module=: how to check, not what.

@@ -23,6 +23,7 @@ export function createProbes(config: ProbesConfig, logger: Logger, options: { re
   scheduler.setTargets(config.targets);
   const calendar = new MaintenanceCalendar(options.maintenance);
   calendar.set(config.maintenance);
+  calendar.setTargets(config.targets);
   const collector = createProbeCollector(scheduler, calendar);
   return {
     collector,
@@ -30,6 +31,7 @@ export function createProbes(config: ProbesConfig, logger: Logger, options: { re
     calendar,
     reconfigure: (next) => {
       calendar.set(next.maintenance);
+      calendar.setTargets(next.targets);
       scheduler.setMaxConcurrent(next.max_concurrent);
       scheduler.setTargets(next.targets);
     },

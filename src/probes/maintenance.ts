@@ -53,6 +53,12 @@ export function firstOpen(windows: readonly MaintenanceWindow[], nowMs: number):
  */
 export class MaintenanceCalendar {
   private shared: readonly SharedMaintenanceWindow[] = [];
+  /**
+   * Each target's own windows, from the targets in effect now (setTargets). Kept here, not read
+   * from the scheduler's copy of the target: a change of windows alone does not replace the
+   * target in the scheduler (its state and schedule go on, see configKey there).
+   */
+  private own = new Map<string, readonly MaintenanceWindow[]>();
 
   /** `extra`: windows of a target kept elsewhere (set through the API, in the target store). */
   constructor(private readonly extra: (name: string) => readonly MaintenanceWindow[] = () => []) {}
@@ -61,12 +67,17 @@ export class MaintenanceCalendar {
     this.shared = shared;
   }
 
+  setTargets(targets: readonly ProbeTargetConfig[]): void {
+    this.own = new Map(targets.filter((t) => t.maintenance.length > 0).map((t) => [t.name, t.maintenance]));
+  }
+
   /** A function telling, for each target, the window open for it at `nowMs`. */
   at(nowMs: number): (target: ProbeTargetConfig) => OpenWindow | undefined {
     const open = this.shared.map((w) => ({ targets: w.targets ? new Set(w.targets) : undefined, open: openAt(w, nowMs) })).filter((w) => w.open);
     return (target) => {
+      const own = this.own.get(target.name) ?? [];
       const extra = this.extra(target.name);
-      let best = firstOpen(extra.length > 0 ? [...target.maintenance, ...extra] : target.maintenance, nowMs);
+      let best = firstOpen(extra.length > 0 ? [...own, ...extra] : own, nowMs);
       for (const w of open) {
         if (w.targets && !w.targets.has(target.name)) continue;
         if (!best || w.open!.untilMs > best.untilMs) best = w.open;

@@ -51,7 +51,6 @@ export function missingHeartbeat(config: ProbeTargetConfig, lastHeartbeatMs: num
 
 /** One line, at most PUSH_MESSAGE_MAX characters. */
 export function boundMessage(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
   return flat.length > PUSH_MESSAGE_MAX ? `${flat.slice(0, PUSH_MESSAGE_MAX - 1)}…` : flat;
 }

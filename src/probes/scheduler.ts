@@ -55,6 +55,9 @@ interface Entry {
  */
 function configKey(config: ProbeTargetConfig): string {
   const { basicAuth, bearerToken } = config.http;
+  // Maintenance windows change no check (src/probes/maintenance.ts reads them): a target whose
+  // windows alone changed keeps its state and schedule.
+  config = { ...config, maintenance: [] };
   // A digest, not the JSON itself: 10,000 targets would otherwise keep ~7 MB of keys.
   return createHash('sha256').update(JSON.stringify([config, basicAuth?.password.reveal(), bearerToken?.reveal()])).digest('base64');
 }

@@ -72,11 +72,15 @@ t.test('shared windows apply to the targets named, or to all', async (t) => {
     sharedMaintenanceWindowSchema.parse({ name: 'all', start: '2026-06-02T00:00:00Z', end: '2026-06-02T01:00:00Z' }) as never,
   ]);
   const target = (name: string, maintenance: unknown[] = []) => ({ name, maintenance: maintenance.map(window) }) as never;
-  const june1 = calendar.at(at('2026-06-01T01:00:00Z'));
+  const own = [{ start: '2026-06-01T00:30:00Z', end: '2026-06-01T03:00:00Z' }];
+  calendar.setTargets([target('a', own), target('b', own)]);
+  let june1 = calendar.at(at('2026-06-01T01:00:00Z'));
+  t.equal(june1(target('a'))?.untilMs, at('2026-06-01T03:00:00Z'), 'the one open longest');
+  t.ok(june1(target('b')), "b's own window");
+  calendar.setTargets([]);
+  june1 = calendar.at(at('2026-06-01T01:00:00Z'));
   t.ok(june1(target('a')), 'a is named');
   t.notOk(june1(target('b')), 'b is not');
-  t.ok(june1(target('b', [{ start: '2026-06-01T00:30:00Z', end: '2026-06-01T03:00:00Z' }])), "b's own window");
-  t.equal(june1(target('a', [{ start: '2026-06-01T00:30:00Z', end: '2026-06-01T03:00:00Z' }]))?.untilMs, at('2026-06-01T03:00:00Z'), 'the one open longest');
   const june2 = calendar.at(at('2026-06-02T00:30:00Z'));
   t.equal(june2(target('a'))?.name, 'all');
   t.equal(june2(target('z'))?.name, 'all');
@@ -176,9 +180,14 @@ t.test('on a real exporter: the maintenance series, checks going on, the status 
   const bad = await call(url, 'PATCH', '/api/v1/targets/api-web', { maintenance: [{ cron: '* * * * *', duration: '2m', time_zone: 'Nowhere/Land' }] });
   t.equal(bad.status, 400);
   t.match(bad.body?.message, /^body\.maintenance\.0\.time_zone: unknown time zone/);
+  await scrapeUntil(url, (x) => select(x, 'probe_success', { target: 'api-web' })[0]?.value === 1);
+  const up = (await call(url, 'GET', '/api/v1/targets/api-web/status')).body!;
   const patched = await call(url, 'PATCH', '/api/v1/targets/api-web', { maintenance: [{ name: 'always', cron: '* * * * *', duration: '2m' }] });
   t.equal(patched.status, 200);
   e = await scrapeUntil(url, (x) => value(x, 'tocsin_probe_maintenance', { target: 'api-web' }) === 1);
+  const after = (await call(url, 'GET', '/api/v1/targets/api-web/status')).body!;
+  t.equal(after.state, 'up', 'a change of windows alone keeps the state');
+  t.equal(after.last_state_change, up.last_state_change, 'and the time of the last change (no reset)');
   t.equal((await call(url, 'GET', '/api/v1/targets/api-web/status')).body!.maintenance.window, 'always');
   t.equal((await call(url, 'PATCH', '/api/v1/targets/api-web', { maintenance: [] })).status, 200);
   await scrapeUntil(url, (x) => value(x, 'tocsin_probe_maintenance', { target: 'api-web' }) === 0);

@@ -27,6 +27,8 @@ import type { DeliveryOutcome, Destination, Integration, SlackAppSettings } from
 import { viewNotification } from '../slack/model.js';
 import type { OutboxEntry, SlackMessage } from '../types.js';
 import { incidentEnd, incidentStart, parentMessage, replyMessage, stateFingerprint } from './messages.js';
+import type { SlackAppAuth } from './auth-check.js';
+import type { SlackAppMetrics } from './metrics.js';
 import type { ThreadRecord, ThreadStore } from './thread-store.js';
 import { callSlack, PARENT_GONE_ERRORS, type CallOptions } from './web-api.js';
 
@@ -41,6 +43,10 @@ export interface SlackAppIntegrationOptions {
   readonly threads: ThreadStore;
   readonly logger?: Logger;
   readonly now?: () => number;
+  /** Threads started, parents updated, replies posted. */
+  readonly metrics?: SlackAppMetrics;
+  /** Told what each delivery learnt about the token. */
+  readonly auth?: SlackAppAuth;
 }
 
 export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Integration {
@@ -59,8 +65,10 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       };
       for (const group of byGroup(entries)) {
         const outcome = await applyGroup(group, destination, settings, call);
+        if (outcome.kind === 'permanent' && outcome.reason === 'authError') opts.auth?.report(destination.name, false, outcome.detail.replace(/^Slack error /, ''));
         if (outcome.kind !== 'delivered') return outcome;
       }
+      opts.auth?.report(destination.name, true);
       return { kind: 'delivered' };
     },
   };
@@ -103,6 +111,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       // A new incident: the parent, and nothing else (it shows everything the notice says).
       const posted = await postParent(s.channel, parent, call);
       if (!posted.ok) return posted.outcome;
+      opts.metrics?.threadsStarted.inc({ destination: destination.name });
       return record({ ...next, ts: posted.ts }, lastId);
     }
 
@@ -113,8 +122,10 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       log?.warn({ destination: destination.name, error: updated.error }, 'the incident\'s parent message cannot be updated; posting a new parent');
       const posted = await postParent(s.channel, parent, call);
       if (!posted.ok) return posted.outcome;
+      opts.metrics?.threadsStarted.inc({ destination: destination.name });
       return record({ ...next, ts: posted.ts, applied: thread.applied }, lastId);
     }
+    opts.metrics?.parentsUpdated.inc({ destination: destination.name });
     const reminder = thread.fingerprint === fingerprint;
     const replied = await callSlack(
       'chat.postMessage',
@@ -128,6 +139,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       call,
     );
     if (!replied.ok) return replied.outcome;
+    opts.metrics?.repliesPosted.inc({ destination: destination.name });
     return record({ ...next, channel: thread.channel, ts: thread.ts, applied: thread.applied }, lastId);
   }
 
