@@ -22,13 +22,17 @@ import { Registry } from 'prom-client';
 import { configSchema } from '../../src/config/schema.js';
 import { createSelfRegistry } from '../../src/telemetry/self-metrics.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, silentLogger } from './collect.js';
+import { freePort } from './net.js';
 import type { Sample } from './exposition.js';
 import { buildCollectors, HOST_COLLECTORS } from './host-collectors.js';
 import { createNginxCollector } from '../../src/collectors/services/nginx.js';
 import { buildMysqlFamilies, digestRow, writeMysqlMetrics } from '../../src/collectors/services/mysql-families.js';
 import { probesSchema } from '../../src/config/probes.js';
 import { createProbeCollector } from '../../src/probes/collector.js';
+import { Connectivity } from '../../src/probes/connectivity.js';
+import { Discovery } from '../../src/probes/discovery.js';
 import { MaintenanceCalendar } from '../../src/probes/maintenance.js';
 import type { ProbeScheduler } from '../../src/probes/scheduler.js';
 import { TargetStatus } from '../../src/probes/state.js';
@@ -134,7 +138,26 @@ async function probeSamples(): Promise<Sample[]> {
   backup!.record({ success: false, reason: 'push_failure', message: 'disk full', durationSeconds: 0, phases: {} }, now);
   // Only what the collector reads of the scheduler.
   const scheduler = { statuses: () => [shop!, chat!, backup!].values(), load: () => ({ running: 0, waiting: 0 }) } as unknown as ProbeScheduler;
-  return [...(await collect([createProbeCollector(scheduler, new MaintenanceCalendar())])).samples];
+  // A discovery source on a port nobody listens on (polled once, failing), and a
+  // connectivity check whose one target fails: their series as a failing setup serves them.
+  const parsed = probesSchema.parse({
+    discovery: [{ name: 'cmdb', url: `http://127.0.0.1:${await freePort()}/targets` }],
+    connectivity: { targets: [{ name: 'gateway', type: 'tcp', address: '127.0.0.1:1', timeout: '1s' }] },
+  });
+  const discovery = new Discovery(parsed.discovery, { logger: silentLogger, onChange: () => undefined });
+  const connectivity = new Connectivity(parsed.connectivity, silentLogger, async () => ({ success: false, reason: 'connection_refused', durationSeconds: 0, phases: {} }));
+  try {
+    await connectivity.okSince(Date.now());
+    const polled = async () => (await collect([{ name: 'discovery', collect: async ({ registry }) => discovery.collect(registry) }])).samples.some((x) => x.name === 'tocsin_probe_discovery_up');
+    for (let i = 0; i < 50 && !(await polled()); i++) await sleep(100);
+    return [...(await collect([createProbeCollector(scheduler, new MaintenanceCalendar(), (registry) => {
+      discovery.collect(registry);
+      connectivity.collect(registry);
+    })])).samples];
+  } finally {
+    discovery.close();
+    connectivity.close();
+  }
 }
 
 /** Container family names: every quoted `container_*` / `tocsin_container*` name in the collector's families source. */
