@@ -5,7 +5,7 @@ import { integrationMap, type Integrations } from './delivery/integration.js';
 import { createSlackWebhookIntegration } from './slack/webhook.js';
 import type { Logger } from 'pino';
 import { createSlackAppIntegration } from './slack-app/integration.js';
-import type { ThreadStore } from './slack-app/thread-store.js';
+import type { ThreadMap } from './shared-state/threads.js';
 
 export interface IntegrationsOptions {
   /** IANA zone for times in messages. */
@@ -15,7 +15,7 @@ export interface IntegrationsOptions {
   /** Where the console destination writes. */
   readonly consoleWrite: ConsoleWrite;
   /** Where the Slack app keeps each incident's thread (opened once per relay, kept across reloads). */
-  readonly threads?: ThreadStore;
+  readonly threads?: ThreadMap;
   readonly logger?: Logger;
 }
 

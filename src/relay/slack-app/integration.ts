@@ -27,18 +27,22 @@ import type { DeliveryOutcome, Destination, Integration, SlackAppSettings } from
 import { viewNotification } from '../slack/model.js';
 import type { OutboxEntry, SlackMessage } from '../types.js';
 import { incidentEnd, incidentStart, parentMessage, replyMessage, stateFingerprint } from './messages.js';
-import type { ThreadRecord, ThreadStore } from './thread-store.js';
+import type { ThreadMap, ThreadPut } from '../shared-state/threads.js';
+import type { ThreadRecord } from './thread-store.js';
 import { callSlack, PARENT_GONE_ERRORS, type CallOptions } from './web-api.js';
 
 export const SLACK_APP_TYPE = 'slack_app';
 export const DEFAULT_SLACK_APP_TIMEOUT_MS = 10_000;
+/** How soon to look again when another replica is posting the parent of the same incident. */
+export const PARENT_WAIT_MS = 1_000;
 
 export interface SlackAppIntegrationOptions {
   /** IANA zone for times in messages. */
   readonly timeZone: string;
   /** Per Web API call. */
   readonly timeoutMs?: number;
-  readonly threads: ThreadStore;
+  /** The group-key -> thread map: this relay's file, or shared by replicas (shared-state/threads.ts). */
+  readonly threads: ThreadMap;
   readonly logger?: Logger;
   readonly now?: () => number;
 }
@@ -66,16 +70,47 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
   };
 
   async function applyGroup(group: Group, destination: Destination, s: SlackAppSettings, call: CallOptions): Promise<DeliveryOutcome> {
-    const { key, last, lastId } = group;
-    const n = last.notification;
+    const { key, lastId } = group;
+    const n = group.last.notification;
     const at = now();
-    const stored = opts.threads.get(destination.name, key);
+    const firing = viewNotification(n).status === 'firing';
+    const stored = await opts.threads.get(destination.name, key);
     // Already in the thread: an earlier attempt posted it but its outcome was lost (or the
     // dispatcher retried a digest after a later group failed).
     if (stored?.applied.includes(lastId)) return { kind: 'delivered' };
+    let thread = currentThread(stored, s, firing, at);
+    if (thread !== undefined) return applyToThread(group, destination, s, call, thread, at);
+
+    // A new parent: only with the group's claim, so that two replicas delivering notices of the
+    // same new incident at once post one parent between them (shared-state/threads.ts).
+    const claim = await opts.threads.claimParent(destination.name, key);
+    if (claim === undefined) {
+      return { kind: 'retry', reason: 'serverError', retryAfterMs: PARENT_WAIT_MS, detail: "another relay replica is posting this incident's parent message; waiting for its thread" };
+    }
+    try {
+      // The claim's previous holder may have recorded the thread between our read and our claim.
+      const again = await opts.threads.get(destination.name, key);
+      if (again?.applied.includes(lastId)) return { kind: 'delivered' };
+      thread = currentThread(again, s, firing, at);
+      return await applyToThread(group, destination, s, call, thread, at);
+    } finally {
+      await claim.release();
+    }
+  }
+
+  /** Posts the notice: a new parent when `thread` is undefined, else an edit and a reply. */
+  async function applyToThread(
+    group: Group,
+    destination: Destination,
+    s: SlackAppSettings,
+    call: CallOptions,
+    thread: ThreadRecord | undefined,
+    at: number,
+  ): Promise<DeliveryOutcome> {
+    const { key, last, lastId } = group;
+    const n = last.notification;
     const firing = viewNotification(n).status === 'firing';
     const fingerprint = stateFingerprint(n);
-    const thread = currentThread(stored, s, firing, at);
     const openedAt = thread?.openedAt ?? incidentStart(n, at);
     const resolvedAt = firing ? undefined : incidentEnd(n, at);
     // A message going out long after its acceptance (Slack was down) says so and speaks as of then.
@@ -131,7 +166,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
     return record({ ...next, channel: thread.channel, ts: thread.ts, applied: thread.applied }, lastId);
   }
 
-  async function record(r: Parameters<ThreadStore['put']>[0], entryId: string): Promise<DeliveryOutcome> {
+  async function record(r: ThreadPut, entryId: string): Promise<DeliveryOutcome> {
     try {
       await opts.threads.put(r, [entryId]);
       return { kind: 'delivered' };
