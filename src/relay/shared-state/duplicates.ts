@@ -38,6 +38,7 @@ export interface DuplicateWindow {
 export class ClaimBusyError extends Error {
   constructor() {
     super('another relay replica is storing the same notification; retry');
+    this.name = 'ClaimBusyError';
   }
 }
 
