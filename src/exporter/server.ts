@@ -77,7 +77,12 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       const previous = scraper.setCollectors(withProbes(fresh, targets));
       await Promise.allSettled(previous.filter((c) => c !== probes.collector).map((c) => c.close?.()));
       log.info({ collectors: fresh.map((c) => c.name) }, 'exporter reconfigured');
-      return changedPaths('exporter', ex, next.exporter, ['listen_address', 'telemetry_path', 'scrape_timeout']);
+      // The target store stays where it was opened: moving it under running API writes
+      // would split the targets between two files.
+      return [
+        ...changedPaths('exporter', ex, next.exporter, ['listen_address', 'telemetry_path', 'scrape_timeout']),
+        ...changedPaths('exporter.probes', ex.probes, next.exporter.probes, ['data_dir']),
+      ];
     },
   };
 }
