@@ -185,6 +185,9 @@ t.test('a wrong password: fail open, logged without the password', async (t) => 
 
 // --- threads ---
 
+const header = (c: { args: Record<string, unknown> }) =>
+  ((c.args.attachments as { blocks?: { type: string; text?: { text?: string } }[] }[] | undefined)?.[0]?.blocks ?? []).find((b) => b.type === 'header')?.text?.text ?? '';
+
 function entry(id: string, n = incidentNotification('NodeDown', { 'db-1': 'firing' })): OutboxEntry {
   return { id, acceptedAt: Date.now(), destination: 'incidents', presentation: {}, notification: n } as OutboxEntry;
 }
@@ -231,6 +234,27 @@ t.test('two replicas deliver notices of the same new incident at once: one paren
     "the other notice edits that parent and replies in its thread",
   );
   t.notOk(slack.calls.some((c) => c.orphan), 'no reply before its parent');
+});
+
+t.test('a notice held by a replica that was down arrives after a later one: a quiet reply, the parent keeps the later state', async (t) => {
+  const server = await startRedis(t, { password: PASSWORD });
+  const slack = await FakeSlackApi.start({ tokens: [TOKEN], channels: [CHANNEL] });
+  t.teardown(() => slack.close());
+  const ra = await replica(t, server);
+  const rb = await replica(t, server);
+  const a = await slackReplica(t, slack, (s) => new RedisThreadMap(ra.redis, s, ra.health, { replicaId: 'replica-a', claimTtlMs: 30_000 }));
+  const b = await slackReplica(t, slack, (s) => new RedisThreadMap(rb.redis, s, rb.health, { replicaId: 'replica-b', claimTtlMs: 30_000 }));
+  const now = Date.now();
+  // A accepted the firing notice and went down; B accepted and delivered the resolution 10 s later.
+  const firing = { ...entry('e-firing'), acceptedAt: now - 10_000 };
+  const resolved = { ...entry('e-resolved', incidentNotification('NodeDown', { 'db-1': 'resolved' })), acceptedAt: now };
+  t.equal((await b(resolved)).kind, 'delivered');
+  const parent = slack.okCalls()[0]!;
+  t.match(header(parent), /RESOLVED/, 'B posted the parent, resolved');
+  t.equal((await a(firing)).kind, 'delivered', 'A, back, delivers what its outbox held');
+  const later = slack.okCalls().slice(1);
+  t.same(later.map((c) => [c.method, c.args.thread_ts, c.args.reply_broadcast]), [['chat.postMessage', parent.ts, false]], 'a reply in the thread, not broadcast; no edit');
+  t.match(slack.message(parent.ts!)?.attachments, [{ blocks: [{ type: 'header', text: { text: /RESOLVED/ } }] }], 'the parent still says RESOLVED');
 });
 
 t.test('without shared state (each replica its own map) the same race makes two threads: what the claim prevents', async (t) => {

@@ -20,6 +20,10 @@
 // - a group that fires again after it resolved starts a new thread (a new incident), unless it
 //   resolved less than reuse_thread_within ago: then the old thread continues and its parent
 //   turns red again.
+// - with replicas (shared-state/threads.ts): a new parent is posted only by the replica holding
+//   the group's claim; another one is told to retry until the thread is recorded, then continues
+//   it. A notice older than the one the parent shows (its replica was down with it) is a quiet
+//   reply and leaves the parent as it is.
 // - a digest (the dispatcher merges notices when many wait) is applied group by group, each
 //   group's latest notice only: one update and one reply per group, not one per notice.
 import type { Logger } from 'pino';
@@ -78,7 +82,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
     // Already in the thread: an earlier attempt posted it but its outcome was lost (or the
     // dispatcher retried a digest after a later group failed).
     if (stored?.applied.includes(lastId)) return { kind: 'delivered' };
-    let thread = currentThread(stored, s, firing, at);
+    let thread = currentThread(stored, s, firing, at, group.last.acceptedAt);
     if (thread !== undefined) return applyToThread(group, destination, s, call, thread, at);
 
     // A new parent: only with the group's claim, so that two replicas delivering notices of the
@@ -91,7 +95,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       // The claim's previous holder may have recorded the thread between our read and our claim.
       const again = await opts.threads.get(destination.name, key);
       if (again?.applied.includes(lastId)) return { kind: 'delivered' };
-      thread = currentThread(again, s, firing, at);
+      thread = currentThread(again, s, firing, at, group.last.acceptedAt);
       return await applyToThread(group, destination, s, call, thread, at);
     } finally {
       await claim.release();
@@ -132,6 +136,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       openedAt,
       ...(resolvedAt !== undefined ? { resolvedAt } : {}),
       fingerprint,
+      shownAcceptedAt: last.acceptedAt,
     } as const;
 
     if (thread === undefined) {
@@ -141,6 +146,15 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       return record({ ...next, ts: posted.ts }, lastId);
     }
 
+    if (thread.shownAcceptedAt !== undefined && last.acceptedAt < thread.shownAcceptedAt) {
+      // Older than what the parent shows: another replica delivered a later notice of the group
+      // while this one (down, restarting) held this in its outbox. Into the thread, quietly; the
+      // parent and the record keep the later state.
+      const late = await callSlack('chat.postMessage', { channel: thread.channel, thread_ts: thread.ts, ...unfurlOff(reply), reply_broadcast: false }, call);
+      if (!late.ok) return late.outcome;
+      const { updatedAt: _updatedAt, ...unchanged } = thread;
+      return record(unchanged, lastId);
+    }
     const updated = await callSlack('chat.update', { channel: thread.channel, ts: thread.ts, ...parent }, call);
     if (!updated.ok) {
       if (updated.error === undefined || !PARENT_GONE_ERRORS.has(updated.error)) return updated.outcome;
@@ -180,10 +194,12 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
 }
 
 /** The stored thread the notice belongs in, or undefined for a new incident. */
-function currentThread(stored: ThreadRecord | undefined, s: SlackAppSettings, firing: boolean, at: number): ThreadRecord | undefined {
+function currentThread(stored: ThreadRecord | undefined, s: SlackAppSettings, firing: boolean, at: number, acceptedAt: number): ThreadRecord | undefined {
   if (stored === undefined) return undefined;
   // The destination now points at another channel: the incident starts over there.
   if (stored.channel !== s.channel) return undefined;
+  // A notice older than what the thread shows belongs to it, whatever happened since.
+  if (stored.shownAcceptedAt !== undefined && acceptedAt < stored.shownAcceptedAt) return stored;
   if (stored.state === 'resolved' && firing) {
     const since = at - (stored.resolvedAt ?? stored.updatedAt);
     if (s.reuseThreadWithinMs <= 0 || since > s.reuseThreadWithinMs) return undefined;
