@@ -7,6 +7,8 @@ import { duration } from './fields.js';
 import { configPath, dataDirectory } from './paths.js';
 import { parseJsonCondition } from './json-condition.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
+import { maintenanceWindowSchema, sharedMaintenanceWindowSchema } from './maintenance.js';
+import { pushSection } from './push.js';
 
 const regex = z.string().superRefine((value, ctx) => {
   try {
@@ -115,7 +117,9 @@ const tcpSection = z
   })
   .prefault({});
 
-export const PROBE_TYPES = ['http', 'https', 'websocket', 'ws', 'wss', 'tcp'] as const;
+export const PROBE_TYPES = ['http', 'https', 'websocket', 'ws', 'wss', 'tcp', 'push'] as const;
+/** The types /probe modules can check: a push target is not checked, it calls in. */
+export const CHECKED_PROBE_TYPES = PROBE_TYPES.filter((t): t is Exclude<ProbeType, 'push'> => t !== 'push');
 export type ProbeType = (typeof PROBE_TYPES)[number];
 
 const targetName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/, 'expected a name of letters, digits, ".", "_", ":", "/" or "-" (at most 128)');
@@ -127,6 +131,7 @@ const URL_SCHEMES: Record<ProbeType, readonly string[]> = {
   ws: ['ws:'],
   wss: ['wss:'],
   tcp: [],
+  push: [],
 };
 
 /** host:port, with [v6]:port; the host and port, or undefined. */
@@ -140,6 +145,7 @@ export function parseHostPort(address: string): { host: string; port: number } |
 
 /** What is wrong with `address` for a target of `type`, or undefined. */
 export function addressProblem(type: ProbeType, address: string): string | undefined {
+  if (type === 'push') return address === '' ? undefined : 'a push target has no address: it calls Tocsin (POST /api/v1/push/{name})';
   if (type === 'tcp') return parseHostPort(address) ? undefined : 'a tcp target needs host:port (e.g. db.example.com:5432 or [::1]:22)';
   let url: URL;
   try {
@@ -157,8 +163,8 @@ export const probeTargetSchema = z
   .strictObject({
     name: targetName,
     type: z.enum(PROBE_TYPES),
-    // A URL for http(s) and WebSocket targets, host:port for tcp.
-    address: z.string().min(1),
+    // A URL for http(s) and WebSocket targets, host:port for tcp, none for push.
+    address: z.string().default(''),
     // DEV, STAGE, LIVE, ...: the `environment` label the shipped rules use for severity.
     environment: z.string().default(''),
     interval: duration({ min: 1 }).default(30),
@@ -177,20 +183,29 @@ export const probeTargetSchema = z
     http: httpSection,
     websocket: websocketSection,
     tcp: tcpSection,
+    // type push: the target's token and how late a heartbeat may be (src/config/push.ts).
+    push: pushSection,
+    // This target's maintenance windows (src/config/maintenance.ts).
+    maintenance: z.array(maintenanceWindowSchema).max(100).default([]),
   })
   .superRefine((t, ctx) => {
+    if (t.type === 'push' && t.push.tokenSha256 === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a push target needs its token: token (${ENV_VAR}) or token_file', path: ['push', 'token'] });
+    }
+    const problem = addressProblem(t.type, t.address);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['address'] });
+    // A push target is not checked: its timeout and retries are unused.
+    if (t.type === 'push') return;
     if (t.timeout >= t.interval) ctx.addIssue({ code: 'custom', message: `the timeout (${t.timeout}s) must be shorter than the interval (${t.interval}s)`, path: ['timeout'] });
     if (t.timeout * (t.retries + 1) + t.retry_delay * t.retries >= t.interval * 10) {
       ctx.addIssue({ code: 'custom', message: 'retries × (timeout + retry_delay) must stay under 10 intervals', path: ['retries'] });
     }
-    const problem = addressProblem(t.type, t.address);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['address'] });
   });
 
 // blackbox_exporter-style modules for GET /probe?target=&module=: how to check, not what.
 const moduleName = z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected a module name of letters, digits, ".", "_" or "-"');
 export const probeModuleSchema = z.strictObject({
-  type: z.enum(PROBE_TYPES),
+  type: z.enum(CHECKED_PROBE_TYPES),
   timeout: duration({ min: 0.01, max: 300 }).default(5),
   tls,
   http: httpSection,
@@ -222,6 +237,8 @@ export const probesSchema = z
       .prefault({}),
     // false: reads of /api/v1/targets need the same credentials as writes.
     api_open_reads: z.boolean().default(true),
+    // Maintenance windows of several targets (`targets: [names]`) or of all (no `targets`).
+    maintenance: z.array(sharedMaintenanceWindowSchema).max(1000).default([]),
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();

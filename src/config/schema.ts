@@ -430,8 +430,18 @@ export const relaySchema = z
         // A notification that keeps failing (5xx, 429, timeouts) is dead-lettered after this long,
         // counted from its acceptance or from when its channel became deliverable again.
         retry_horizon: duration({ min: 1 }).default(72 * 3600),
+        // The retry schedule after 5xx, timeouts and network errors: exponential backoff with full
+        // jitter from backoff_initial, doubling up to backoff_max. Tests shrink it to replay a
+        // long outage in seconds.
+        backoff_initial: duration({ min: 0.01, max: 3600 }).default(1),
+        backoff_max: duration({ min: 0.01, max: 86_400 }).default(300),
+        // A 429's Retry-After is honoured up to this (a broken proxy must not park a channel for days).
+        max_retry_after: duration({ min: 0.01, max: 3600 }).default(3600),
       })
-      .prefault({}),
+      .prefault({})
+      .superRefine((d, ctx) => {
+        if (d.backoff_max < d.backoff_initial) ctx.addIssue({ code: 'custom', message: 'backoff_max must be at least backoff_initial', path: ['backoff_max'] });
+      }),
     // None would mean every notification answered 200 and dropped.
     destinations: z
       .array(destination)

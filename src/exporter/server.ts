@@ -25,7 +25,9 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     const names = new Set(p.targets.map((t) => t.name));
     return [...p.targets, ...store.targets().filter((t) => !names.has(t.name))].filter((t) => !store.paused(t.name));
   };
-  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }));
+  /** A target by name, paused or not: the config file's first. */
+  const findTarget = (name: string): ProbeTargetConfig | undefined => probesConfig.targets.find((t) => t.name === name) ?? store.get(name)?.target;
+  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }), { maintenance: (name) => store.maintenanceWindows(name) });
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
   const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 ? [...list, probes.collector] : list);
   let probeModules = ex.probes.modules;
@@ -53,6 +55,19 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       apply: applyTargets,
       credentials: () => probesConfig.api_auth,
       openReads: () => probesConfig.api_open_reads,
+      maintenance: (name) => {
+        const target = findTarget(name);
+        return target ? probes.calendar.at(Date.now())(target) : undefined;
+      },
+    },
+    push: {
+      lookup: findTarget,
+      paused: (name) => store.paused(name),
+      heartbeat: (name, result) => probes.scheduler.heartbeat(name, result),
+      deadline: (name) => {
+        const due = probes.scheduler.due(name);
+        return due === undefined ? undefined : Math.round(due / 1000);
+      },
     },
   });
   const { host, port } = parseListenAddress(ex.listen_address);

@@ -42,6 +42,8 @@ export const probeRoute: FastifyPluginAsync<ProbeRouteOptions> = async (app, o) 
       success_threshold: 1,
       notify: true,
       labels: {},
+      push: { grace: 0 },
+      maintenance: [],
     };
     const result = await runProbe(target);
     const registry = new Registry();

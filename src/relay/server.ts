@@ -20,11 +20,21 @@ import { Outbox, type OutboxFs } from './outbox/index.js';
 import { Router } from './routing.js';
 import { createIntegrations } from './integrations.js';
 import { ThreadStore } from './slack-app/thread-store.js';
+import { SlackAppAuth } from './slack-app/auth-check.js';
+import { SlackAppMetrics } from './slack-app/metrics.js';
+import { SLACK_APP_TYPE } from './slack-app/integration.js';
+import { withDeadline } from '../util/deadline.js';
 import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
 import { AlarmStore } from './sns/alarm-store.js';
 import { SnsMetrics } from './sns/metrics.js';
 import { snsSettingsFor } from './sns/settings.js';
 import { openSharedState } from './shared-state/index.js';
+
+/**
+ * How long start and reload wait for the Slack app's token checks before going on (Slack down
+ * must not delay the relay; a later answer still holds or releases the destination).
+ */
+const AUTH_CHECK_WAIT_MS = 3_000;
 
 export interface RelayOptions extends ServeContext {
   /** Where the console destination writes (stdout by default). */
@@ -88,16 +98,40 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     throw err;
   });
   const threads = shared.threads;
+  const slackAppMetrics = new SlackAppMetrics(registry);
+  // This replica's own threads (with replicas, those it started or continued).
+  slackAppMetrics.watchThreads(threadStore);
+  const initSlackApp = () => {
+    for (const c of channels.list()) if (c.type === SLACK_APP_TYPE) slackAppMetrics.initDestination(c.name);
+  };
+  initSlackApp();
+  // Bot tokens checked at start and on reload; a refused one holds its destination (kept, not lost).
+  const slackAuth = new SlackAppAuth({
+    metrics: slackAppMetrics,
+    logger: log,
+    timeoutMs: rc.delivery.timeout * 1000,
+    onRelease: () => dispatcher.kick(),
+  });
+  const checkTokens = () => withDeadline(slackAuth.checkAll(channels.list()), { ms: AUTH_CHECK_WAIT_MS });
 
   const consoleWrite = options.consoleWrite ?? stdoutWriter();
   // Rebuilt on reload (time zone, webhook timeout); the dispatcher is handed the new map.
   const integrationsFor = (r: typeof rc) =>
-    createIntegrations({ timeZone: r.time_zone, webhookTimeoutMs: r.delivery.timeout * 1000, consoleWrite, threads, logger: log });
+    createIntegrations({
+      timeZone: r.time_zone,
+      webhookTimeoutMs: r.delivery.timeout * 1000,
+      consoleWrite,
+      threads,
+      slackAppMetrics,
+      slackAppAuth: slackAuth,
+      logger: log,
+    });
   const integrations = integrationsFor(rc);
   const dispatcher = new Dispatcher({
     outbox,
     destination: (name) => channels.get(name),
     destinationNames: () => channels.list().map((c) => c.name),
+    held: (name) => slackAuth.held(name),
     integrations,
     logger: log,
     metrics,
@@ -140,6 +174,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     webhookAuth: rc.auth,
     apiAuth: rc.api_auth,
     maxBodyBytes: rc.max_body_bytes,
+    held: (name) => slackAuth.held(name),
     sns: {
       settings: () => sns,
       store: alarmStore,
@@ -148,6 +183,8 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     },
   });
 
+  // Before the first delivery, so a refused token holds its queue rather than dead-lettering it.
+  await checkTokens();
   log.info({ dataDir, sharedState: shared.kind, pendingFromLastRun: outbox.depth(), destinations: channels.list().map((c) => c.name) }, 'relay started');
   dispatcher.start();
   return {
@@ -157,6 +194,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     dispatcher,
     async close() {
       await app.close(); // stop accepting first
+      slackAuth.close();
       await dispatcher.stop();
       await outbox.close();
       await shared.close();
@@ -172,6 +210,8 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       intake.reconfigure({ router: routerFor(rc), suppressLabel: rc.suppress_label });
       sns = snsSettingsFor(rc.sns);
       dispatcher.reconfigure(pacingFor(rc), integrationsFor(rc));
+      initSlackApp();
+      await checkTokens(); // a fixed token releases what waited
       dispatcher.kick(); // a destination that came back may have entries waiting
       log.info({ destinations: channels.list().map((c) => c.name), routes: rc.routes.length }, 'relay reconfigured');
       const restart = changedPaths('relay', started, rc, ['listen_address', 'data_dir', 'max_body_bytes', 'dedupe_window']);
@@ -218,6 +258,9 @@ function pacingFor(rc: Config['relay']) {
     minIntervalMs: rc.delivery.min_interval * 1000,
     digestThreshold: rc.delivery.digest_threshold,
     retryHorizonMs: rc.delivery.retry_horizon * 1000,
+    baseBackoffMs: Math.round(rc.delivery.backoff_initial * 1000),
+    maxBackoffMs: Math.round(rc.delivery.backoff_max * 1000),
+    maxRetryAfterMs: Math.round(rc.delivery.max_retry_after * 1000),
   };
 }
 

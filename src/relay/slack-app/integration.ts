@@ -32,6 +32,8 @@ import { viewNotification } from '../slack/model.js';
 import type { OutboxEntry, SlackMessage } from '../types.js';
 import { incidentEnd, incidentStart, parentMessage, replyMessage, stateFingerprint } from './messages.js';
 import type { ThreadMap, ThreadPut } from '../shared-state/threads.js';
+import type { SlackAppAuth } from './auth-check.js';
+import type { SlackAppMetrics } from './metrics.js';
 import type { ThreadRecord } from './thread-store.js';
 import { callSlack, PARENT_GONE_ERRORS, type CallOptions } from './web-api.js';
 
@@ -49,6 +51,10 @@ export interface SlackAppIntegrationOptions {
   readonly threads: ThreadMap;
   readonly logger?: Logger;
   readonly now?: () => number;
+  /** Threads started, parents updated, replies posted. */
+  readonly metrics?: SlackAppMetrics;
+  /** Told what each delivery learnt about the token. */
+  readonly auth?: SlackAppAuth;
 }
 
 export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Integration {
@@ -67,8 +73,10 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       };
       for (const group of byGroup(entries)) {
         const outcome = await applyGroup(group, destination, settings, call);
+        if (outcome.kind === 'permanent' && outcome.reason === 'authError') opts.auth?.report(destination.name, false, outcome.detail.replace(/^Slack error /, ''));
         if (outcome.kind !== 'delivered') return outcome;
       }
+      opts.auth?.report(destination.name, true);
       return { kind: 'delivered' };
     },
   };
@@ -143,6 +151,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       // A new incident: the parent, and nothing else (it shows everything the notice says).
       const posted = await postParent(s.channel, parent, call);
       if (!posted.ok) return posted.outcome;
+      opts.metrics?.threadsStarted.inc({ destination: destination.name });
       return record({ ...next, ts: posted.ts }, lastId);
     }
 
@@ -152,6 +161,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       // parent and the record keep the later state.
       const late = await callSlack('chat.postMessage', { channel: thread.channel, thread_ts: thread.ts, ...unfurlOff(reply), reply_broadcast: false }, call);
       if (!late.ok) return late.outcome;
+      opts.metrics?.repliesPosted.inc({ destination: destination.name });
       const { updatedAt: _updatedAt, ...unchanged } = thread;
       return record(unchanged, lastId);
     }
@@ -162,8 +172,10 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       log?.warn({ destination: destination.name, error: updated.error }, 'the incident\'s parent message cannot be updated; posting a new parent');
       const posted = await postParent(s.channel, parent, call);
       if (!posted.ok) return posted.outcome;
+      opts.metrics?.threadsStarted.inc({ destination: destination.name });
       return record({ ...next, ts: posted.ts, applied: thread.applied }, lastId);
     }
+    opts.metrics?.parentsUpdated.inc({ destination: destination.name });
     const reminder = thread.fingerprint === fingerprint;
     const replied = await callSlack(
       'chat.postMessage',
@@ -177,6 +189,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
       call,
     );
     if (!replied.ok) return replied.outcome;
+    opts.metrics?.repliesPosted.inc({ destination: destination.name });
     return record({ ...next, channel: thread.channel, ts: thread.ts, applied: thread.applied }, lastId);
   }
 

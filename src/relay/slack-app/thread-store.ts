@@ -96,6 +96,13 @@ export class ThreadStore {
     return this.records.size;
   }
 
+  /** Threads whose parent shows FIRING, by destination (for the threads_open gauge). */
+  openByDestination(): Map<string, number> {
+    const open = new Map<string, number>();
+    for (const r of this.records.values()) if (r.state === 'firing') open.set(r.destination, (open.get(r.destination) ?? 0) + 1);
+    return open;
+  }
+
   private prune(): void {
     const oldest = this.now() - MAX_IDLE_MS;
     for (const [k, r] of this.records) if (r.updatedAt < oldest) this.records.delete(k);
