@@ -29,10 +29,8 @@ export async function connectRedis(c: RedisSharedStateConfig, health: SharedStat
     commandTimeout: c.timeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // Never gives up: a Redis that comes back (or gets the right password) is used again.
     retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-    // A wrong password is not fixed by reconnecting quickly, but Redis may be restarted with the
-    // right one: keep trying, at the same pace.
-    reconnectOnError: () => false,
     lazyConnect: false,
   });
   // Without a listener ioredis prints every connection error to the console itself.
