@@ -53,7 +53,7 @@ const targetsApi: FastifyPluginAsync<TargetsApiOptions & { webUsers: () => boole
     if (!authRequired(credentials) && !o.webUsers()) throw new HttpError(403, read ? READ_ONLY.replace('changes need', 'reads (exporter.probes.api_open_reads: false) and changes need') : READ_ONLY);
     await requireAuth(credentials)?.(request);
   });
-  await api.register(targetRoutes, { store: o.store, configTargets: o.configTargets, status: o.status, apply: o.apply, ...(o.maintenance ? { maintenance: o.maintenance } : {}), who: (request) => callerFromAuthorization(request.headers.authorization) });
+  await api.register(targetRoutes, { store: o.store, configTargets: o.configTargets, status: o.status, apply: o.apply, ...(o.maintenance ? { maintenance: o.maintenance } : {}), ...(o.discovered ? { discovered: o.discovered } : {}), who: (request) => callerFromAuthorization(request.headers.authorization) });
 };
 
 // Leave Prometheus time to receive the body before its own timeout cuts the scrape,

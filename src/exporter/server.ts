@@ -27,9 +27,13 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
   };
   /** A target by name, paused or not: the config file's first. */
   const findTarget = (name: string): ProbeTargetConfig | undefined => probesConfig.targets.find((t) => t.name === name) ?? store.get(name)?.target;
-  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }), { maintenance: (name) => store.maintenanceWindows(name) });
+  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }), {
+    maintenance: (name) => store.maintenanceWindows(name),
+    paused: (name) => store.paused(name),
+  });
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
-  const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 ? [...list, probes.collector] : list);
+  // Discovery sources and connectivity targets report even while there are no targets.
+  const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 || probes.hasSources() ? [...list, probes.collector] : list);
   let probeModules = ex.probes.modules;
   const selfRegistry = createSelfRegistry();
   context.reloadStatus?.register(selfRegistry);
@@ -53,6 +57,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       configTargets: () => probesConfig.targets,
       status: (name) => probes.scheduler.status(name),
       apply: applyTargets,
+      discovered: () => probes.discovered(),
       credentials: () => probesConfig.api_auth,
       openReads: () => probesConfig.api_open_reads,
       maintenance: (name) => {

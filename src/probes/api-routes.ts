@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ProbeTargetConfig } from '../config/probes.js';
 import { HttpError } from '../http/errors.js';
+import type { DiscoveredTarget } from './discovery.js';
 import type { TargetStatus } from './state.js';
 import type { OpenWindow } from './maintenance.js';
 import { withPushToken, refusePushSecrets } from './push-token.js';
@@ -21,10 +22,12 @@ export interface TargetRoutesOptions {
   readonly apply: () => void;
   /** Names the caller of a write, for the audit log. */
   readonly who: (request: FastifyRequest) => string;
+  /** Targets from discovery sources now: listed and pausable, changed only in their source. */
+  readonly discovered?: () => readonly DiscoveredTarget[];
 }
 
 /** What the API shows of a target: its settings without credentials (API targets have none). */
-function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: boolean) {
+function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api' | 'discovery', paused: boolean, discoverySource?: string) {
   return {
     name: t.name,
     type: t.type,
@@ -39,6 +42,7 @@ function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: bo
     notify: t.notify,
     labels: t.labels,
     source,
+    ...(discoverySource !== undefined ? { discovery_source: discoverySource } : {}),
     paused,
     ...(t.maintenance.length > 0 ? { maintenance: t.maintenance } : {}),
     // Where the target's heartbeats go (its token is shown once, when Tocsin makes it).
@@ -59,20 +63,31 @@ function merge(base: TargetBody, patch: TargetBody): TargetBody {
 
 export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api, o) => {
   const fromConfig = (name: string) => o.configTargets().find((t) => t.name === name);
+  const fromDiscovery = (name: string) => o.discovered?.().find((d) => d.target.name === name);
   const find = (name: string) => {
     const c = fromConfig(name);
     if (c) return { target: c, source: 'config' as const };
     const a = o.store.get(name);
     if (a) return { target: a.target, source: 'api' as const };
+    const d = fromDiscovery(name);
+    if (d) return { target: d.target, source: 'discovery' as const, discoverySource: d.source };
     throw new HttpError(404, `target "${name}" not found`);
   };
   const show = (name: string) => {
-    const { target, source } = find(name);
-    return publicTarget(target, source, o.store.paused(name));
+    const { target, source, discoverySource } = find(name);
+    return publicTarget(target, source, o.store.paused(name), discoverySource);
   };
   const refuseConfig = (name: string, action: string) => {
     if (fromConfig(name)) {
       throw new HttpError(409, `target "${name}" is declared in the config file: ${action} it there (the API can only pause and resume it)`);
+    }
+  };
+  // A discovered target is its source's: an API target of the same name (POST, PUT) takes
+  // its place, but it cannot be changed or deleted here.
+  const refuseDiscovered = (name: string, action: string) => {
+    const d = o.store.get(name) ? undefined : fromDiscovery(name);
+    if (d) {
+      throw new HttpError(409, `target "${name}" comes from discovery source "${d.source}": ${action} it in that source's list, or create an API target of the same name to take its place`);
     }
   };
   const parse = (body: unknown) => {
@@ -104,6 +119,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.get('/targets', async () => [
     ...o.configTargets().map((t) => publicTarget(t, 'config', o.store.paused(t.name))),
     ...o.store.targets().filter((t) => !fromConfig(t.name)).map((t) => publicTarget(t, 'api', o.store.paused(t.name))),
+    ...(o.discovered?.() ?? []).map((d) => publicTarget(d.target, 'discovery', o.store.paused(d.target.name), d.source)),
   ]);
 
   api.post('/targets', async (request, reply) => {
@@ -138,6 +154,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.patch<{ Params: { name: string } }>('/targets/:name', async (request) => {
     const { name } = request.params;
     refuseConfig(name, 'change');
+    refuseDiscovered(name, 'change');
     const existing = o.store.get(name);
     if (!existing) throw new HttpError(404, `target "${name}" not found`);
     if (!isObject(request.body)) throw new HttpError(400, 'body must be a JSON object');
@@ -153,6 +170,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.delete<{ Params: { name: string } }>('/targets/:name', async (request, reply) => {
     const { name } = request.params;
     refuseConfig(name, 'delete');
+    refuseDiscovered(name, 'delete');
     if (!o.store.get(name)) throw new HttpError(404, `target "${name}" not found`);
     await write(() => o.store.delete(name));
     audit(request, 'delete', name);
