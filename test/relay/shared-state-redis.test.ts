@@ -23,6 +23,7 @@ import { FakeSlackApi } from '../helpers/fake-slack-api.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { firingNotification, incidentNotification } from '../helpers/notification.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { header } from '../helpers/relay-replicas.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const PASSWORD = 'redis-pass-7f3a9c21d4e8';
@@ -184,9 +185,6 @@ t.test('a wrong password: fail open, logged without the password', async (t) => 
 });
 
 // --- threads ---
-
-const header = (c: { args: Record<string, unknown> }) =>
-  ((c.args.attachments as { blocks?: { type: string; text?: { text?: string } }[] }[] | undefined)?.[0]?.blocks ?? []).find((b) => b.type === 'header')?.text?.text ?? '';
 
 function entry(id: string, n = incidentNotification('NodeDown', { 'db-1': 'firing' })): OutboxEntry {
   return { id, acceptedAt: Date.now(), destination: 'incidents', presentation: {}, notification: n } as OutboxEntry;
