@@ -12,6 +12,7 @@ import { probeRoute } from '../probes/routes.js';
 import { declaredTargets, targetRoutes, type TargetRoutesOptions } from '../probes/api-routes.js';
 import type { StatusHistory } from '../probes/status/history.js';
 import { statusRoutes } from '../probes/status/routes.js';
+import { pushRoutes, type PushRoutesOptions } from '../probes/push.js';
 import { authRequired, callerFromAuthorization, requireAuth, type Credentials } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
 
@@ -28,6 +29,8 @@ export interface ExporterAppOptions extends MetricsRouteOptions, ServeContext {
   readonly probeModules?: () => Readonly<Record<string, ProbeModuleConfig>>;
   /** Serves /api/v1/targets when given. */
   readonly targetsApi?: TargetsApiOptions;
+  /** Serves POST /api/v1/push/{name} (heartbeats of push targets, each with its own token) when given. */
+  readonly push?: PushRoutesOptions;
 }
 
 export interface TargetsApiOptions extends Omit<TargetRoutesOptions, 'who'> {
@@ -58,13 +61,18 @@ function targetsAccess(o: TargetsApiOptions & { webUsers: () => boolean }) {
 
 const targetsApi: FastifyPluginAsync<TargetsApiOptions & { webUsers: () => boolean }> = async (api, o) => {
   api.addHook('onRequest', targetsAccess(o));
-  await api.register(targetRoutes, { store: o.store, configTargets: o.configTargets, status: o.status, apply: o.apply, who: (request) => callerFromAuthorization(request.headers.authorization) });
+  await api.register(targetRoutes, { store: o.store, configTargets: o.configTargets, status: o.status, apply: o.apply, ...(o.maintenance ? { maintenance: o.maintenance } : {}), ...(o.discovered ? { discovered: o.discovered } : {}), who: (request) => callerFromAuthorization(request.headers.authorization) });
 };
 
 /** The status page and its JSON: readable by whoever may read the targets API. */
 const statusPages: FastifyPluginAsync<TargetsApiOptions & { webUsers: () => boolean; history: StatusHistory }> = async (app, o) => {
   app.addHook('onRequest', targetsAccess(o));
-  await app.register(statusRoutes, { targets: () => declaredTargets(o.store, o.configTargets()), status: o.status, history: o.history });
+  await app.register(statusRoutes, {
+    targets: () => declaredTargets(o.store, o.configTargets(), o.discovered?.()),
+    status: o.status,
+    history: o.history,
+    ...(o.maintenance ? { maintenance: o.maintenance } : {}),
+  });
 };
 
 // Leave Prometheus time to receive the body before its own timeout cuts the scrape,
@@ -119,6 +127,8 @@ export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
     const history = options.targetsApi.history;
     if (history) app.register(statusPages, { ...options.targetsApi, webUsers, history });
   }
+  // Outside the targets API's hook: each push target authenticates its own heartbeats.
+  if (options.push) app.register(pushRoutes, { ...options.push, prefix: '/api/v1' });
   app.register(opsRoutes, {
     title: 'Tocsin exporter',
     version: VERSION,

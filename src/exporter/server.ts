@@ -10,7 +10,6 @@ import { Scraper } from './scrape.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import { createProbes } from '../probes/index.js';
 import { TargetStore } from '../probes/target-store.js';
-import { declaredTargets } from '../probes/api-routes.js';
 import type { ProbesConfig, ProbeTargetConfig } from '../config/probes.js';
 
 export async function startExporter(config: Config, logger: Logger, context: ServeContext = {}): Promise<RunningServer> {
@@ -26,9 +25,15 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     const names = new Set(p.targets.map((t) => t.name));
     return [...p.targets, ...store.targets().filter((t) => !names.has(t.name))].filter((t) => !store.paused(t.name));
   };
-  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }));
+  /** A target by name, paused or not: the config file's first. */
+  const findTarget = (name: string): ProbeTargetConfig | undefined => probesConfig.targets.find((t) => t.name === name) ?? store.get(name)?.target;
+  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }), {
+    maintenance: (name) => store.maintenanceWindows(name),
+    paused: (name) => store.paused(name),
+  });
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
-  const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 ? [...list, probes.collector] : list);
+  // Discovery sources and connectivity targets report even while there are no targets.
+  const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 || probes.hasSources() ? [...list, probes.collector] : list);
   let probeModules = ex.probes.modules;
   const selfRegistry = createSelfRegistry();
   context.reloadStatus?.register(selfRegistry);
@@ -39,10 +44,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     const targets = effective(probesConfig);
     probes.reconfigure({ ...probesConfig, targets });
     scraper.setCollectors(withProbes(current, targets));
-    forgetRemoved();
   };
-  /** The status page's history of targets no longer declared anywhere (paused ones stay declared). */
-  const forgetRemoved = () => probes.history.retain(new Set(declaredTargets(store, probesConfig.targets).map((d) => d.target.name)));
   const app = buildExporterApp({
     ...context,
     scraper,
@@ -55,9 +57,23 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       configTargets: () => probesConfig.targets,
       status: (name) => probes.scheduler.status(name),
       apply: applyTargets,
+      discovered: () => probes.discovered(),
       credentials: () => probesConfig.api_auth,
       openReads: () => probesConfig.api_open_reads,
       history: probes.history,
+      maintenance: (name) => {
+        const target = findTarget(name);
+        return target ? probes.calendar.at(Date.now())(target) : undefined;
+      },
+    },
+    push: {
+      lookup: findTarget,
+      paused: (name) => store.paused(name),
+      heartbeat: (name, result) => probes.scheduler.heartbeat(name, result),
+      deadline: (name) => {
+        const due = probes.scheduler.due(name);
+        return due === undefined ? undefined : Math.round(due / 1000);
+      },
     },
   });
   const { host, port } = parseListenAddress(ex.listen_address);
@@ -77,7 +93,6 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       probesConfig = next.exporter.probes;
       const targets = effective(probesConfig);
       probes.reconfigure({ ...probesConfig, targets });
-      forgetRemoved();
       probeModules = next.exporter.probes.modules;
       current = fresh;
       const previous = scraper.setCollectors(withProbes(fresh, targets));

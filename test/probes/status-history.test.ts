@@ -124,7 +124,7 @@ t.test('the last failure is kept, its message cut', async (t) => {
   t.equal(last.message.length, MAX_MESSAGE_LENGTH);
   t.equal(s.get('web')!.since, T0);
   s.record('gone', T0, ok());
-  s.retain(new Set(['web']));
+  s.retain((name) => name === 'web');
   t.equal(s.size, 1);
   t.equal(s.get('gone'), undefined);
 });
@@ -142,7 +142,7 @@ t.test('targets share chunks without sharing buckets; a deleted target leaves an
     else t.ok(u.ratio === 0 && u.checks === 6 && mean === null, `t${i}: its own failures only`);
   }
   // t0..t49 go; 50 new ones take their slots, empty.
-  s.retain(new Set(Array.from({ length: 50 }, (_, i) => `t${i + 50}`)));
+  s.retain((name) => Number(name.slice(1)) >= 50);
   for (let i = 0; i < 50; i++) s.record(`new${i}`, T0 + 120, ok());
   t.equal(s.bytes, 2 * CHUNK_SIZE * 1036, 'no new chunk: the freed slots were reused');
   for (let i = 0; i < 50; i++) t.same(s.get(`new${i}`)!.uptime(T0 + 120, DAY), { ratio: 1, checks: 1 }, `new${i}: nothing of the old target in its slot`);

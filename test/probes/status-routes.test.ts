@@ -21,7 +21,7 @@ const ok: ProbeResult = { success: true, durationSeconds: 0.0123, phases: {} };
 const refused: ProbeResult = { success: false, reason: 'connection_refused', message: 'connecting to 127.0.0.1:1: connect ECONNREFUSED', durationSeconds: 0.001, phases: {} };
 const LONG = `a:${'b/'.repeat(62)}cd`;
 
-async function app(t: Test, o: { targets: ProbeTargetConfig[]; credentials?: Credentials; openReads?: boolean; paused?: string[] }) {
+async function app(t: Test, o: { targets: ProbeTargetConfig[]; credentials?: Credentials; openReads?: boolean; paused?: string[]; maintenance?: TargetsApiOptions['maintenance'] }) {
   const store = await TargetStore.open(join(tmpDir(t, 'tocsin-status-routes-'), 'store'), silentLogger);
   for (const name of o.paused ?? []) await store.setPaused(name, true);
   const history = new StatusHistory();
@@ -34,6 +34,7 @@ async function app(t: Test, o: { targets: ProbeTargetConfig[]; credentials?: Cre
     credentials: () => o.credentials ?? {},
     openReads: () => o.openReads ?? true,
     history,
+    ...(o.maintenance ? { maintenance: o.maintenance } : {}),
   };
   const server = buildExporterApp({ logger: silentLogger, scraper: new Scraper({ collectors: [], logger: silentLogger }), telemetryPath: '/metrics', defaultTimeout: 5, targetsApi: api });
   t.teardown(() => server.close());
@@ -49,6 +50,7 @@ t.test('the JSON: state, uptime, the last failure in words, a paused target, the
   const { server, check } = await app(t, {
     targets: [target({ name: 'db', environment: 'LIVE', interval: '5s', timeout: '1s' }), target({ name: 'old', interval: '2s', timeout: '1s' })],
     paused: ['old'],
+    maintenance: (name) => (name === 'db' ? { name: 'deploy', untilMs: 1_900_000_000_500 } : undefined),
   });
   const now = Date.now() / 1000;
   check('db', ok, now - 30);
@@ -62,6 +64,8 @@ t.test('the JSON: state, uptime, the last failure in words, a paused target, the
   t.equal(body.refresh_seconds, 5, 'polls at the fastest interval of targets checked (the paused one is not)');
   const [db, old] = body.targets;
   t.match(db, { name: 'db', environment: 'LIVE', state: 'up', uptime_24h: 0.75, uptime_7d: 0.75, checks_24h: 4, latency_seconds: 0.0123, last_success: true, source: 'config', paused: false });
+  t.same(db.maintenance, { until: 1_900_000_001, window: 'deploy' }, 'an open maintenance window');
+  t.equal(old.maintenance, null);
   t.match(db.last_failure, { reason: 'connection_refused', reason_text: 'Connection refused', message: /ECONNREFUSED/ });
   t.ok(Math.abs(db.last_failure.at - (now - 10)) < 0.01);
   t.equal(db.minutes.latency_ms.length, 60);

@@ -220,10 +220,10 @@ export class StatusHistory {
     return this.byName.get(name);
   }
 
-  /** Forgets targets no longer declared anywhere (paused ones are still declared: they keep theirs). */
-  retain(names: ReadonlySet<string>): void {
+  /** Forgets the targets `keep` says no to (those no longer declared anywhere). */
+  retain(keep: (name: string) => boolean): void {
     for (const [name, h] of this.byName) {
-      if (names.has(name)) continue;
+      if (keep(name)) continue;
       this.byName.delete(name);
       h.chunk.clear(h.index);
       this.free.push(this.chunks.indexOf(h.chunk) * CHUNK_SIZE + h.index);

@@ -63,6 +63,10 @@ export const STATUS_SCRIPT = String.raw`
     if (t.last_state_change === null) return 'No state yet: waiting for ' + t.failure_threshold + ' failed or ' + t.success_threshold + ' successful checks in a row';
     return STATES[t.state] + ' for ' + dur(now() - t.last_state_change) + ' (since ' + clock(t.last_state_change) + ')';
   }
+  function maintenanceText(t) {
+    var m = t.maintenance;
+    return 'In maintenance' + (m.window ? ' (' + m.window + ')' : '') + ' until ' + clock(m.until) + ': no alerts';
+  }
   function failureText(t) {
     var f = t.last_failure;
     if (!f) return t.since === null ? '' : 'No failure since ' + clock(t.since);
@@ -157,7 +161,7 @@ export const STATUS_SCRIPT = String.raw`
     var a = el('a', null, t.name);
     a.href = base + 'status/' + encodeURIComponent(t.name);
     name.appendChild(a);
-    name.appendChild(el('div', 'meta', t.type + ' \u00b7 ' + t.address + (labelText(t) ? ' \u00b7 ' + labelText(t) : '')));
+    name.appendChild(el('div', 'meta', [t.type, t.address, labelText(t)].filter(Boolean).join(' \u00b7 ')));
     r.appendChild(name);
     var st = el('div', 'st');
     st.appendChild(badge(t.state));
@@ -169,6 +173,7 @@ export const STATUS_SCRIPT = String.raw`
     r.appendChild(cell('u24', 'Uptime 24 h', pct(t.uptime_24h)));
     r.appendChild(cell('u7', 'Uptime 7 d', pct(t.uptime_7d)));
     var info = el('div', 'info');
+    if (t.maintenance) info.appendChild(el('span', 'maint', maintenanceText(t)));
     info.appendChild(el('span', 'change', stateText(t)));
     var ft = failureText(t);
     if (ft) info.appendChild(el('span', t.last_failure ? 'failure' : 'ok', ft));
@@ -217,6 +222,7 @@ export const STATUS_SCRIPT = String.raw`
     head.setAttribute('data-state', t.state);
     head.appendChild(badge(t.state));
     head.appendChild(el('span', 'change', stateText(t)));
+    if (t.maintenance) head.appendChild(el('span', 'maint', maintenanceText(t)));
     out.appendChild(head);
     var figures = el('div', 'figures');
     figures.appendChild(cell('lat', 'Latency now', latencyNow(t)));
@@ -257,11 +263,11 @@ export const STATUS_SCRIPT = String.raw`
     out.appendChild(el('h2', null, 'Settings'));
     var dl = el('dl');
     [
-      ['Type', t.type], ['Address', t.address], ['Environment', t.environment || '\u2013'],
+      ['Type', t.type], ['Address', t.address || '\u2013'], ['Environment', t.environment || '\u2013'],
       ['Interval', t.interval + ' s'], ['Timeout', t.timeout + ' s'],
       ['Down after', t.failure_threshold + ' failed checks in a row'], ['Up after', t.success_threshold + ' successful checks in a row'],
       ['Notifications', t.notify ? 'on' : 'off'], ['Labels', labelText(t) || '\u2013'],
-      ['Declared in', t.source === 'config' ? 'the config file' : 'the targets API'],
+      ['Declared in', t.source === 'config' ? 'the config file' : t.source === 'api' ? 'the targets API' : 'discovery source ' + t.discovery_source],
       ['Counting since', t.since === null ? '\u2013' : clock(t.since)],
     ].forEach(function (p) { dl.appendChild(el('dt', null, p[0])); dl.appendChild(el('dd', null, p[1])); });
     out.appendChild(dl);

@@ -38,6 +38,7 @@ h2 .count { color: var(--muted); font-weight: normal; font-size: 13px; margin-le
 .meta, .info, .caption { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
 .info span { margin-right: 12px; }
 .failure { color: var(--down); overflow-wrap: anywhere; }
+.maint { color: var(--paused); font-weight: 600; }
 .row.up .failure { color: var(--muted); }
 .cell small { display: block; color: var(--muted); font-size: 11px; }
 .cell .v { font-variant-numeric: tabular-nums; }

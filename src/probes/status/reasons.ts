@@ -16,7 +16,8 @@ const WORDS: Readonly<Record<string, string>> = {
   websocket_handshake: 'WebSocket handshake failed',
   websocket_no_reply: 'No WebSocket reply',
   tcp_no_reply: 'No reply on the TCP connection',
-  push_missing: 'No push within its interval',
+  push_missing: 'No heartbeat within its interval',
+  push_failure: 'The heartbeat reported a failure',
   error: 'Check failed',
 };
 

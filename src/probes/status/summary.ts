@@ -4,6 +4,7 @@
 // each request: no Prometheus needed. Graph latencies are rounded (ms below) and an hour
 // without failures sends no failure counts, to keep 1,000 targets' graphs small on the wire.
 import type { DeclaredTarget } from '../api-routes.js';
+import type { OpenWindow } from '../maintenance.js';
 import type { TargetStatus } from '../state.js';
 import type { StatusHistory } from './history.js';
 import { reasonText } from './reasons.js';
@@ -18,6 +19,8 @@ export interface StatusSources {
   readonly targets: () => readonly DeclaredTarget[];
   readonly status: (name: string) => TargetStatus | undefined;
   readonly history: StatusHistory;
+  /** The maintenance window open for a target now, if any. */
+  readonly maintenance?: (name: string) => OpenWindow | undefined;
 }
 
 /** Milliseconds to three significant digits at most (0.1 ms below 10 ms): enough for a graph, a third of the bytes. */
@@ -27,8 +30,10 @@ const ms = (seconds: number) => {
 };
 const ratio = (r: number | null) => (r === null ? null : Math.round(r * 1e6) / 1e6);
 
-export function targetSummary(d: DeclaredTarget, s: TargetStatus | undefined, history: StatusHistory, now: number) {
+export function targetSummary(d: DeclaredTarget, s: TargetStatus | undefined, o: StatusSources, now: number) {
   const t = d.target;
+  const history = o.history;
+  const window = o.maintenance?.(t.name);
   const h = history.get(t.name);
   const minutes = h?.minutes(now) ?? [];
   const failure = h?.lastFailure;
@@ -46,7 +51,10 @@ export function targetSummary(d: DeclaredTarget, s: TargetStatus | undefined, hi
     failure_threshold: t.failure_threshold,
     success_threshold: t.success_threshold,
     source: d.source,
+    ...(d.discoverySource !== undefined ? { discovery_source: d.discoverySource } : {}),
     paused: d.paused,
+    /** An open maintenance window: checks go on, alerts do not fire. */
+    maintenance: window ? { until: Math.round(window.untilMs / 1000), ...(window.name !== undefined ? { window: window.name } : {}) } : null,
     // A paused target is not checked: it has no current state (as /api/v1/targets/{name}/status).
     state: d.paused ? 'paused' : (s?.state ?? 'unknown'),
     last_check: s?.lastCheck ?? null,
@@ -83,7 +91,7 @@ export function statusSummary(o: StatusSources, now: number) {
     now,
     /** How often the page polls: the fastest target's interval, within 1..10 s. */
     refresh_seconds: Math.min(MAX_REFRESH, Math.max(MIN_REFRESH, Math.ceil(fastest))),
-    targets: declared.map((d) => targetSummary(d, o.status(d.target.name), o.history, now)),
+    targets: declared.map((d) => targetSummary(d, o.status(d.target.name), o, now)),
   };
 }
 
@@ -95,7 +103,7 @@ export function targetDetail(o: StatusSources, name: string, now: number) {
   return {
     now,
     refresh_seconds: Math.min(MAX_REFRESH, Math.max(MIN_REFRESH, Math.ceil(d.target.interval))),
-    target: targetSummary(d, s, o.history, now),
+    target: targetSummary(d, s, o, now),
     recent: (s?.history() ?? []).map((c) => ({
       at: c.at,
       success: c.success,
