@@ -36,13 +36,15 @@ export interface ProbesOptions {
   readonly maintenance?: (name: string) => readonly MaintenanceWindow[];
   /** Paused names (the targets API can pause a discovered target). */
   readonly paused?: (name: string) => boolean;
+  /** The status page's history to go on with (read back from the data directory); empty by default. */
+  readonly history?: StatusHistory;
 }
 
 export function createProbes(config: ProbesConfig, logger: Logger, options: ProbesOptions = {}): Probes {
   let current = config;
   let discovered: DiscoveredTarget[] = [];
   const connectivity = new Connectivity(config.connectivity, logger.child({ component: 'connectivity' }));
-  const history = new StatusHistory();
+  const history = options.history ?? new StatusHistory();
   const scheduler = new ProbeScheduler({
     logger,
     maxConcurrent: config.max_concurrent,

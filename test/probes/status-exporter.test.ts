@@ -72,3 +72,27 @@ t.test('history follows the targets: kept when paused or edited, dropped when de
   const again = await until('flaky', (s) => s.state === 'up');
   t.equal(again.last_failure, null, 'deleted: history dropped');
 });
+
+t.test('uptime survives a restart of the exporter (saved at shutdown in data_dir)', async (t) => {
+  const server = await stoppableServer();
+  t.teardown(() => server.stop());
+  const dir = tmpDir(t, 'tocsin-status-restart-');
+  const targets = `      - {name: web, type: http, address: "http://127.0.0.1:${server.port}/", interval: 1s, timeout: 500ms}\n`;
+  const status = async (port: number) =>
+    ((await (await fetch(`http://127.0.0.1:${port}/api/v1/status`, { signal: AbortSignal.timeout(5000) })).json()) as { targets: (Summary & { since: number | null })[] }).targets[0]!;
+  const first = await freePort();
+  let exporter = await startExporter(probesConfig(first, dir, targets), silentLogger);
+  let before: Summary & { since: number | null } = await status(first);
+  for (let i = 0; i < 50 && before.checks_7d < 3; i++) {
+    await sleep(200);
+    before = await status(first);
+  }
+  t.ok(before.checks_7d >= 3, `checked ${before.checks_7d} times`);
+  await exporter.close();
+  const second = await freePort();
+  exporter = await startExporter(probesConfig(second, dir, targets), silentLogger);
+  t.teardown(() => exporter.close());
+  const after = await status(second);
+  t.equal(after.since, before.since, 'counting goes on from the first run');
+  t.ok(after.checks_7d >= before.checks_7d, `the first run's ${before.checks_7d} checks are still counted (${after.checks_7d})`);
+});

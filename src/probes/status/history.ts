@@ -21,9 +21,9 @@
 // with the share of its hour that lies inside the window (its checks assumed even over the
 // hour), so the figure moves smoothly instead of jumping by an hour's checks at once.
 //
-// In memory only: after a restart uptime starts again from zero checks, and the page says since
-// when it counts (a target's `since`). Keeping it would mean writing ~1 KB a target to the data
-// directory every few minutes; not done yet.
+// Kept across restarts by persist.ts (status-history.bin in the probes' data_dir, written
+// atomically every few minutes and at shutdown): the time the exporter was down has no checks,
+// so it counts neither as up nor as down. The page says since when a target is counted.
 import type { FailureReason, ProbeResult } from '../probers/prober.js';
 
 export const HOUR_SLOTS = 169;
@@ -78,6 +78,16 @@ export class Chunk {
 }
 
 export const CHUNK_SIZE = 64;
+/** Bytes of one target's buckets. */
+export const TARGET_BYTES = MINUTE_SLOTS * 4 + HOUR_SLOTS * 4 + MINUTE_SLOTS * 2;
+
+export interface TargetSnapshot {
+  readonly since: number;
+  readonly hourHead: number;
+  readonly minuteHead: number;
+  readonly lastFailure?: LastFailure | undefined;
+  readonly bytes: Uint8Array;
+}
 
 export class TargetHistory {
   private readonly minuteSum: Float32Array;
@@ -170,6 +180,39 @@ export class TargetHistory {
     return out;
   }
 
+  /** This target's buckets as bytes (TARGET_BYTES, platform byte order) and what places them in time. */
+  snapshot(): TargetSnapshot {
+    const bytes = new Uint8Array(TARGET_BYTES);
+    let at = 0;
+    for (const [array, base, length] of this.regions()) {
+      const view = new Uint8Array(array.buffer, array.byteOffset + base * array.BYTES_PER_ELEMENT, length * array.BYTES_PER_ELEMENT);
+      bytes.set(view, at);
+      at += view.length;
+    }
+    return { since: this.since, hourHead: this.hourHead, minuteHead: this.minuteHead, ...(this.lastFailure ? { lastFailure: this.lastFailure } : {}), bytes };
+  }
+
+  /** Takes the buckets and heads of a snapshot (this target's slot is empty). */
+  restore(s: TargetSnapshot): void {
+    let at = 0;
+    for (const [array, base, length] of this.regions()) {
+      const size = length * array.BYTES_PER_ELEMENT;
+      new Uint8Array(array.buffer, array.byteOffset + base * array.BYTES_PER_ELEMENT, size).set(s.bytes.subarray(at, at + size));
+      at += size;
+    }
+    this.hourHead = s.hourHead;
+    this.minuteHead = s.minuteHead;
+    this.lastFailure = s.lastFailure;
+  }
+
+  private regions(): [Float32Array | Uint16Array | Uint8Array, number, number][] {
+    return [
+      [this.minuteSum, this.sumBase, MINUTE_SLOTS],
+      [this.hourCounts, this.hourBase, HOUR_SLOTS * 2],
+      [this.minuteCounts, this.minuteBase, MINUTE_SLOTS * 2],
+    ];
+  }
+
   /** Moves the head to `hour`, emptying the slots it passes (at most the whole ring). */
   private advanceHours(hour: number): void {
     for (let h = Math.max(this.hourHead + 1, hour - HOUR_SLOTS + 1); h <= hour; h++) {
@@ -202,18 +245,30 @@ export class StatusHistory {
   private readonly free: number[] = [];
 
   record(name: string, atSeconds: number, result: ProbeResult): void {
-    let h = this.byName.get(name);
-    if (!h) {
-      const slot = this.free.pop() ?? this.chunks.length * CHUNK_SIZE;
-      if (slot === this.chunks.length * CHUNK_SIZE) {
-        this.chunks.push(new Chunk(CHUNK_SIZE));
-        // The rest of the new chunk is free, lowest slot first.
-        for (let s = slot + CHUNK_SIZE - 1; s > slot; s--) this.free.push(s);
-      }
-      h = new TargetHistory(atSeconds, this.chunks[Math.floor(slot / CHUNK_SIZE)]!, slot % CHUNK_SIZE);
-      this.byName.set(name, h);
+    (this.byName.get(name) ?? this.add(name, atSeconds)).record(atSeconds, result);
+  }
+
+  /** Puts back a target's history saved by an earlier run (persist.ts). */
+  restore(name: string, snapshot: TargetSnapshot): void {
+    if (this.byName.has(name)) return;
+    this.add(name, snapshot.since).restore(snapshot);
+  }
+
+  entries(): IterableIterator<[string, TargetHistory]> {
+    return this.byName.entries();
+  }
+
+  /** A new, empty history in a free slot (a new chunk when none is free). */
+  private add(name: string, since: number): TargetHistory {
+    const slot = this.free.pop() ?? this.chunks.length * CHUNK_SIZE;
+    if (slot === this.chunks.length * CHUNK_SIZE) {
+      this.chunks.push(new Chunk(CHUNK_SIZE));
+      // The rest of the new chunk is free, lowest slot first.
+      for (let s = slot + CHUNK_SIZE - 1; s > slot; s--) this.free.push(s);
     }
-    h.record(atSeconds, result);
+    const h = new TargetHistory(since, this.chunks[Math.floor(slot / CHUNK_SIZE)]!, slot % CHUNK_SIZE);
+    this.byName.set(name, h);
+    return h;
   }
 
   get(name: string): TargetHistory | undefined {
@@ -236,6 +291,6 @@ export class StatusHistory {
 
   /** Bytes of bucket arrays held (for tests and the bench). */
   get bytes(): number {
-    return this.chunks.length * CHUNK_SIZE * (MINUTE_SLOTS * 4 + HOUR_SLOTS * 4 + MINUTE_SLOTS * 2);
+    return this.chunks.length * CHUNK_SIZE * TARGET_BYTES;
   }
 }
