@@ -42,6 +42,9 @@ export function createServer(o: ServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // Probe target names in paths (/api/v1/targets/{name}, /status/{name}) are up to 128
+    // characters, each of which may arrive percent-encoded: fastify's default of 100 answered 414.
+    routerOptions: { maxParamLength: 512 },
     ...(tls ? { https: { ...tls.context, ...clientAuthOptions(tls.clientAuth) } } : {}),
   }) as unknown as FastifyInstance;
   if (tls) {

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ProbeTargetConfig } from '../config/probes.js';
 import { HttpError } from '../http/errors.js';
+import type { DiscoveredTarget } from './discovery.js';
 import type { TargetStatus } from './state.js';
 import type { OpenWindow } from './maintenance.js';
 import { withPushToken, refusePushSecrets } from './push-token.js';
@@ -21,10 +22,12 @@ export interface TargetRoutesOptions {
   readonly apply: () => void;
   /** Names the caller of a write, for the audit log. */
   readonly who: (request: FastifyRequest) => string;
+  /** Targets from discovery sources now: listed and pausable, changed only in their source. */
+  readonly discovered?: () => readonly DiscoveredTarget[];
 }
 
 /** What the API shows of a target: its settings without credentials (API targets have none). */
-function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: boolean) {
+function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api' | 'discovery', paused: boolean, discoverySource?: string) {
   return {
     name: t.name,
     type: t.type,
@@ -39,11 +42,30 @@ function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: bo
     notify: t.notify,
     labels: t.labels,
     source,
+    ...(discoverySource !== undefined ? { discovery_source: discoverySource } : {}),
     paused,
     ...(t.maintenance.length > 0 ? { maintenance: t.maintenance } : {}),
     // Where the target's heartbeats go (its token is shown once, when Tocsin makes it).
     ...(t.type === 'push' ? { push: { url: `/api/v1/push/${t.name}`, grace: t.push.grace } } : {}),
   };
+}
+
+export interface DeclaredTarget {
+  readonly target: ProbeTargetConfig;
+  readonly source: 'config' | 'api' | 'discovery';
+  /** The discovery source's name, for a discovered target. */
+  readonly discoverySource?: string;
+  readonly paused: boolean;
+}
+
+/** Every target, paused ones too: the config file's, the API's not shadowed by a config name, then the discovered ones. */
+export function declaredTargets(store: TargetStore, configTargets: readonly ProbeTargetConfig[], discovered: readonly DiscoveredTarget[] = []): DeclaredTarget[] {
+  const names = new Set(configTargets.map((t) => t.name));
+  return [
+    ...configTargets.map((target) => ({ target, source: 'config' as const, paused: store.paused(target.name) })),
+    ...store.targets().filter((t) => !names.has(t.name)).map((target) => ({ target, source: 'api' as const, paused: store.paused(target.name) })),
+    ...discovered.map((d) => ({ target: d.target, source: 'discovery' as const, discoverySource: d.source, paused: store.paused(d.target.name) })),
+  ];
 }
 
 function isObject(v: unknown): v is TargetBody {
@@ -59,20 +81,31 @@ function merge(base: TargetBody, patch: TargetBody): TargetBody {
 
 export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api, o) => {
   const fromConfig = (name: string) => o.configTargets().find((t) => t.name === name);
+  const fromDiscovery = (name: string) => o.discovered?.().find((d) => d.target.name === name);
   const find = (name: string) => {
     const c = fromConfig(name);
     if (c) return { target: c, source: 'config' as const };
     const a = o.store.get(name);
     if (a) return { target: a.target, source: 'api' as const };
+    const d = fromDiscovery(name);
+    if (d) return { target: d.target, source: 'discovery' as const, discoverySource: d.source };
     throw new HttpError(404, `target "${name}" not found`);
   };
   const show = (name: string) => {
-    const { target, source } = find(name);
-    return publicTarget(target, source, o.store.paused(name));
+    const { target, source, discoverySource } = find(name);
+    return publicTarget(target, source, o.store.paused(name), discoverySource);
   };
   const refuseConfig = (name: string, action: string) => {
     if (fromConfig(name)) {
       throw new HttpError(409, `target "${name}" is declared in the config file: ${action} it there (the API can only pause and resume it)`);
+    }
+  };
+  // A discovered target is its source's: an API target of the same name (POST, PUT) takes
+  // its place, but it cannot be changed or deleted here.
+  const refuseDiscovered = (name: string, action: string) => {
+    const d = o.store.get(name) ? undefined : fromDiscovery(name);
+    if (d) {
+      throw new HttpError(409, `target "${name}" comes from discovery source "${d.source}": ${action} it in that source's list, or create an API target of the same name to take its place`);
     }
   };
   const parse = (body: unknown) => {
@@ -101,10 +134,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   const audit = (request: FastifyRequest, action: string, name: string) =>
     request.log.info({ audit: 'target', user: o.who(request), action, target: name }, 'target changed');
 
-  api.get('/targets', async () => [
-    ...o.configTargets().map((t) => publicTarget(t, 'config', o.store.paused(t.name))),
-    ...o.store.targets().filter((t) => !fromConfig(t.name)).map((t) => publicTarget(t, 'api', o.store.paused(t.name))),
-  ]);
+  api.get('/targets', async () => declaredTargets(o.store, o.configTargets(), o.discovered?.()).map((d) => publicTarget(d.target, d.source, d.paused, d.discoverySource)));
 
   api.post('/targets', async (request, reply) => {
     refusePushSecrets(request.body);
@@ -138,6 +168,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.patch<{ Params: { name: string } }>('/targets/:name', async (request) => {
     const { name } = request.params;
     refuseConfig(name, 'change');
+    refuseDiscovered(name, 'change');
     const existing = o.store.get(name);
     if (!existing) throw new HttpError(404, `target "${name}" not found`);
     if (!isObject(request.body)) throw new HttpError(400, 'body must be a JSON object');
@@ -153,6 +184,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.delete<{ Params: { name: string } }>('/targets/:name', async (request, reply) => {
     const { name } = request.params;
     refuseConfig(name, 'delete');
+    refuseDiscovered(name, 'delete');
     if (!o.store.get(name)) throw new HttpError(404, `target "${name}" not found`);
     await write(() => o.store.delete(name));
     audit(request, 'delete', name);

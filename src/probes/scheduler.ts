@@ -33,6 +33,13 @@ export interface SchedulerOptions {
   readonly maxConcurrent: number;
   /** For tests; the real probers by default. */
   readonly run?: RunCheck;
+  /**
+   * "Am I offline?" (connectivity.ts): asked after a failed check with the time it started;
+   * false holds the failure (not recorded, the state stays) instead of counting it.
+   */
+  readonly connectivityOk?: (sinceMs: number) => Promise<boolean>;
+  /** Sees every recorded check and heartbeat (the status page's uptime and latency history). */
+  readonly onResult?: (name: string, result: ProbeResult, atSeconds: number) => void;
 }
 
 interface Entry {
@@ -170,14 +177,33 @@ export class ProbeScheduler {
     const step = Math.min(ms, 2 ** 31 - 1);
     entry.timer = setTimeout(() => {
       if (step < ms) return this.awaitHeartbeat(entry, ms - step);
-      this.recordResult(entry, missingHeartbeat(entry.config, entry.heartbeatAt));
+      const missing = missingHeartbeat(entry.config, entry.heartbeatAt);
+      const since = Date.now();
       this.awaitHeartbeat(entry, entry.config.interval * 1000);
+      void this.recordUnlessOffline(entry, missing, since);
     }, step);
     entry.timer.unref();
   }
 
+  /**
+   * Records a result, but holds a failure (records nothing, the state stays) while this machine
+   * is offline: no connectivity target answered since `sinceMs` (connectivity.ts).
+   */
+  private async recordUnlessOffline(entry: Entry, result: ProbeResult, sinceMs: number): Promise<void> {
+    const beat = entry.heartbeatAt;
+    if (!result.success && this.options.connectivityOk && !(await this.options.connectivityOk(sinceMs))) {
+      this.options.logger.debug({ target: entry.config.name, reason: result.reason }, 'check failed while offline: held');
+      return;
+    }
+    // Removed or replaced meanwhile, or a heartbeat arrived while connectivity was checked.
+    if (entry.removed || this.entries.get(entry.config.name) !== entry || entry.heartbeatAt !== beat) return;
+    this.recordResult(entry, result);
+  }
+
   private recordResult(entry: Entry, result: ProbeResult): void {
-    const changed = entry.status.record(result, Date.now() / 1000);
+    const at = Date.now() / 1000;
+    const changed = entry.status.record(result, at);
+    this.options.onResult?.(entry.config.name, result, at);
     if (changed) {
       this.options.logger.info({ target: entry.config.name, state: changed, reason: result.reason, message: result.message }, 'probe target state changed');
     }
@@ -202,10 +228,11 @@ export class ProbeScheduler {
       if (signal.aborted) return;
       this.lateness.push(Date.now() - entry.due);
       if (this.lateness.length > 10_000) this.lateness.splice(0, 5_000);
+      const started = Date.now();
       const result = await this.attempts(entry.config, signal);
       // A target removed or replaced meanwhile: its result belongs to nobody.
       if (signal.aborted || this.entries.get(entry.config.name) !== entry) return;
-      this.recordResult(entry, result);
+      await this.recordUnlessOffline(entry, result, started);
     } catch (err) {
       // A prober bug, not a target failure: logged, and the target keeps its schedule.
       this.options.logger.error({ target: entry.config.name, err }, 'probe crashed');

@@ -28,6 +28,7 @@ import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
 import { AlarmStore } from './sns/alarm-store.js';
 import { SnsMetrics } from './sns/metrics.js';
 import { snsSettingsFor } from './sns/settings.js';
+import { openSharedState } from './shared-state/index.js';
 
 /**
  * How long start and reload wait for the Slack app's token checks before going on (Slack down
@@ -79,14 +80,27 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   });
   for (const c of channels.list()) metrics.initDestination(c.name);
   // The Slack app's incident threads (slack_app destinations); one store for the relay's life.
-  const threads = await ThreadStore.open(dataDir, { logger: log }).catch(async (err: unknown) => {
+  const threadStore = await ThreadStore.open(dataDir, { logger: log }).catch(async (err: unknown) => {
     await outbox.close();
     await lock.release();
     throw err;
   });
 
+  // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
+  // retries: remember what is still pending (within the window) so the retry is a duplicate.
+  const deduper = new Deduper(rc.dedupe_window * 1000);
+  const windowStart = Date.now() - rc.dedupe_window * 1000;
+  for (const e of outbox.pending()) if (e.acceptedAt > windowStart) deduper.remember(notificationKey(e.notification));
+  // The duplicate window and the thread map: this relay's own, or shared by replicas in Redis.
+  const shared = await openSharedState({ config: rc, dataDir, deduper, threadStore, registry, logger: log }).catch(async (err: unknown) => {
+    await outbox.close();
+    await lock.release();
+    throw err;
+  });
+  const threads = shared.threads;
   const slackAppMetrics = new SlackAppMetrics(registry);
-  slackAppMetrics.watchThreads(threads);
+  // This replica's own threads (with replicas, those it started or continued).
+  slackAppMetrics.watchThreads(threadStore);
   const initSlackApp = () => {
     for (const c of channels.list()) if (c.type === SLACK_APP_TYPE) slackAppMetrics.initDestination(c.name);
   };
@@ -128,17 +142,12 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   channels.onChange(() => dispatcher.kick());
   // Re-driven dead letters (routes/dead-letters.ts) are pending again: deliver them now.
   outbox.onRedrive(() => dispatcher.kick());
-  // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
-  // retries: remember what is still pending (within the window) so the retry is a duplicate.
-  const deduper = new Deduper(rc.dedupe_window * 1000);
-  const windowStart = Date.now() - rc.dedupe_window * 1000;
-  for (const e of outbox.pending()) if (e.acceptedAt > windowStart) deduper.remember(notificationKey(e.notification));
   const routerFor = (r: typeof rc) => new Router(r.routes, r.default_destinations.length ? r.default_destinations : defaultDestinations(r.destinations));
   const intake = new Intake({
     outbox,
     router: routerFor(rc),
     channels,
-    deduper,
+    duplicates: shared.duplicates,
     metrics,
     suppressLabel: rc.suppress_label,
     logger: log,
@@ -146,6 +155,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   });
   const alarmStore = await AlarmStore.open(dataDir, log).catch(async (err: unknown) => {
     await outbox.close();
+    await shared.close();
     await lock.release();
     throw err;
   });
@@ -175,7 +185,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
 
   // Before the first delivery, so a refused token holds its queue rather than dead-lettering it.
   await checkTokens();
-  log.info({ dataDir, pendingFromLastRun: outbox.depth(), destinations: channels.list().map((c) => c.name) }, 'relay started');
+  log.info({ dataDir, sharedState: shared.kind, pendingFromLastRun: outbox.depth(), destinations: channels.list().map((c) => c.name) }, 'relay started');
   dispatcher.start();
   return {
     app,
@@ -187,6 +197,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       slackAuth.close();
       await dispatcher.stop();
       await outbox.close();
+      await shared.close();
       await lock.release();
     },
     // Destinations, routes (with their templates and mentions), default destinations, the
@@ -204,6 +215,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       dispatcher.kick(); // a destination that came back may have entries waiting
       log.info({ destinations: channels.list().map((c) => c.name), routes: rc.routes.length }, 'relay reconfigured');
       const restart = changedPaths('relay', started, rc, ['listen_address', 'data_dir', 'max_body_bytes', 'dedupe_window']);
+      if (!sameSharedState(started, rc)) restart.push('relay.shared_state');
       if (started.sns.replay_window !== rc.sns.replay_window) restart.push('relay.sns.replay_window');
       if (!sameCredentials(started.auth, rc.auth)) restart.push('relay.auth');
       if (!sameCredentials(started.api_auth, rc.api_auth)) restart.push('relay.api_auth');
@@ -229,6 +241,15 @@ export async function startRelay(config: Config, logger: Logger, options: RelayO
 /** Compares credentials by value without letting them reach a message. */
 function sameCredentials(a: Credentials, b: Credentials): boolean {
   const flat = (c: Credentials) => [c.bearerToken?.reveal(), c.basicAuth?.username, c.basicAuth?.password?.reveal()];
+  return JSON.stringify(flat(a)) === JSON.stringify(flat(b));
+}
+
+/** The Redis settings, compared by value without letting the password reach a message. */
+function sameSharedState(a: Config['relay'], b: Config['relay']): boolean {
+  const flat = (r: Config['relay']) => {
+    const x = r.shared_state.redis;
+    return x === undefined ? null : [x.address, x.username, x.password?.reveal(), x.db, x.keyPrefix, x.timeoutMs];
+  };
   return JSON.stringify(flat(a)) === JSON.stringify(flat(b));
 }
 
