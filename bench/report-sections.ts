@@ -43,7 +43,7 @@ export function statusPageLine(rows: readonly ProbeScaleRow[]): string {
   if (!r || !r.statusPage) return 'Status page: not measured (no 1,000-target run in this mode).';
   const s = r.statusPage;
   if (!s.measured) return `Status page with ${n(r.targets)} targets: ${s.reason}.`;
-  return `Status page (GET /status) with ${n(r.targets)} targets: p50 ${fmt(s.p50Ms, 1)} ms, max ${fmt(s.maxMs, 1)} ms over ${s.loads} loads, ${n(s.bytes)} bytes (target < 1,000 ms).`;
+  return `Status page with ${n(r.targets)} targets, headless Chromium from navigating to /status until every target is listed: p50 ${fmt(s.p50Ms, 0)} ms, max ${fmt(s.maxMs, 0)} ms over ${s.loads} loads (target < 1,000 ms); its JSON (GET /api/v1/status, ${n(Math.round(s.jsonBytes / 1024))} KB) p50 ${fmt(s.jsonP50Ms, 0)} ms.`;
 }
 
 export function containersTable(rows: readonly ContainersGrowthRow[]): string {
