@@ -32,7 +32,7 @@ export function niceCeiling(max: number): number {
   return 10 * p;
 }
 
-const short = (n: number) => (n >= 1000 ? `${+(n / 1000).toFixed(1)}k` : `${+n.toFixed(n < 100 ? 1 : 0)}`);
+const short = (n: number) => (n >= 1000 ? `${+(n / 1000).toFixed(1)}k` : `${+n.toFixed(n < 1 ? 2 : n < 100 ? 1 : 0)}`);
 
 function panel(p: Panel, ox: number, oy: number): string {
   const series = p.series.map((s) => ({ ...s, points: s.points.filter(([x, y]) => Number.isFinite(x) && x > 0 && Number.isFinite(y)) }));
