@@ -8,15 +8,12 @@ export function createProbeCollector(scheduler: ProbeScheduler): Collector {
   return {
     name: 'probes',
     async collect({ registry }) {
-      const statuses = [...scheduler.statuses()];
-      const names = new Set<string>();
-      for (const s of statuses) for (const k of Object.keys(targetLabels(s.config))) names.add(k);
-      const families = new ProbeFamilies(registry, [...names]);
+      const families = new ProbeFamilies(registry);
       const load = scheduler.load();
       gauge(registry, 'tocsin_probe_checks_running', 'Checks running now.').set(load.running);
       // Above 0 only when there are more targets than exporter.probes.max_concurrent.
       gauge(registry, 'tocsin_probe_checks_waiting', 'Checks waiting for a slot under exporter.probes.max_concurrent.').set(load.waiting);
-      for (const s of statuses) {
+      for (const s of scheduler.statuses()) {
         const labels = targetLabels(s.config);
         families.status(s, labels);
         if (s.last) families.result(s.config, s.last, labels);
