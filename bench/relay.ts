@@ -397,29 +397,33 @@ function print(r: RelayBenchResult, connections: number, duration: number): void
 }
 
 /**
- * How intake grows with concurrency: one relay (delivering to the sink) loaded by each number of
- * concurrent senders in turn, for `durationSeconds` each after the usual warm-up.
+ * How intake grows with concurrency: one relay (delivering to the sink) and one bare fastify app
+ * (the same JSON parsed, 200) loaded in turn by each number of concurrent senders, for
+ * `durationSeconds` each after the usual warm-up, so each row has its own like-for-like ratio.
  */
 export async function relayGrowth(
   senders: readonly number[],
   durationSeconds: number,
   onPhase: (senders: number) => void = () => {},
-): Promise<{ senders: number; figures: LoadFigures }[]> {
+): Promise<{ senders: number; figures: LoadFigures; bare: LoadFigures }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-relay-growth-'));
   const sink = await startSink();
+  const bareServer = await startBare();
   try {
     const relayServer = await startRelay(chooseRunner(undefined), dir, `${sink.url}/services/T0BENCH/B0SINK/sink-secret`, 'warn');
     try {
-      const rows: { senders: number; figures: LoadFigures }[] = [];
+      const rows: { senders: number; figures: LoadFigures; bare: LoadFigures }[] = [];
       for (const n of senders) {
         onPhase(n);
-        rows.push({ senders: n, figures: await loadWithWarmup(relayServer.url, n, durationSeconds) });
+        const bare = await loadWithWarmup(bareServer.url, n, durationSeconds);
+        rows.push({ senders: n, figures: await loadWithWarmup(relayServer.url, n, durationSeconds), bare });
       }
       return rows;
     } finally {
       await relayServer.stop();
     }
   } finally {
+    await bareServer.stop();
     await sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }
