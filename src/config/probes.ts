@@ -7,6 +7,8 @@ import { duration } from './fields.js';
 import { configPath, dataDirectory } from './paths.js';
 import { parseJsonCondition } from './json-condition.js';
 import { resolveSecret, Secret, SecretError } from './secret.js';
+import { maintenanceWindowSchema, sharedMaintenanceWindowSchema } from './maintenance.js';
+import { pushSection } from './push.js';
 
 const regex = z.string().superRefine((value, ctx) => {
   try {
@@ -79,21 +81,31 @@ const httpSection = z
     if (Object.keys(rest.headers).some((h) => h.toLowerCase() === 'authorization')) {
       ctx.addIssue({ code: 'custom', message: 'credentials must not be written into the config file: use basic_auth or bearer_token (${ENV_VAR} or a *_file)', path: ['headers'] });
     }
-    if (basic_auth && (bearer_token !== undefined || bearer_token_file !== undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'give basic_auth or bearer_token, not both', path: ['bearer_token'] });
-    }
-    const password = basic_auth ? secret(basic_auth, 'password', ctx, ['basic_auth']) : undefined;
-    if (basic_auth && !password && basic_auth.password === undefined && basic_auth.password_file === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'password or password_file is required', path: ['basic_auth', 'password'] });
-    }
-    const bearer = secret({ bearer_token, bearer_token_file }, 'bearer_token', ctx);
-    return {
-      ...rest,
-      ...(basic_auth && password ? { basicAuth: { username: basic_auth.username, password } } : {}),
-      ...(bearer ? { bearerToken: bearer } : {}),
-    };
+    return { ...rest, ...httpCredentials({ basic_auth, bearer_token, bearer_token_file }, ctx) };
   })
   .prefault({});
+
+interface CredentialFields {
+  basic_auth?: { username: string; password?: string | undefined; password_file?: string | undefined } | undefined;
+  bearer_token?: string | undefined;
+  bearer_token_file?: string | undefined;
+}
+
+/** basic_auth or bearer_token(_file), resolved into Secrets (probe targets and discovery sources). */
+function httpCredentials({ basic_auth, bearer_token, bearer_token_file }: CredentialFields, ctx: z.RefinementCtx): { basicAuth?: { username: string; password: Secret }; bearerToken?: Secret } {
+  if (basic_auth && (bearer_token !== undefined || bearer_token_file !== undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'give basic_auth or bearer_token, not both', path: ['bearer_token'] });
+  }
+  const password = basic_auth ? secret(basic_auth, 'password', ctx, ['basic_auth']) : undefined;
+  if (basic_auth && !password && basic_auth.password === undefined && basic_auth.password_file === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'password or password_file is required', path: ['basic_auth', 'password'] });
+  }
+  const bearer = secret({ bearer_token, bearer_token_file }, 'bearer_token', ctx);
+  return {
+    ...(basic_auth && password ? { basicAuth: { username: basic_auth.username, password } } : {}),
+    ...(bearer ? { bearerToken: bearer } : {}),
+  };
+}
 
 const websocketSection = z
   .strictObject({
@@ -115,7 +127,9 @@ const tcpSection = z
   })
   .prefault({});
 
-export const PROBE_TYPES = ['http', 'https', 'websocket', 'ws', 'wss', 'tcp'] as const;
+export const PROBE_TYPES = ['http', 'https', 'websocket', 'ws', 'wss', 'tcp', 'push'] as const;
+/** The types /probe modules can check: a push target is not checked, it calls in. */
+export const CHECKED_PROBE_TYPES = PROBE_TYPES.filter((t): t is Exclude<ProbeType, 'push'> => t !== 'push');
 export type ProbeType = (typeof PROBE_TYPES)[number];
 
 const targetName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/, 'expected a name of letters, digits, ".", "_", ":", "/" or "-" (at most 128)');
@@ -127,6 +141,7 @@ const URL_SCHEMES: Record<ProbeType, readonly string[]> = {
   ws: ['ws:'],
   wss: ['wss:'],
   tcp: [],
+  push: [],
 };
 
 /** host:port, with [v6]:port; the host and port, or undefined. */
@@ -140,6 +155,7 @@ export function parseHostPort(address: string): { host: string; port: number } |
 
 /** What is wrong with `address` for a target of `type`, or undefined. */
 export function addressProblem(type: ProbeType, address: string): string | undefined {
+  if (type === 'push') return address === '' ? undefined : 'a push target has no address: it calls Tocsin (POST /api/v1/push/{name})';
   if (type === 'tcp') return parseHostPort(address) ? undefined : 'a tcp target needs host:port (e.g. db.example.com:5432 or [::1]:22)';
   let url: URL;
   try {
@@ -157,8 +173,8 @@ export const probeTargetSchema = z
   .strictObject({
     name: targetName,
     type: z.enum(PROBE_TYPES),
-    // A URL for http(s) and WebSocket targets, host:port for tcp.
-    address: z.string().min(1),
+    // A URL for http(s) and WebSocket targets, host:port for tcp, none for push.
+    address: z.string().default(''),
     // DEV, STAGE, LIVE, ...: the `environment` label the shipped rules use for severity.
     environment: z.string().default(''),
     interval: duration({ min: 1 }).default(30),
@@ -177,20 +193,29 @@ export const probeTargetSchema = z
     http: httpSection,
     websocket: websocketSection,
     tcp: tcpSection,
+    // type push: the target's token and how late a heartbeat may be (src/config/push.ts).
+    push: pushSection,
+    // This target's maintenance windows (src/config/maintenance.ts).
+    maintenance: z.array(maintenanceWindowSchema).max(100).default([]),
   })
   .superRefine((t, ctx) => {
+    if (t.type === 'push' && t.push.tokenSha256 === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a push target needs its token: token (${ENV_VAR}) or token_file', path: ['push', 'token'] });
+    }
+    const problem = addressProblem(t.type, t.address);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['address'] });
+    // A push target is not checked: its timeout and retries are unused.
+    if (t.type === 'push') return;
     if (t.timeout >= t.interval) ctx.addIssue({ code: 'custom', message: `the timeout (${t.timeout}s) must be shorter than the interval (${t.interval}s)`, path: ['timeout'] });
     if (t.timeout * (t.retries + 1) + t.retry_delay * t.retries >= t.interval * 10) {
       ctx.addIssue({ code: 'custom', message: 'retries × (timeout + retry_delay) must stay under 10 intervals', path: ['retries'] });
     }
-    const problem = addressProblem(t.type, t.address);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['address'] });
   });
 
 // blackbox_exporter-style modules for GET /probe?target=&module=: how to check, not what.
 const moduleName = z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected a module name of letters, digits, ".", "_" or "-"');
 export const probeModuleSchema = z.strictObject({
-  type: z.enum(PROBE_TYPES),
+  type: z.enum(CHECKED_PROBE_TYPES),
   timeout: duration({ min: 0.01, max: 300 }).default(5),
   tls,
   http: httpSection,
@@ -203,6 +228,87 @@ export const DEFAULT_PROBE_MODULES = {
   tcp_connect: { type: 'tcp' },
   websocket: { type: 'websocket' },
 } as const;
+
+// exporter.probes.discovery[]: HTTP endpoints serving target lists in Prometheus' http_sd
+// format, polled on refresh_interval (src/probes/discovery.ts). target_defaults is a target
+// without name and address, validated here as the config file's targets are; the labels of
+// each group (type, environment, interval, timeout, notify) override it per target.
+const sourceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a source name of letters, digits, ".", "_" or "-" (at most 63)');
+
+/** An address of each type, to validate target_defaults as a whole target. */
+type CheckedProbeType = Exclude<ProbeType, 'push'>;
+const PLACEHOLDER_ADDRESS: Record<CheckedProbeType, string> = {
+  http: 'http://discovered.invalid/',
+  https: 'https://discovered.invalid/',
+  websocket: 'ws://discovered.invalid/',
+  ws: 'ws://discovered.invalid/',
+  wss: 'wss://discovered.invalid/',
+  tcp: 'discovered.invalid:1',
+};
+
+const targetDefaults = z
+  .record(z.string(), z.unknown())
+  .transform((raw, ctx) => {
+    for (const key of ['name', 'address']) {
+      if (key in raw) ctx.addIssue({ code: 'custom', message: `the ${key} of a discovered target comes from the source's list, not from target_defaults`, path: [key] });
+    }
+    if (raw.type === 'push') {
+      // A push target has no address and a token of its own: nothing a list could give it.
+      ctx.addIssue({ code: 'custom', message: 'discovered targets are checked by Tocsin: push targets are declared in the config file or the API', path: ['type'] });
+      return z.NEVER;
+    }
+    const type = CHECKED_PROBE_TYPES.includes(raw.type as CheckedProbeType) ? (raw.type as CheckedProbeType) : 'http';
+    const parsed = probeTargetSchema.safeParse({ type, ...raw, name: 'target-defaults', address: PLACEHOLDER_ADDRESS[type] });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const unknown = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
+        ctx.addIssue({ code: 'custom', message: unknown ? `unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')}` : issue.message, path: issue.path as (string | number)[] });
+      }
+      return z.NEVER;
+    }
+    // The type only when given: otherwise each target's is read from its address.
+    return { type: raw.type === undefined ? undefined : parsed.data.type, target: parsed.data };
+  })
+  .prefault({});
+
+export const discoverySourceSchema = z
+  .strictObject({
+    // The `source` label of the discovery metrics, and the prefix of derived target names.
+    name: sourceName,
+    url: z.string().superRefine((value, ctx) => {
+      const problem = addressProblem('http', value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem.replace('a http target', 'a discovery source') });
+    }),
+    refresh_interval: duration({ min: 1 }).default(60),
+    timeout: duration({ min: 0.01 }).default(10),
+    basic_auth: z.strictObject({ username: z.string().min(1), password: z.string().optional(), password_file: configPath.optional() }).optional(),
+    bearer_token: z.string().optional(),
+    bearer_token_file: configPath.optional(),
+    tls,
+    target_defaults: targetDefaults,
+  })
+  .transform(({ basic_auth, bearer_token, bearer_token_file, ...rest }, ctx) => ({ ...rest, ...httpCredentials({ basic_auth, bearer_token, bearer_token_file }, ctx) }))
+  .superRefine((s, ctx) => {
+    if (s.timeout >= s.refresh_interval) ctx.addIssue({ code: 'custom', message: `the timeout (${s.timeout}s) must be shorter than the refresh_interval (${s.refresh_interval}s)`, path: ['timeout'] });
+  });
+
+// exporter.probes.connectivity: "am I offline?" (src/probes/connectivity.ts). While none of
+// these answers, failed checks are held instead of turning targets down.
+const connectivityTarget = probeModuleSchema.extend({ name: targetName, address: z.string().min(1) }).superRefine((t, ctx) => {
+  const problem = addressProblem(t.type, t.address);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['address'] });
+});
+export const connectivitySchema = z
+  .strictObject({
+    interval: duration({ min: 1 }).default(10),
+    targets: z.array(connectivityTarget).default([]),
+  })
+  .superRefine((c, ctx) => {
+    c.targets.forEach((t, i) => {
+      if (t.timeout >= c.interval) ctx.addIssue({ code: 'custom', message: `the timeout (${t.timeout}s) must be shorter than connectivity.interval (${c.interval}s)`, path: ['targets', i, 'timeout'] });
+    });
+  })
+  .prefault({});
 
 export const probesSchema = z
   .strictObject({
@@ -222,12 +328,21 @@ export const probesSchema = z
       .prefault({}),
     // false: reads of /api/v1/targets need the same credentials as writes.
     api_open_reads: z.boolean().default(true),
+    // Maintenance windows of several targets (`targets: [names]`) or of all (no `targets`).
+    maintenance: z.array(sharedMaintenanceWindowSchema).max(1000).default([]),
+    discovery: z.array(discoverySourceSchema).default([]),
+    connectivity: connectivitySchema,
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.targets.forEach((t, i) => {
       if (seen.has(t.name)) ctx.addIssue({ code: 'custom', message: `duplicate target name ${JSON.stringify(t.name)}`, path: ['targets', i, 'name'] });
       seen.add(t.name);
+    });
+    const sources = new Set<string>();
+    p.discovery.forEach((s, i) => {
+      if (sources.has(s.name)) ctx.addIssue({ code: 'custom', message: `duplicate discovery source name ${JSON.stringify(s.name)}`, path: ['discovery', i, 'name'] });
+      sources.add(s.name);
     });
   })
   .prefault({});
@@ -239,3 +354,5 @@ function probeModuleDefaults(): Record<string, z.infer<typeof probeModuleSchema>
 export type ProbesConfig = z.infer<typeof probesSchema>;
 export type ProbeModuleConfig = z.infer<typeof probeModuleSchema>;
 export type ProbeTargetConfig = z.infer<typeof probeTargetSchema>;
+export type DiscoverySourceConfig = z.infer<typeof discoverySourceSchema>;
+export type ConnectivityConfig = z.infer<typeof connectivitySchema>;

@@ -361,6 +361,32 @@ const snsSchema = z
   })
   .prefault({});
 
+// --- Shared state of two or more relay replicas (src/relay/shared-state/). ----------------
+// Without it each relay keeps its duplicate window and Slack thread map to itself (one relay).
+const redisPassword = secretPair('password', false);
+const redisSchema = z
+  .strictObject({
+    // host:port of the Redis server (a Kubernetes Service name works: "tocsin-redis:6379").
+    address: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port such as 127.0.0.1:6379 or tocsin-redis:6379'),
+    // Redis 6 ACL user; without it the password is Redis's requirepass.
+    username: z.string().min(1).optional(),
+    ...redisPassword.shape,
+    db: z.number().int().min(0).max(15).default(0),
+    // Every key the relay writes starts with this, so one Redis can serve several relay groups.
+    key_prefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'expected up to 64 letters, digits, ":", "_", "." or "-"').default('tocsin:'),
+    // Per command (and for connecting): a Redis that does not answer is treated as down.
+    timeout: duration({ min: 0.05, max: 60 }).default(1),
+  })
+  .transform((r, ctx) => ({
+    address: r.address,
+    username: r.username,
+    password: redisPassword.resolve(r, ctx),
+    db: r.db,
+    keyPrefix: r.key_prefix,
+    timeoutMs: Math.round(r.timeout * 1000),
+  }));
+const sharedStateSchema = z.strictObject({ redis: redisSchema.optional() }).prefault({});
+
 export const relaySchema = z
   .strictObject({
     listen_address: listenAddress().default(':9470'),
@@ -404,8 +430,18 @@ export const relaySchema = z
         // A notification that keeps failing (5xx, 429, timeouts) is dead-lettered after this long,
         // counted from its acceptance or from when its channel became deliverable again.
         retry_horizon: duration({ min: 1 }).default(72 * 3600),
+        // The retry schedule after 5xx, timeouts and network errors: exponential backoff with full
+        // jitter from backoff_initial, doubling up to backoff_max. Tests shrink it to replay a
+        // long outage in seconds.
+        backoff_initial: duration({ min: 0.01, max: 3600 }).default(1),
+        backoff_max: duration({ min: 0.01, max: 86_400 }).default(300),
+        // A 429's Retry-After is honoured up to this (a broken proxy must not park a channel for days).
+        max_retry_after: duration({ min: 0.01, max: 3600 }).default(3600),
       })
-      .prefault({}),
+      .prefault({})
+      .superRefine((d, ctx) => {
+        if (d.backoff_max < d.backoff_initial) ctx.addIssue({ code: 'custom', message: 'backoff_max must be at least backoff_initial', path: ['backoff_max'] });
+      }),
     // None would mean every notification answered 200 and dropped.
     destinations: z
       .array(destination)
@@ -416,6 +452,8 @@ export const relaySchema = z
     default_destinations: z.array(name).default([]),
     // CloudWatch alarms (and other messages) posted by Amazon SNS to /hooks/sns.
     sns: snsSchema,
+    // Where two or more relay replicas keep what they must agree on (duplicates, Slack threads).
+    shared_state: sharedStateSchema,
   })
   .superRefine((r, ctx) => {
     const names = new Set<string>();
@@ -468,3 +506,4 @@ export type RelayConfig = Config['relay'];
 export type StackConfig = Config['stack'];
 export type DestinationConfig = RelayConfig['destinations'][number];
 export type RouteConfig = RelayConfig['routes'][number];
+export type RedisSharedStateConfig = NonNullable<RelayConfig['shared_state']['redis']>;

@@ -10,6 +10,7 @@ import { VERSION } from '../telemetry/version.js';
 import type { ProbeModuleConfig } from '../config/probes.js';
 import { probeRoute } from '../probes/routes.js';
 import { targetRoutes, type TargetRoutesOptions } from '../probes/api-routes.js';
+import { pushRoutes, type PushRoutesOptions } from '../probes/push.js';
 import { authRequired, callerFromAuthorization, requireAuth, type Credentials } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
 
@@ -26,6 +27,8 @@ export interface ExporterAppOptions extends MetricsRouteOptions, ServeContext {
   readonly probeModules?: () => Readonly<Record<string, ProbeModuleConfig>>;
   /** Serves /api/v1/targets when given. */
   readonly targetsApi?: TargetsApiOptions;
+  /** Serves POST /api/v1/push/{name} (heartbeats of push targets, each with its own token) when given. */
+  readonly push?: PushRoutesOptions;
 }
 
 export interface TargetsApiOptions extends Omit<TargetRoutesOptions, 'who'> {
@@ -50,7 +53,7 @@ const targetsApi: FastifyPluginAsync<TargetsApiOptions & { webUsers: () => boole
     if (!authRequired(credentials) && !o.webUsers()) throw new HttpError(403, read ? READ_ONLY.replace('changes need', 'reads (exporter.probes.api_open_reads: false) and changes need') : READ_ONLY);
     await requireAuth(credentials)?.(request);
   });
-  await api.register(targetRoutes, { store: o.store, configTargets: o.configTargets, status: o.status, apply: o.apply, who: (request) => callerFromAuthorization(request.headers.authorization) });
+  await api.register(targetRoutes, { store: o.store, configTargets: o.configTargets, status: o.status, apply: o.apply, ...(o.maintenance ? { maintenance: o.maintenance } : {}), ...(o.discovered ? { discovered: o.discovered } : {}), who: (request) => callerFromAuthorization(request.headers.authorization) });
 };
 
 // Leave Prometheus time to receive the body before its own timeout cuts the scrape,
@@ -102,6 +105,8 @@ export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
     const web = options.web;
     app.register(targetsApi, { ...options.targetsApi, webUsers: () => (web?.current.users.size ?? 0) > 0, prefix: '/api/v1' });
   }
+  // Outside the targets API's hook: each push target authenticates its own heartbeats.
+  if (options.push) app.register(pushRoutes, { ...options.push, prefix: '/api/v1' });
   app.register(opsRoutes, {
     title: 'Tocsin exporter',
     version: VERSION,

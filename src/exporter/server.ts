@@ -25,9 +25,15 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     const names = new Set(p.targets.map((t) => t.name));
     return [...p.targets, ...store.targets().filter((t) => !names.has(t.name))].filter((t) => !store.paused(t.name));
   };
-  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }));
+  /** A target by name, paused or not: the config file's first. */
+  const findTarget = (name: string): ProbeTargetConfig | undefined => probesConfig.targets.find((t) => t.name === name) ?? store.get(name)?.target;
+  const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }), {
+    maintenance: (name) => store.maintenanceWindows(name),
+    paused: (name) => store.paused(name),
+  });
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
-  const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 ? [...list, probes.collector] : list);
+  // Discovery sources and connectivity targets report even while there are no targets.
+  const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 || probes.hasSources() ? [...list, probes.collector] : list);
   let probeModules = ex.probes.modules;
   const selfRegistry = createSelfRegistry();
   context.reloadStatus?.register(selfRegistry);
@@ -51,8 +57,22 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       configTargets: () => probesConfig.targets,
       status: (name) => probes.scheduler.status(name),
       apply: applyTargets,
+      discovered: () => probes.discovered(),
       credentials: () => probesConfig.api_auth,
       openReads: () => probesConfig.api_open_reads,
+      maintenance: (name) => {
+        const target = findTarget(name);
+        return target ? probes.calendar.at(Date.now())(target) : undefined;
+      },
+    },
+    push: {
+      lookup: findTarget,
+      paused: (name) => store.paused(name),
+      heartbeat: (name, result) => probes.scheduler.heartbeat(name, result),
+      deadline: (name) => {
+        const due = probes.scheduler.due(name);
+        return due === undefined ? undefined : Math.round(due / 1000);
+      },
     },
   });
   const { host, port } = parseListenAddress(ex.listen_address);
@@ -77,7 +97,12 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       const previous = scraper.setCollectors(withProbes(fresh, targets));
       await Promise.allSettled(previous.filter((c) => c !== probes.collector).map((c) => c.close?.()));
       log.info({ collectors: fresh.map((c) => c.name) }, 'exporter reconfigured');
-      return changedPaths('exporter', ex, next.exporter, ['listen_address', 'telemetry_path', 'scrape_timeout']);
+      // The target store stays where it was opened: moving it under running API writes
+      // would split the targets between two files.
+      return [
+        ...changedPaths('exporter', ex, next.exporter, ['listen_address', 'telemetry_path', 'scrape_timeout']),
+        ...changedPaths('exporter.probes', ex.probes, next.exporter.probes, ['data_dir']),
+      ];
     },
   };
 }

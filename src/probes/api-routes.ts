@@ -5,22 +5,29 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ProbeTargetConfig } from '../config/probes.js';
 import { HttpError } from '../http/errors.js';
+import type { DiscoveredTarget } from './discovery.js';
 import type { TargetStatus } from './state.js';
-import { parseTargetBody, TargetStoreError, type TargetBody, type TargetStore } from './target-store.js';
+import type { OpenWindow } from './maintenance.js';
+import { withPushToken, refusePushSecrets } from './push-token.js';
+import { parseTargetBody, parseWindows, TargetStoreError, type TargetBody, type TargetStore } from './target-store.js';
 
 export interface TargetRoutesOptions {
   readonly store: TargetStore;
   /** The config file's targets now (they change on reload). */
   readonly configTargets: () => readonly ProbeTargetConfig[];
   readonly status: (name: string) => TargetStatus | undefined;
+  /** The maintenance window open for the target now, if any. */
+  readonly maintenance?: (name: string) => OpenWindow | undefined;
   /** Hands the scheduler the targets now in effect. */
   readonly apply: () => void;
   /** Names the caller of a write, for the audit log. */
   readonly who: (request: FastifyRequest) => string;
+  /** Targets from discovery sources now: listed and pausable, changed only in their source. */
+  readonly discovered?: () => readonly DiscoveredTarget[];
 }
 
 /** What the API shows of a target: its settings without credentials (API targets have none). */
-function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: boolean) {
+function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api' | 'discovery', paused: boolean, discoverySource?: string) {
   return {
     name: t.name,
     type: t.type,
@@ -35,7 +42,11 @@ function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api', paused: bo
     notify: t.notify,
     labels: t.labels,
     source,
+    ...(discoverySource !== undefined ? { discovery_source: discoverySource } : {}),
     paused,
+    ...(t.maintenance.length > 0 ? { maintenance: t.maintenance } : {}),
+    // Where the target's heartbeats go (its token is shown once, when Tocsin makes it).
+    ...(t.type === 'push' ? { push: { url: `/api/v1/push/${t.name}`, grace: t.push.grace } } : {}),
   };
 }
 
@@ -52,20 +63,31 @@ function merge(base: TargetBody, patch: TargetBody): TargetBody {
 
 export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api, o) => {
   const fromConfig = (name: string) => o.configTargets().find((t) => t.name === name);
+  const fromDiscovery = (name: string) => o.discovered?.().find((d) => d.target.name === name);
   const find = (name: string) => {
     const c = fromConfig(name);
     if (c) return { target: c, source: 'config' as const };
     const a = o.store.get(name);
     if (a) return { target: a.target, source: 'api' as const };
+    const d = fromDiscovery(name);
+    if (d) return { target: d.target, source: 'discovery' as const, discoverySource: d.source };
     throw new HttpError(404, `target "${name}" not found`);
   };
   const show = (name: string) => {
-    const { target, source } = find(name);
-    return publicTarget(target, source, o.store.paused(name));
+    const { target, source, discoverySource } = find(name);
+    return publicTarget(target, source, o.store.paused(name), discoverySource);
   };
   const refuseConfig = (name: string, action: string) => {
     if (fromConfig(name)) {
       throw new HttpError(409, `target "${name}" is declared in the config file: ${action} it there (the API can only pause and resume it)`);
+    }
+  };
+  // A discovered target is its source's: an API target of the same name (POST, PUT) takes
+  // its place, but it cannot be changed or deleted here.
+  const refuseDiscovered = (name: string, action: string) => {
+    const d = o.store.get(name) ? undefined : fromDiscovery(name);
+    if (d) {
+      throw new HttpError(409, `target "${name}" comes from discovery source "${d.source}": ${action} it in that source's list, or create an API target of the same name to take its place`);
     }
   };
   const parse = (body: unknown) => {
@@ -85,22 +107,31 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
     }
     o.apply();
   };
+  const maintenanceNow = (name: string) => {
+    const open = o.maintenance?.(name);
+    return open ? { active: true, ...(open.name !== undefined ? { window: open.name } : {}), until: Math.round(open.untilMs / 1000) } : { active: false };
+  };
+  /** The token goes into the answer of the request that made it, and nowhere else. */
+  const withToken = <T extends object>(shown: T, token: string | undefined) => (token === undefined ? shown : { ...shown, push: { ...(shown as { push?: object }).push, token } });
   const audit = (request: FastifyRequest, action: string, name: string) =>
     request.log.info({ audit: 'target', user: o.who(request), action, target: name }, 'target changed');
 
   api.get('/targets', async () => [
     ...o.configTargets().map((t) => publicTarget(t, 'config', o.store.paused(t.name))),
     ...o.store.targets().filter((t) => !fromConfig(t.name)).map((t) => publicTarget(t, 'api', o.store.paused(t.name))),
+    ...(o.discovered?.() ?? []).map((d) => publicTarget(d.target, 'discovery', o.store.paused(d.target.name), d.source)),
   ]);
 
   api.post('/targets', async (request, reply) => {
-    const target = parse(request.body);
+    refusePushSecrets(request.body);
+    const { body, token } = withPushToken(request.body, undefined);
+    const target = parse(body);
     if (fromConfig(target.name) || o.store.get(target.name)) {
       throw new HttpError(400, `body.name: a target named "${target.name}" already exists${fromConfig(target.name) ? ' (in the config file)' : ''}; use PUT /api/v1/targets/${target.name} to replace an API target`);
     }
-    await write(() => o.store.put(request.body as TargetBody, target));
+    await write(() => o.store.put(body as TargetBody, target));
     audit(request, 'create', target.name);
-    return reply.status(201).send(show(target.name));
+    return reply.status(201).send(withToken(show(target.name), token));
   });
 
   api.get<{ Params: { name: string } }>('/targets/:name', async (request) => show(request.params.name));
@@ -108,32 +139,38 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   api.put<{ Params: { name: string } }>('/targets/:name', async (request, reply) => {
     const { name } = request.params;
     refuseConfig(name, 'change');
-    const body = isObject(request.body) && request.body.name === undefined ? { ...request.body, name } : request.body;
+    refusePushSecrets(request.body);
+    const given = isObject(request.body) && request.body.name === undefined ? { ...request.body, name } : request.body;
+    // A push target replaced keeps its token; one that becomes a push target gets one.
+    const { body, token } = withPushToken(given, o.store.get(name)?.body);
     const target = parse(body);
     if (target.name !== name) throw new HttpError(400, 'body.name: must match the name in the path (renaming is not supported)');
     const created = !o.store.get(name);
     await write(() => o.store.put(body as TargetBody, target));
     audit(request, created ? 'create' : 'replace', name);
-    return reply.status(created ? 201 : 200).send(show(name));
+    return reply.status(created ? 201 : 200).send(withToken(show(name), token));
   });
 
   api.patch<{ Params: { name: string } }>('/targets/:name', async (request) => {
     const { name } = request.params;
     refuseConfig(name, 'change');
+    refuseDiscovered(name, 'change');
     const existing = o.store.get(name);
     if (!existing) throw new HttpError(404, `target "${name}" not found`);
     if (!isObject(request.body)) throw new HttpError(400, 'body must be a JSON object');
     if (request.body.name !== undefined && request.body.name !== name) throw new HttpError(400, 'body.name: renaming is not supported');
-    const body = merge(existing.body, request.body);
+    refusePushSecrets(request.body);
+    const { body, token } = withPushToken(merge(existing.body, request.body), existing.body);
     const target = parse(body);
-    await write(() => o.store.put(body, target));
+    await write(() => o.store.put(body as TargetBody, target));
     audit(request, 'update', name);
-    return show(name);
+    return withToken(show(name), token);
   });
 
   api.delete<{ Params: { name: string } }>('/targets/:name', async (request, reply) => {
     const { name } = request.params;
     refuseConfig(name, 'delete');
+    refuseDiscovered(name, 'delete');
     if (!o.store.get(name)) throw new HttpError(404, `target "${name}" not found`);
     await write(() => o.store.delete(name));
     audit(request, 'delete', name);
@@ -150,6 +187,54 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
     });
   }
 
+  // Maintenance windows of any target (the config file's too), kept in the target store and
+  // added to the target's own: setting them changes no check and no state.
+  api.get<{ Params: { name: string } }>('/targets/:name/maintenance', async (request) => {
+    const { name } = request.params;
+    find(name);
+    return { windows: o.store.maintenanceBodies(name), ...maintenanceNow(name) };
+  });
+
+  api.put<{ Params: { name: string } }>('/targets/:name/maintenance', async (request) => {
+    const { name } = request.params;
+    find(name);
+    const body = request.body;
+    if (!isObject(body) || !Array.isArray(body.windows)) throw new HttpError(400, 'body.windows: expected a list of windows ([] for none)');
+    const bodies = body.windows as unknown[];
+    let windows;
+    try {
+      windows = parseWindows(bodies);
+    } catch (err) {
+      if (err instanceof TargetStoreError) throw new HttpError(err.statusCode, err.message);
+      throw err;
+    }
+    await write(() => o.store.setMaintenance(name, bodies, windows));
+    audit(request, 'set maintenance', name);
+    return { windows: o.store.maintenanceBodies(name), ...maintenanceNow(name) };
+  });
+
+  api.delete<{ Params: { name: string } }>('/targets/:name/maintenance', async (request, reply) => {
+    const { name } = request.params;
+    find(name);
+    await write(() => o.store.setMaintenance(name, [], []));
+    audit(request, 'clear maintenance', name);
+    return reply.status(204).send();
+  });
+
+  // A new token for an API push target (the old one stops working at once): for a lost token.
+  api.post<{ Params: { name: string } }>('/targets/:name/push-token', async (request) => {
+    const { name } = request.params;
+    refuseConfig(name, 'change the token of');
+    const existing = o.store.get(name);
+    if (!existing) throw new HttpError(404, `target "${name}" not found`);
+    if (existing.target.type !== 'push') throw new HttpError(409, `target "${name}" is of type ${existing.target.type}, not push: it has no token`);
+    const { body, token } = withPushToken(existing.body, undefined);
+    const target = parse(body);
+    await write(() => o.store.put(body as TargetBody, target));
+    audit(request, 'rotate push token', name);
+    return withToken(show(name), token);
+  });
+
   api.get<{ Params: { name: string } }>('/targets/:name/status', async (request) => {
     const { name } = request.params;
     find(name);
@@ -165,6 +250,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
       consecutive_failures: s?.consecutiveFailures ?? 0,
       latency_seconds: last?.durationSeconds ?? null,
       last_failure: last && !last.success ? { reason: last.reason ?? 'error', message: last.message ?? '' } : null,
+      maintenance: maintenanceNow(name),
       recent: (s?.history() ?? []).map((c) => ({ at: c.at, success: c.success, duration_seconds: c.durationSeconds, ...(c.reason ? { reason: c.reason } : {}) })),
     };
   });

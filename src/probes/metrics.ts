@@ -69,6 +69,11 @@ export class ProbeFamilies {
     }
   }
 
+  /** tocsin_probe_maintenance: 1 while a maintenance window is open for the target (src/probes/maintenance.ts). */
+  maintenance(labels: Labels, open: boolean): void {
+    this.set('tocsin_probe_maintenance', 'Whether a maintenance window is open for the target (1) or not (0); checks go on, the shipped rules stay silent.', labels, open ? 1 : 0);
+  }
+
   /** Tocsin's own series of a scheduled target. */
   status(s: TargetStatus, labels: Labels): void {
     for (const state of TARGET_STATES) {

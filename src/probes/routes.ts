@@ -3,10 +3,11 @@
 // (and shard targets across several Tocsins with its own hashmod relabelling).
 import type { FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
-import { addressProblem, type ProbeModuleConfig, type ProbeTargetConfig } from '../config/probes.js';
+import { addressProblem, type ProbeModuleConfig } from '../config/probes.js';
 import { HttpError } from '../http/errors.js';
 import { ProbeFamilies } from './metrics.js';
 import { runProbe } from './probers/index.js';
+import { oneOffTarget } from './one-off.js';
 
 export interface ProbeRouteOptions {
   /** The modules now (they change on reload). */
@@ -28,21 +29,7 @@ export const probeRoute: FastifyPluginAsync<ProbeRouteOptions> = async (app, o) 
     const timeout = Math.min(module.timeout, allowed ?? Infinity);
     const problem = addressProblem(module.type, address);
     if (problem) throw new HttpError(400, `target: ${problem}`);
-    const target: ProbeTargetConfig = {
-      ...module,
-      name: 'probe',
-      address,
-      timeout,
-      // One check, no schedule: the scheduling fields are unused.
-      interval: 3600,
-      environment: '',
-      retries: 0,
-      retry_delay: 0,
-      failure_threshold: 1,
-      success_threshold: 1,
-      notify: true,
-      labels: {},
-    };
+    const target = oneOffTarget(module, 'probe', address, timeout);
     const result = await runProbe(target);
     const registry = new Registry();
     new ProbeFamilies(registry).result(target, result, {});

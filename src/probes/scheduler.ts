@@ -21,6 +21,7 @@ import { withDeadline } from '../util/deadline.js';
 import type { ProbeResult } from './probers/prober.js';
 import { runProbe } from './probers/index.js';
 import { TargetStatus } from './state.js';
+import { missingHeartbeat, pushDeadlineMs } from './push.js';
 
 /** How long past its timeout an attempt may run before the watchdog gives up on it. */
 export const WATCHDOG_GRACE_MS = 1000;
@@ -32,6 +33,11 @@ export interface SchedulerOptions {
   readonly maxConcurrent: number;
   /** For tests; the real probers by default. */
   readonly run?: RunCheck;
+  /**
+   * "Am I offline?" (connectivity.ts): asked after a failed check with the time it started;
+   * false holds the failure (not recorded, the state stays) instead of counting it.
+   */
+  readonly connectivityOk?: (sinceMs: number) => Promise<boolean>;
 }
 
 interface Entry {
@@ -42,8 +48,10 @@ interface Entry {
   controller: AbortController | undefined;
   removed: boolean;
   timer: NodeJS.Timeout | undefined;
-  /** When the current or next check is due (epoch ms), for lateness. */
+  /** When the current or next check is due (epoch ms), for lateness; a push target's deadline. */
   due: number;
+  /** A push target's last heartbeat (epoch ms). */
+  heartbeatAt?: number;
 }
 
 /**
@@ -52,6 +60,9 @@ interface Entry {
  */
 function configKey(config: ProbeTargetConfig): string {
   const { basicAuth, bearerToken } = config.http;
+  // Maintenance windows change no check (src/probes/maintenance.ts reads them): a target whose
+  // windows alone changed keeps its state and schedule.
+  config = { ...config, maintenance: [] };
   // A digest, not the JSON itself: 10,000 targets would otherwise keep ~7 MB of keys.
   return createHash('sha256').update(JSON.stringify([config, basicAuth?.password.reveal(), bearerToken?.reveal()])).digest('base64');
 }
@@ -136,8 +147,67 @@ export class ProbeScheduler {
     entry.controller?.abort();
   }
 
+  /** Records a push target's heartbeat (src/probes/push.ts); false when no push target of that name is scheduled. */
+  heartbeat(name: string, result: ProbeResult): boolean {
+    const entry = this.entries.get(name);
+    if (!entry || entry.config.type !== 'push' || this.closed) return false;
+    entry.heartbeatAt = Date.now();
+    this.recordResult(entry, result);
+    this.awaitHeartbeat(entry, pushDeadlineMs(entry.config));
+    return true;
+  }
+
+  /** When the current or next check of `name` is due, or a push target counts as missing (epoch ms). */
+  due(name: string): number | undefined {
+    return this.entries.get(name)?.due;
+  }
+
+  /**
+   * A push target is not checked: a timer waits for its heartbeat. Without one by the deadline
+   * it records push_missing, and again every interval after, so failure_threshold counts
+   * missed intervals as it counts failed checks.
+   */
+  private awaitHeartbeat(entry: Entry, ms: number): void {
+    clearTimeout(entry.timer);
+    if (this.closed || entry.removed) return;
+    entry.due = Date.now() + ms;
+    // Node's timers hold at most 2^31-1 ms: a longer wait is taken in steps.
+    const step = Math.min(ms, 2 ** 31 - 1);
+    entry.timer = setTimeout(() => {
+      if (step < ms) return this.awaitHeartbeat(entry, ms - step);
+      const missing = missingHeartbeat(entry.config, entry.heartbeatAt);
+      const since = Date.now();
+      this.awaitHeartbeat(entry, entry.config.interval * 1000);
+      void this.recordUnlessOffline(entry, missing, since);
+    }, step);
+    entry.timer.unref();
+  }
+
+  /**
+   * Records a result, but holds a failure (records nothing, the state stays) while this machine
+   * is offline: no connectivity target answered since `sinceMs` (connectivity.ts).
+   */
+  private async recordUnlessOffline(entry: Entry, result: ProbeResult, sinceMs: number): Promise<void> {
+    const beat = entry.heartbeatAt;
+    if (!result.success && this.options.connectivityOk && !(await this.options.connectivityOk(sinceMs))) {
+      this.options.logger.debug({ target: entry.config.name, reason: result.reason }, 'check failed while offline: held');
+      return;
+    }
+    // Removed or replaced meanwhile, or a heartbeat arrived while connectivity was checked.
+    if (entry.removed || this.entries.get(entry.config.name) !== entry || entry.heartbeatAt !== beat) return;
+    this.recordResult(entry, result);
+  }
+
+  private recordResult(entry: Entry, result: ProbeResult): void {
+    const changed = entry.status.record(result, Date.now() / 1000);
+    if (changed) {
+      this.options.logger.info({ target: entry.config.name, state: changed, reason: result.reason, message: result.message }, 'probe target state changed');
+    }
+  }
+
   private schedule(entry: Entry): void {
     if (this.closed || entry.removed) return;
+    if (entry.config.type === 'push') return this.awaitHeartbeat(entry, pushDeadlineMs(entry.config));
     const now = Date.now();
     entry.due = nextSlot(entry.config.name, entry.config.interval * 1000, now);
     entry.timer = setTimeout(() => void this.check(entry), entry.due - now);
@@ -154,13 +224,11 @@ export class ProbeScheduler {
       if (signal.aborted) return;
       this.lateness.push(Date.now() - entry.due);
       if (this.lateness.length > 10_000) this.lateness.splice(0, 5_000);
+      const started = Date.now();
       const result = await this.attempts(entry.config, signal);
       // A target removed or replaced meanwhile: its result belongs to nobody.
       if (signal.aborted || this.entries.get(entry.config.name) !== entry) return;
-      const changed = entry.status.record(result, Date.now() / 1000);
-      if (changed) {
-        this.options.logger.info({ target: entry.config.name, state: changed, reason: result.reason, message: result.message }, 'probe target state changed');
-      }
+      await this.recordUnlessOffline(entry, result, started);
     } catch (err) {
       // A prober bug, not a target failure: logged, and the target keeps its schedule.
       this.options.logger.error({ target: entry.config.name, err }, 'probe crashed');

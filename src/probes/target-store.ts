@@ -1,4 +1,5 @@
-// Targets added through /api/v1/targets, and which targets are paused. Kept in
+// Targets added through /api/v1/targets, which targets are paused, and maintenance windows set
+// through /api/v1/targets/{name}/maintenance (for any target, the config file's too). Kept in
 // `targets.json` in exporter.probes.data_dir, written atomically (a crash leaves the old or the
 // new file, never half of one) and read back at start, so API targets survive restarts.
 // Each target is stored as the request body that created it, and validated with the config
@@ -7,6 +8,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { probeTargetSchema, type ProbeTargetConfig } from '../config/probes.js';
+import { maintenanceWindowSchema, type MaintenanceWindow } from '../config/maintenance.js';
+import { z } from 'zod';
 import { removeStaleTempFiles, writeFileAtomic } from '../util/atomic-file.js';
 
 export type TargetBody = Record<string, unknown>;
@@ -15,6 +18,8 @@ interface StoreFile {
   readonly version: 1;
   readonly targets: TargetBody[];
   readonly paused: string[];
+  /** Maintenance windows set through the API, per target name, as the request gave them. */
+  readonly maintenance?: Record<string, unknown[]>;
 }
 
 export class TargetStoreError extends Error {
@@ -55,10 +60,26 @@ export function parseTargetBody(body: unknown): ProbeTargetConfig {
   return parsed.data;
 }
 
+const windowsSchema = z.array(maintenanceWindowSchema).max(100);
+
+/** Validates the windows of PUT /api/v1/targets/{name}/maintenance; throws 400 naming the field. */
+export function parseWindows(windows: unknown): MaintenanceWindow[] {
+  const parsed = windowsSchema.safeParse(windows);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const path = ['body', 'windows', ...issue.path, ...(unknown !== undefined ? [unknown] : [])].join('.');
+    throw new TargetStoreError(400, `${path}: ${unknown !== undefined ? 'unknown field' : issue.message}`);
+  }
+  return parsed.data as MaintenanceWindow[];
+}
+
 export class TargetStore {
   private bodies = new Map<string, TargetBody>();
   private parsed = new Map<string, ProbeTargetConfig>();
   private pausedNames = new Set<string>();
+  private windowBodies = new Map<string, unknown[]>();
+  private windows = new Map<string, MaintenanceWindow[]>();
   // Serialises writes so two API calls never interleave their read-modify-write.
   private writing: Promise<void> = Promise.resolve();
 
@@ -91,6 +112,14 @@ export class TargetStore {
       }
     }
     for (const name of data.paused ?? []) if (typeof name === 'string') store.pausedNames.add(name);
+    for (const [name, bodies] of Object.entries(data.maintenance ?? {})) {
+      try {
+        store.windows.set(name, parseWindows(bodies));
+        store.windowBodies.set(name, bodies);
+      } catch (err) {
+        logger.error({ file: store.file, target: name, err: (err as Error).message }, 'stored maintenance windows are invalid: skipped');
+      }
+    }
     return store;
   }
 
@@ -107,6 +136,29 @@ export class TargetStore {
     return this.pausedNames.has(name);
   }
 
+  /** The maintenance windows set through the API for `name` (parsed), none by default. */
+  maintenanceWindows(name: string): readonly MaintenanceWindow[] {
+    return this.windows.get(name) ?? [];
+  }
+
+  /** The same, as the request gave them (for GET). */
+  maintenanceBodies(name: string): readonly unknown[] {
+    return this.windowBodies.get(name) ?? [];
+  }
+
+  /** Sets (an empty list: clears) the API's windows of `name`, already validated. */
+  setMaintenance(name: string, bodies: unknown[], windows: MaintenanceWindow[]): Promise<void> {
+    return this.change(() => {
+      if (bodies.length === 0) {
+        this.windowBodies.delete(name);
+        this.windows.delete(name);
+      } else {
+        this.windowBodies.set(name, bodies);
+        this.windows.set(name, windows);
+      }
+    });
+  }
+
   /** Adds or replaces a target (already validated, its name checked against the config file). */
   put(body: TargetBody, target: ProbeTargetConfig): Promise<void> {
     return this.change(() => {
@@ -120,6 +172,8 @@ export class TargetStore {
       this.bodies.delete(name);
       this.parsed.delete(name);
       this.pausedNames.delete(name);
+      this.windowBodies.delete(name);
+      this.windows.delete(name);
     });
   }
 
@@ -130,16 +184,23 @@ export class TargetStore {
   /** Applies `edit` and writes the file; on a failed write the memory is rolled back. */
   private change(edit: () => void): Promise<void> {
     const run = async () => {
-      const before = { bodies: new Map(this.bodies), parsed: new Map(this.parsed), paused: new Set(this.pausedNames) };
+      const before = { bodies: new Map(this.bodies), parsed: new Map(this.parsed), paused: new Set(this.pausedNames), windowBodies: new Map(this.windowBodies), windows: new Map(this.windows) };
       edit();
       try {
-        const data: StoreFile = { version: 1, targets: [...this.bodies.values()], paused: [...this.pausedNames] };
+        const data: StoreFile = {
+          version: 1,
+          targets: [...this.bodies.values()],
+          paused: [...this.pausedNames],
+          ...(this.windowBodies.size > 0 ? { maintenance: Object.fromEntries(this.windowBodies) } : {}),
+        };
         await mkdir(join(this.file, '..'), { recursive: true, mode: 0o700 });
         await writeFileAtomic(this.file, JSON.stringify(data, null, 2) + '\n');
       } catch (err) {
         this.bodies = before.bodies;
         this.parsed = before.parsed;
         this.pausedNames = before.paused;
+        this.windowBodies = before.windowBodies;
+        this.windows = before.windows;
         throw new TargetStoreError(503, `the targets store could not be written (${(err as NodeJS.ErrnoException).code ?? 'error'}): nothing was changed`);
       }
     };

@@ -38,6 +38,8 @@ export interface RelayAppOptions extends ServeContext {
   readonly maxBodyBytes: number;
   /** Who may change channels; by default, callers with the api_auth credentials, nobody without them. */
   readonly channelWriteAccess?: WriteAccess;
+  /** Whether a destination is held because its credentials are refused (the Slack app's token). */
+  readonly held?: (destination: string) => boolean;
   /** The SNS endpoint (CloudWatch alarms); without it /hooks/sns is not served. */
   readonly sns?: Omit<SnsRouteOptions, 'intake' | 'logger' | 'maxBodyBytes'>;
 }
@@ -84,7 +86,7 @@ export function buildRelayApp(o: RelayAppOptions): FastifyInstance {
       });
       await api.register(channelRoutes, { channels: o.channels, writeAccess });
       await api.register(deadLetterRoutes, { outbox: o.outbox });
-      await api.register(queueRoutes, { outbox: o.outbox, channels: o.channels });
+      await api.register(queueRoutes, { outbox: o.outbox, channels: o.channels, ...(o.held ? { held: o.held } : {}) });
     },
     { prefix: '/api/v1' },
   );

@@ -41,7 +41,7 @@
 import pino, { type Logger } from 'pino';
 import { formatDurationMs } from '../config/duration.js';
 import { withDeadline } from '../util/deadline.js';
-import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './backoff.js';
+import { backoffDelay, DEFAULT_BASE_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS } from './backoff.js';
 import type { DeliveryOutcome, Destination, Integration, Integrations } from './delivery/integration.js';
 import type { DeadReason, RelayMetrics } from './metrics.js';
 import type { Outbox } from './outbox/index.js';
@@ -58,6 +58,8 @@ export interface PacingOptions {
   readonly retryHorizonMs?: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** A Retry-After longer than this is cut to it. */
+  readonly maxRetryAfterMs?: number;
 }
 
 /** Three days: a Slack outage or a revoked-then-restored webhook over a weekend loses nothing. */
@@ -70,6 +72,7 @@ export const DEFAULT_PACING: Required<PacingOptions> = {
   retryHorizonMs: DEFAULT_RETRY_HORIZON_MS,
   baseBackoffMs: DEFAULT_BASE_BACKOFF_MS,
   maxBackoffMs: DEFAULT_MAX_BACKOFF_MS,
+  maxRetryAfterMs: MAX_RETRY_AFTER_MS,
 };
 
 const MAX_REMEMBERED_DEAD = 10_000;
@@ -82,6 +85,11 @@ export interface DispatcherDeps {
   destination(name: string): Destination | undefined;
   /** Who delivers to each destination type. */
   readonly integrations: Integrations;
+  /**
+   * Whether a destination's credentials are known to be refused (the Slack app's bot token, see
+   * slack-app/auth-check.ts): held like a disabled one, its entries kept until it is released.
+   */
+  held?(destination: string): boolean;
   /** The configured destinations' names, so that queueStates() lists them from the start. */
   destinationNames?(): Iterable<string>;
   readonly logger?: Logger;
@@ -94,7 +102,7 @@ export interface DispatcherDeps {
 }
 
 /** Whether a destination's entries are being delivered, and if not, why. */
-export type QueueState = 'active' | 'disabled' | 'missing' | 'unsupported';
+export type QueueState = 'active' | 'disabled' | 'missing' | 'unsupported' | 'unauthorized';
 
 export interface QueueStatus {
   readonly destination: string;
@@ -202,7 +210,7 @@ export class Dispatcher {
       const target = this.deps.destination(destination);
       return {
         destination,
-        state: stateOf(target, target ? this.integrations.get(target.type) : undefined),
+        state: this.stateOf(target, target ? this.integrations.get(target.type) : undefined),
         pending: this.outbox.pendingCount(destination),
       };
     });
@@ -228,7 +236,7 @@ export class Dispatcher {
       if (lane.inFlight) continue;
       const target = this.deps.destination(destination);
       const integration = target ? this.integrations.get(target.type) : undefined;
-      this.observe(lane, stateOf(target, integration));
+      this.observe(lane, this.stateOf(target, integration));
       if (lane.state !== 'active' || !target || !integration) continue;
       if (lane.nextAt > now) {
         wake = Math.min(wake, lane.nextAt);
@@ -259,7 +267,15 @@ export class Dispatcher {
       case 'unsupported':
         this.logger.error(log, 'no integration for this destination type; keeping its notifications');
         break;
+      case 'unauthorized':
+        this.logger.warn(log, 'the destination refuses our credentials; keeping its notifications until they are fixed');
+        break;
     }
+  }
+
+  private stateOf(target: Destination | undefined, integration: Integration | undefined): QueueState {
+    const state = stateOf(target, integration);
+    return state === 'active' && this.deps.held?.(target!.name) ? 'unauthorized' : state;
   }
 
   private arm(at: number): void {
@@ -429,8 +445,9 @@ export class Dispatcher {
     if (outcome.kind === 'retry' && outcome.retryAfterMs !== undefined) {
       // The destination said when (Retry-After): no backoff of our own.
       if (outcome.reason === 'rateLimited') this.metrics.rateLimited.inc({ destination });
-      lane.nextAt = Math.max(lane.nextAt, now + outcome.retryAfterMs);
-      retryLog = { retryAfterMs: outcome.retryAfterMs };
+      const wait = Math.min(outcome.retryAfterMs, this.pacing.maxRetryAfterMs);
+      lane.nextAt = Math.max(lane.nextAt, now + wait);
+      retryLog = wait < outcome.retryAfterMs ? { retryAfterMs: wait, retryAfterAskedMs: outcome.retryAfterMs } : { retryAfterMs: wait };
     } else {
       const delay = backoffDelay(lane.failures, { baseMs: this.pacing.baseBackoffMs, maxMs: this.pacing.maxBackoffMs }, this.random);
       lane.nextAt = Math.max(lane.nextAt, now + delay);

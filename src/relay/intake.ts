@@ -5,10 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChannelStore } from './channels.js';
-import { Deduper, notificationKey } from './dedupe.js';
+import { notificationKey } from './dedupe.js';
 import type { RelayMetrics } from './metrics.js';
 import type { Outbox } from './outbox/index.js';
 import { withoutSuppressed, type Router } from './routing.js';
+import type { DuplicateWindow } from './shared-state/duplicates.js';
 import type { AlertmanagerNotification, OutboxEntry } from './types.js';
 
 export type IntakeResult =
@@ -20,7 +21,8 @@ export interface IntakeDeps {
   readonly outbox: Outbox;
   readonly router: Router;
   readonly channels: ChannelStore;
-  readonly deduper: Deduper;
+  /** This relay's duplicate window, or the one replicas share (shared-state/duplicates.ts). */
+  readonly duplicates: DuplicateWindow;
   readonly metrics: RelayMetrics;
   readonly suppressLabel: string;
   readonly logger: Logger;
@@ -29,9 +31,6 @@ export interface IntakeDeps {
 }
 
 export class Intake {
-  // Keys being stored right now: a replica's copy arriving mid-fsync is a duplicate too.
-  private readonly storing = new Set<string>();
-
   constructor(private deps: IntakeDeps) {}
 
   /** Routes, default destinations and the suppress label from a reloaded config. */
@@ -40,7 +39,7 @@ export class Intake {
   }
 
   async accept(n: AlertmanagerNotification): Promise<IntakeResult> {
-    const { metrics, deduper } = this.deps;
+    const { metrics, duplicates } = this.deps;
     metrics.countReceived(n.receiver, n.status);
     const wanted = withoutSuppressed(n, this.deps.suppressLabel);
     if (!wanted) {
@@ -50,8 +49,10 @@ export class Intake {
     // The key of what is stored (not of what was posted), so the outbox's pending entries give
     // the same keys back after a restart.
     const key = notificationKey(wanted);
-    const storingId = `${key.group} ${key.content}`;
-    if (this.storing.has(storingId) || deduper.isDuplicate(key)) {
+
+    // A claim is a promise to store the notification or to release the claim.
+    const claim = await duplicates.claim(key);
+    if (claim.outcome === 'duplicate') {
       metrics.duplicates.inc();
       return { outcome: 'duplicate' };
     }
@@ -63,6 +64,7 @@ export class Intake {
       return false;
     });
     if (targets.length === 0) {
+      await claim.release();
       return { outcome: 'suppressed', reason: 'no enabled destination' };
     }
 
@@ -74,13 +76,13 @@ export class Intake {
       presentation: t.presentation,
       notification: wanted,
     }));
-    this.storing.add(storingId);
     try {
       await this.deps.outbox.append(entries);
-    } finally {
-      this.storing.delete(storingId);
+    } catch (err) {
+      await claim.release();
+      throw err;
     }
-    deduper.remember(key);
+    await claim.commit();
     this.deps.kick();
     return { outcome: 'accepted', destinations: targets.map((t) => t.destination) };
   }

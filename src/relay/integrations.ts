@@ -5,7 +5,9 @@ import { integrationMap, type Integrations } from './delivery/integration.js';
 import { createSlackWebhookIntegration } from './slack/webhook.js';
 import type { Logger } from 'pino';
 import { createSlackAppIntegration } from './slack-app/integration.js';
-import type { ThreadStore } from './slack-app/thread-store.js';
+import type { ThreadMap } from './shared-state/threads.js';
+import type { SlackAppAuth } from './slack-app/auth-check.js';
+import type { SlackAppMetrics } from './slack-app/metrics.js';
 
 export interface IntegrationsOptions {
   /** IANA zone for times in messages. */
@@ -15,7 +17,9 @@ export interface IntegrationsOptions {
   /** Where the console destination writes. */
   readonly consoleWrite: ConsoleWrite;
   /** Where the Slack app keeps each incident's thread (opened once per relay, kept across reloads). */
-  readonly threads?: ThreadStore;
+  readonly threads?: ThreadMap;
+  readonly slackAppMetrics?: SlackAppMetrics;
+  readonly slackAppAuth?: SlackAppAuth;
   readonly logger?: Logger;
 }
 
@@ -24,7 +28,16 @@ export function createIntegrations(o: IntegrationsOptions): Integrations {
     createConsoleIntegration({ write: o.consoleWrite, timeZone: o.timeZone }),
     createSlackWebhookIntegration({ timeZone: o.timeZone, timeoutMs: o.webhookTimeoutMs }),
     ...(o.threads
-      ? [createSlackAppIntegration({ timeZone: o.timeZone, timeoutMs: o.webhookTimeoutMs, threads: o.threads, ...(o.logger ? { logger: o.logger } : {}) })]
+      ? [
+          createSlackAppIntegration({
+            timeZone: o.timeZone,
+            timeoutMs: o.webhookTimeoutMs,
+            threads: o.threads,
+            ...(o.logger ? { logger: o.logger } : {}),
+            ...(o.slackAppMetrics ? { metrics: o.slackAppMetrics } : {}),
+            ...(o.slackAppAuth ? { auth: o.slackAppAuth } : {}),
+          }),
+        ]
       : []),
   );
 }

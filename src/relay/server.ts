@@ -20,10 +20,21 @@ import { Outbox, type OutboxFs } from './outbox/index.js';
 import { Router } from './routing.js';
 import { createIntegrations } from './integrations.js';
 import { ThreadStore } from './slack-app/thread-store.js';
+import { SlackAppAuth } from './slack-app/auth-check.js';
+import { SlackAppMetrics } from './slack-app/metrics.js';
+import { SLACK_APP_TYPE } from './slack-app/integration.js';
+import { withDeadline } from '../util/deadline.js';
 import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
 import { AlarmStore } from './sns/alarm-store.js';
 import { SnsMetrics } from './sns/metrics.js';
 import { snsSettingsFor } from './sns/settings.js';
+import { openSharedState } from './shared-state/index.js';
+
+/**
+ * How long start and reload wait for the Slack app's token checks before going on (Slack down
+ * must not delay the relay; a later answer still holds or releases the destination).
+ */
+const AUTH_CHECK_WAIT_MS = 3_000;
 
 export interface RelayOptions extends ServeContext {
   /** Where the console destination writes (stdout by default). */
@@ -69,21 +80,58 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   });
   for (const c of channels.list()) metrics.initDestination(c.name);
   // The Slack app's incident threads (slack_app destinations); one store for the relay's life.
-  const threads = await ThreadStore.open(dataDir, { logger: log }).catch(async (err: unknown) => {
+  const threadStore = await ThreadStore.open(dataDir, { logger: log }).catch(async (err: unknown) => {
     await outbox.close();
     await lock.release();
     throw err;
   });
 
+  // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
+  // retries: remember what is still pending (within the window) so the retry is a duplicate.
+  const deduper = new Deduper(rc.dedupe_window * 1000);
+  const windowStart = Date.now() - rc.dedupe_window * 1000;
+  for (const e of outbox.pending()) if (e.acceptedAt > windowStart) deduper.remember(notificationKey(e.notification));
+  // The duplicate window and the thread map: this relay's own, or shared by replicas in Redis.
+  const shared = await openSharedState({ config: rc, dataDir, deduper, threadStore, registry, logger: log }).catch(async (err: unknown) => {
+    await outbox.close();
+    await lock.release();
+    throw err;
+  });
+  const threads = shared.threads;
+  const slackAppMetrics = new SlackAppMetrics(registry);
+  // This replica's own threads (with replicas, those it started or continued).
+  slackAppMetrics.watchThreads(threadStore);
+  const initSlackApp = () => {
+    for (const c of channels.list()) if (c.type === SLACK_APP_TYPE) slackAppMetrics.initDestination(c.name);
+  };
+  initSlackApp();
+  // Bot tokens checked at start and on reload; a refused one holds its destination (kept, not lost).
+  const slackAuth = new SlackAppAuth({
+    metrics: slackAppMetrics,
+    logger: log,
+    timeoutMs: rc.delivery.timeout * 1000,
+    onRelease: () => dispatcher.kick(),
+  });
+  const checkTokens = () => withDeadline(slackAuth.checkAll(channels.list()), { ms: AUTH_CHECK_WAIT_MS });
+
   const consoleWrite = options.consoleWrite ?? stdoutWriter();
   // Rebuilt on reload (time zone, webhook timeout); the dispatcher is handed the new map.
   const integrationsFor = (r: typeof rc) =>
-    createIntegrations({ timeZone: r.time_zone, webhookTimeoutMs: r.delivery.timeout * 1000, consoleWrite, threads, logger: log });
+    createIntegrations({
+      timeZone: r.time_zone,
+      webhookTimeoutMs: r.delivery.timeout * 1000,
+      consoleWrite,
+      threads,
+      slackAppMetrics,
+      slackAppAuth: slackAuth,
+      logger: log,
+    });
   const integrations = integrationsFor(rc);
   const dispatcher = new Dispatcher({
     outbox,
     destination: (name) => channels.get(name),
     destinationNames: () => channels.list().map((c) => c.name),
+    held: (name) => slackAuth.held(name),
     integrations,
     logger: log,
     metrics,
@@ -94,17 +142,12 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   channels.onChange(() => dispatcher.kick());
   // Re-driven dead letters (routes/dead-letters.ts) are pending again: deliver them now.
   outbox.onRedrive(() => dispatcher.kick());
-  // A crash between the outbox sync and the 200 leaves a stored notification that Alertmanager
-  // retries: remember what is still pending (within the window) so the retry is a duplicate.
-  const deduper = new Deduper(rc.dedupe_window * 1000);
-  const windowStart = Date.now() - rc.dedupe_window * 1000;
-  for (const e of outbox.pending()) if (e.acceptedAt > windowStart) deduper.remember(notificationKey(e.notification));
   const routerFor = (r: typeof rc) => new Router(r.routes, r.default_destinations.length ? r.default_destinations : defaultDestinations(r.destinations));
   const intake = new Intake({
     outbox,
     router: routerFor(rc),
     channels,
-    deduper,
+    duplicates: shared.duplicates,
     metrics,
     suppressLabel: rc.suppress_label,
     logger: log,
@@ -112,6 +155,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
   });
   const alarmStore = await AlarmStore.open(dataDir, log).catch(async (err: unknown) => {
     await outbox.close();
+    await shared.close();
     await lock.release();
     throw err;
   });
@@ -130,6 +174,7 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     webhookAuth: rc.auth,
     apiAuth: rc.api_auth,
     maxBodyBytes: rc.max_body_bytes,
+    held: (name) => slackAuth.held(name),
     sns: {
       settings: () => sns,
       store: alarmStore,
@@ -138,7 +183,9 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     },
   });
 
-  log.info({ dataDir, pendingFromLastRun: outbox.depth(), destinations: channels.list().map((c) => c.name) }, 'relay started');
+  // Before the first delivery, so a refused token holds its queue rather than dead-lettering it.
+  await checkTokens();
+  log.info({ dataDir, sharedState: shared.kind, pendingFromLastRun: outbox.depth(), destinations: channels.list().map((c) => c.name) }, 'relay started');
   dispatcher.start();
   return {
     app,
@@ -147,8 +194,10 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
     dispatcher,
     async close() {
       await app.close(); // stop accepting first
+      slackAuth.close();
       await dispatcher.stop();
       await outbox.close();
+      await shared.close();
       await lock.release();
     },
     // Destinations, routes (with their templates and mentions), default destinations, the
@@ -161,9 +210,12 @@ export async function createRelay(config: Config, logger: Logger, options: Relay
       intake.reconfigure({ router: routerFor(rc), suppressLabel: rc.suppress_label });
       sns = snsSettingsFor(rc.sns);
       dispatcher.reconfigure(pacingFor(rc), integrationsFor(rc));
+      initSlackApp();
+      await checkTokens(); // a fixed token releases what waited
       dispatcher.kick(); // a destination that came back may have entries waiting
       log.info({ destinations: channels.list().map((c) => c.name), routes: rc.routes.length }, 'relay reconfigured');
       const restart = changedPaths('relay', started, rc, ['listen_address', 'data_dir', 'max_body_bytes', 'dedupe_window']);
+      if (!sameSharedState(started, rc)) restart.push('relay.shared_state');
       if (started.sns.replay_window !== rc.sns.replay_window) restart.push('relay.sns.replay_window');
       if (!sameCredentials(started.auth, rc.auth)) restart.push('relay.auth');
       if (!sameCredentials(started.api_auth, rc.api_auth)) restart.push('relay.api_auth');
@@ -192,11 +244,23 @@ function sameCredentials(a: Credentials, b: Credentials): boolean {
   return JSON.stringify(flat(a)) === JSON.stringify(flat(b));
 }
 
+/** The Redis settings, compared by value without letting the password reach a message. */
+function sameSharedState(a: Config['relay'], b: Config['relay']): boolean {
+  const flat = (r: Config['relay']) => {
+    const x = r.shared_state.redis;
+    return x === undefined ? null : [x.address, x.username, x.password?.reveal(), x.db, x.keyPrefix, x.timeoutMs];
+  };
+  return JSON.stringify(flat(a)) === JSON.stringify(flat(b));
+}
+
 function pacingFor(rc: Config['relay']) {
   return {
     minIntervalMs: rc.delivery.min_interval * 1000,
     digestThreshold: rc.delivery.digest_threshold,
     retryHorizonMs: rc.delivery.retry_horizon * 1000,
+    baseBackoffMs: Math.round(rc.delivery.backoff_initial * 1000),
+    maxBackoffMs: Math.round(rc.delivery.backoff_max * 1000),
+    maxRetryAfterMs: Math.round(rc.delivery.max_retry_after * 1000),
   };
 }
 

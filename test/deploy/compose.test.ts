@@ -33,7 +33,7 @@ t.test('every file mounted from the repository exists', async (t) => {
       t.ok(existsSync(resolve(DIR, source)), `${name}: ${source} exists`);
     }
   }
-  for (const dashboard of ['tocsin-host.json', 'tocsin-processes.json', 'tocsin-containers.json', 'tocsin-relay.json']) {
+  for (const dashboard of ['tocsin-host.json', 'tocsin-processes.json', 'tocsin-containers.json', 'tocsin-relay.json', 'tocsin-probes.json']) {
     t.ok(existsSync(join(REPO, 'grafana', dashboard)), `Grafana gets ${dashboard}`);
   }
 });

@@ -1,4 +1,4 @@
-// deploy/kubernetes, checked offline: both kustomizations render with kubectl; every object
+// deploy/kubernetes, checked offline: the kustomizations (base and overlays) render with kubectl; every object
 // validates against the Kubernetes (kubernetes-models) and Prometheus Operator schemas, strictly
 // (an unknown field fails: the models' TypeScript types are checked with tsc's excess-property
 // check, which the runtime validators skip); every ConfigMap holds its source file; every
@@ -22,6 +22,7 @@ type Obj = any;
 
 const BASE = 'deploy/kubernetes/base';
 const OPERATOR = 'deploy/kubernetes/overlays/prometheus-operator';
+const TWO_REPLICAS = 'deploy/kubernetes/overlays/two-replicas';
 
 async function render(dir: string): Promise<Obj[]> {
   const kubectl = requireBinary('kubectl', 'kubernetes-client');
@@ -43,8 +44,8 @@ function podsOf(objects: Obj[]): { name: string; spec: Obj }[] {
 
 const byKind = (objects: Obj[], kind: string) => objects.filter((o) => o.kind === kind);
 
-t.test('both kustomizations render, and every object validates against its schema', async (t) => {
-  for (const dir of [BASE, OPERATOR]) {
+t.test('every kustomization renders, and every object validates against its schema', async (t) => {
+  for (const dir of [BASE, OPERATOR, TWO_REPLICAS]) {
     const objects = await render(dir);
     t.ok(objects.length > 5, `${dir}: rendered ${objects.length} objects`);
     for (const o of objects) {
@@ -61,7 +62,7 @@ t.test('both kustomizations render, and every object validates against its schem
 });
 
 t.test('no unknown fields (tsc excess-property check against the models types)', async (t) => {
-  const objects = [...(await render(BASE)), ...byKind(await render(OPERATOR), 'ServiceMonitor'), ...byKind(await render(OPERATOR), 'PrometheusRule'), ...byKind(await render(OPERATOR), 'AlertmanagerConfig')];
+  const objects = [...(await render(BASE)), ...(await render(TWO_REPLICAS)), ...byKind(await render(OPERATOR), 'ServiceMonitor'), ...byKind(await render(OPERATOR), 'PrometheusRule'), ...byKind(await render(OPERATOR), 'AlertmanagerConfig')];
   // A canary with an unknown field proves the check can fail.
   const canary = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'canary' }, data: {}, datta: {} };
   const check = (list: Obj[]) =>
@@ -197,4 +198,78 @@ t.test('security settings, with exactly the listed host-level exceptions', async
   t.ok(byKind(objects, 'PodDisruptionBudget').length === 1, 'a PodDisruptionBudget for the relay');
   const policy = byKind(objects, 'NetworkPolicy')[0];
   t.same(policy?.spec.ingress[0].from[0].podSelector.matchExpressions[0].values, ['alertmanager', 'prometheus'], 'only Alertmanager and Prometheus reach the relay');
+});
+
+t.test('the two-replicas overlay: two relays, Redis behind its Service, the config pointing at it, only the relays reaching it', async (t) => {
+  const objects = await render(TWO_REPLICAS);
+  const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+  const relay = named('StatefulSet', 'tocsin-relay');
+  const redis = named('StatefulSet', 'tocsin-redis');
+  t.equal(relay?.spec.replicas, 2, 'two relay replicas');
+  t.ok(relay?.spec.volumeClaimTemplates?.some((c: Obj) => c.metadata.name === 'data'), 'each with its own outbox volume');
+  t.equal(redis?.spec.replicas, 1, 'one Redis');
+  const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined) => Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+  const relayLabels = relay.spec.template.metadata.labels;
+  const redisLabels = redis.spec.template.metadata.labels;
+  t.notOk(matches(relay.spec.selector.matchLabels, redisLabels), 'the relay Service and selectors do not take in the Redis pod');
+
+  // The config: the base's, plus shared_state pointing at the Redis Service.
+  const baseFile = join(REPO, BASE, 'tocsin.yml');
+  const overlayFile = join(REPO, TWO_REPLICAS, 'tocsin.yml');
+  const { relay: baseRelay, ...baseRest } = loadAll(readFileSync(baseFile, 'utf8'))[0] as Obj;
+  const { relay: overlayRelay, ...overlayRest } = loadAll(readFileSync(overlayFile, 'utf8'))[0] as Obj;
+  const { shared_state: shared, ...overlayRelayRest } = overlayRelay;
+  t.same({ ...overlayRest, relay: overlayRelayRest }, { ...baseRest, relay: baseRelay }, 'tocsin.yml is the base one plus relay.shared_state');
+  const config = byKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('tocsin-config-'));
+  t.equal(config?.data['tocsin.yml'], readFileSync(overlayFile, 'utf8'), 'the ConfigMap holds it');
+  t.equal(new Set(byKind(objects, 'ConfigMap').filter((c) => c.metadata.name.startsWith('tocsin-config-')).map((c) => c.metadata.name)).size, 1, 'one tocsin-config (replaced, not added)');
+  await t.resolves(loadDeployConfig(overlayFile, '/etc/tocsin/'), 'it is a valid Tocsin config');
+  const [host, port] = String(shared.redis.address).split(':');
+  const service = named('Service', host!);
+  t.ok(service, `the Service ${host} exists`);
+  t.ok(service && matches(service.spec.selector, redisLabels), 'and selects the Redis pod');
+  const servicePort = service?.spec.ports.find((p: Obj) => p.port === Number(port));
+  t.ok(servicePort, `on port ${port}`);
+  const redisContainer = redis.spec.template.spec.containers[0];
+  t.ok(redisContainer.ports.some((p: Obj) => p.name === servicePort?.targetPort && p.containerPort === 6379), 'to the Redis container port');
+  t.match(redisContainer.args.join(' '), /--port 6379\b/, 'where redis-server listens');
+
+  // The password file the relay reads is the Secret the Redis pod reads.
+  const relaySpec = relay.spec.template.spec;
+  const passwordFile = String(shared.redis.password_file);
+  const mount = relaySpec.containers[0].volumeMounts.find((m: Obj) => passwordFile.startsWith(`${m.mountPath}/`));
+  const volume = relaySpec.volumes.find((v: Obj) => v.name === mount?.name);
+  t.ok(volume?.secret, `${passwordFile} is on a Secret volume`);
+  const redisSecret = redis.spec.template.spec.volumes.find((v: Obj) => v.secret)?.secret.secretName;
+  t.equal(volume?.secret?.secretName, redisSecret, 'the same Secret Redis reads its password from');
+  const example = loadAll(readFileSync(join(REPO, TWO_REPLICAS, 'secret.example.yaml'), 'utf8'))[0] as Obj;
+  t.equal(example.metadata.name, redisSecret, 'secret.example.yaml shows that Secret');
+  t.ok(passwordFile.slice(mount.mountPath.length + 1) in example.stringData, 'with the key the relay reads');
+  t.match(redisContainer.args.join(' '), /cat \/etc\/redis-secret\/password\) ?"? ?\| exec redis-server -/, 'the password reaches redis-server on standard input, not its command line');
+  for (const { name, spec } of podsOf(objects)) {
+    const owner = objects.find((o) => `${o.kind}/${o.metadata.name}` === name);
+    const volumes = new Set<string>([...spec.volumes.map((v: Obj) => v.name), ...(owner.spec.volumeClaimTemplates ?? []).map((c: Obj) => c.metadata.name)]);
+    for (const c of spec.containers) for (const m of c.volumeMounts ?? []) t.ok(volumes.has(m.name), `${name}: volume ${m.name} is declared`);
+  }
+
+  // Only the relays reach Redis.
+  const policy = named('NetworkPolicy', 'tocsin-redis');
+  t.ok(policy && matches(policy.spec.podSelector.matchLabels, redisLabels), 'a NetworkPolicy covers the Redis pod');
+  t.same(policy?.spec.policyTypes, ['Ingress'], 'for ingress');
+  t.equal(policy?.spec.ingress.length, 1, 'one rule');
+  const from = policy?.spec.ingress[0].from;
+  t.equal(from?.length, 1, 'one source');
+  t.same(from?.[0], { podSelector: { matchLabels: relay.spec.selector.matchLabels } }, 'the relay pods of this namespace, nothing else');
+  t.ok(matches(from?.[0].podSelector.matchLabels, relayLabels), 'which are the relay pods');
+  t.same(policy?.spec.ingress[0].ports, [{ port: 'redis', protocol: 'TCP' }], 'on the Redis port only');
+
+  // Redis gets the same security settings as the relay.
+  const spec = redis.spec.template.spec;
+  t.equal(spec.automountServiceAccountToken, false, 'Redis: no service account token');
+  t.equal(spec.securityContext.runAsNonRoot, true, 'Redis: not root');
+  t.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault', 'Redis: seccomp RuntimeDefault');
+  t.equal(redisContainer.securityContext.readOnlyRootFilesystem, true, 'Redis: read-only root file system');
+  t.equal(redisContainer.securityContext.allowPrivilegeEscalation, false, 'Redis: no privilege escalation');
+  t.same(redisContainer.securityContext.capabilities.drop, ['ALL'], 'Redis: every capability dropped');
+  t.ok(redisContainer.resources.limits.memory, 'Redis: a memory limit');
 });

@@ -1,6 +1,7 @@
 // Every panel of every dashboard in grafana/*.json shows data on a healthy system: `tocsin stack`
 // (real Prometheus scraping the real exporter and relay) runs with process groups, a real
-// nginx, a real MariaDB and a private Docker engine with one container; each dashboard's variables are resolved the way Grafana does
+// nginx, a real MariaDB, a private Docker engine with one container and probe targets (HTTP,
+// HTTPS and WebSocket servers on loopback); each dashboard's variables are resolved the way Grafana does
 // (label_values() against that Prometheus, "All" for multi-value ones), and each panel's
 // queries, variables filled in, are run as range queries over the last half minute. A panel
 // whose queries all come back empty shows "No data" in Grafana: that fails, unless the panel is
@@ -13,6 +14,7 @@ import { allPanels, interpolate, loadDashboards, prometheusLabelValues, resolveV
 import { startDockerEngine } from '../helpers/docker-engine.js';
 import { createMonitoringUser, startMariaDb } from '../helpers/mariadb-server.js';
 import { startNginx } from '../helpers/nginx-server.js';
+import { probeTargets } from '../helpers/probe-targets.js';
 import { startStack, until } from '../helpers/stack.js';
 
 /** Panels that are empty on a healthy machine, by "dashboard uid / panel title", with the reason. */
@@ -23,6 +25,8 @@ export const EMPTY_WHEN_HEALTHY: Readonly<Record<string, string>> = {
   'tocsin-relay / Dead-lettered': 'a healthy relay dead-letters nothing: the series (by destination and reason) appears with the first dead letter',
   'tocsin-overview / Firing alerts': 'no alert fires on a healthy machine (test/e2e/healthy.test.ts); the count beside it shows 0',
   'tocsin-relay / Firing alerts': 'no alert fires on a healthy machine (test/e2e/healthy.test.ts); the count above it shows 0',
+  'tocsin-probes / Failing targets and why': 'every probe target answers on a healthy system: tocsin_probe_failure_info exists only while a target fails',
+  'tocsin-probes / Failing targets by reason': 'every probe target answers on a healthy system: tocsin_probe_failure_info exists only while a target fails',
   'tocsin-services / Replication threads': 'the MariaDB is not a replica: SHOW REPLICA STATUS is empty, so there is no mysql_slave_status_* (as in mysqld_exporter)',
 };
 
@@ -46,6 +50,7 @@ t.test('every dashboard panel has data on a healthy system, or is listed with th
   await db.sql('CREATE DATABASE app', 'USE app', 'CREATE TABLE t (id INT PRIMARY KEY)', 'INSERT INTO t VALUES (1)', 'SELECT * FROM t WHERE id = 1');
   writeFileSync(join(db.dir, 'tocsin-password'), 'e2e-dash-password\n');
   const nginx = await startNginx(t);
+  const probes = await probeTargets(t);
   const stack = await startStack(
     t,
     `    process:
@@ -70,6 +75,7 @@ t.test('every dashboard panel has data on a healthy system, or is listed with th
     // Every `for:` at 10 minutes: no alert can fire during the test (the event alerts included),
     // so the alert tables are empty for certain, as on a healthy machine (test/e2e/healthy.test.ts).
     '10m',
+    { probes },
   );
   const api = async (path: string, params: Record<string, string>): Promise<any> => {
     const res = await fetch(`${stack.prometheus}/api/v1/${path}?${new URLSearchParams(params)}`);
@@ -77,9 +83,11 @@ t.test('every dashboard panel has data on a healthy system, or is listed with th
     if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error}`);
     return body.data;
   };
-  await until('Prometheus to scrape the exporter, the relay, Alertmanager, nginx and MySQL', 60_000, async () => {
+  await until('Prometheus to scrape the exporter, the relay, Alertmanager, nginx, MySQL and the probe targets', 60_000, async () => {
     const ups = await Promise.all(
-      ['up{job="tocsin"}', 'up{job="tocsin-relay"}', 'up{job="alertmanager"}', 'mysql_up', 'nginx_up'].map((q) => stack.query(`${q} == 1`)),
+      ['up{job="tocsin"}', 'up{job="tocsin-relay"}', 'up{job="alertmanager"}', 'mysql_up', 'nginx_up', 'probe_success{target="web"}', 'probe_success{target="shop"}', 'probe_success{target="chat"}'].map((q) =>
+        stack.query(`${q} == 1`),
+      ),
     );
     return ups.every((r) => r.length > 0);
   });

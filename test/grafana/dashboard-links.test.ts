@@ -1,7 +1,7 @@
 // Alerts' dashboard_url annotations (rules/*.yml; the relay shows them as a "Dashboard" button)
 // land on the right dashboard with the right variables: each names the uid of a dashboard of
 // grafana/*.json, sets only variables that dashboard has, each from the alert's label of the
-// same name (URL-escaped), and every host, process, container, nginx and MySQL alert has one. All share one base URL,
+// same name (URL-escaped), and every host, process, container, nginx, MySQL and probe alert has one. All share one base URL,
 // so one sed points them at your Grafana. What they render to for given labels is pinned by
 // the promtool tests (rules/tests/*.yml).
 import t from 'tap';
@@ -63,7 +63,7 @@ t.test('every dashboard_url names an existing dashboard and variables it has, fi
   t.equal(bases.size, 1, `one base URL for every link (${[...bases].join(', ')}), so one sed changes them all`);
 });
 
-t.test('host, process, container and service alerts link their dashboard', async (t) => {
+t.test('host, process, container, service and probe alerts link their dashboard', async (t) => {
   const expected = (alert: string) =>
     alert === 'HostDown'
       ? 'tocsin-overview'
@@ -75,7 +75,9 @@ t.test('host, process, container and service alerts link their dashboard', async
             ? 'tocsin-containers'
             : /^(MySQL|Nginx)/.test(alert)
               ? 'tocsin-services'
-              : undefined;
+              : alert.startsWith('Probe')
+                ? 'tocsin-probes'
+                : undefined;
   for (const a of ALERTS) {
     const uid = expected(a.alert!);
     if (uid === undefined) continue;

@@ -215,7 +215,7 @@ t.test('the metric name tokenizer', async (t) => {
 // ---------------------------------------------------------------------------------------------
 
 t.test('the dashboard files', async (t) => {
-  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-overview.json', 'tocsin-processes.json', 'tocsin-relay.json', 'tocsin-services.json'], 'one file per dashboard');
+  t.same(FILES, ['tocsin-containers.json', 'tocsin-host.json', 'tocsin-overview.json', 'tocsin-probes.json', 'tocsin-processes.json', 'tocsin-relay.json', 'tocsin-services.json'], 'one file per dashboard');
   for (const { file, dash, error } of DASHBOARDS) {
     t.notOk(error, `${file} parses as JSON`);
     t.equal(dash.uid, file.replace(/\.json$/, ''), `${file}: uid is the file name, so links and imports stay stable`);
@@ -275,7 +275,7 @@ const UNITS = new Set([
   'none', 'short', 'percent', 'percentunit', 'bytes', 'decbytes', 'bits', 'Bps', 'binBps', 'bps', 's', 'ms', 'dtdurations',
   'cps', 'cpm', 'ops', 'opm', 'iops', 'reqps', 'bool', 'bool_yes_no', 'bool_on_off', 'dateTimeAsIso', 'dateTimeFromNow',
 ]);
-const PANEL_TYPES = new Set(['row', 'timeseries', 'stat', 'table', 'gauge', 'bargauge', 'text']);
+const PANEL_TYPES = new Set(['row', 'timeseries', 'stat', 'table', 'gauge', 'bargauge', 'text', 'state-timeline']);
 
 t.test('every panel says what it shows, in which unit, with well-formed queries', async (t) => {
   for (const { file, dash } of DASHBOARDS) {

@@ -236,7 +236,7 @@ exporter:
 
   // Let every destination fail at least twice (dead letters for 401/404, retries for 500).
   await pollUntil(
-    () => [HOOKS.unauthorized, HOOKS.gone, HOOKS.broken].every((h) => slack.requestsTo(h.path).length >= 2) && slackApi.calls.some((c) => c.token === BOT_TOKEN),
+    () => [HOOKS.unauthorized, HOOKS.gone, HOOKS.broken].every((h) => slack.requestsTo(h.path).length >= 2) && slackApi.authTests.some((c) => c.token === BOT_TOKEN),
     20_000,
     () => `requests: ${slack.requests.map((r) => `${r.path.split('/')[2]} ${r.status}`).join(', ')}`,
   );

@@ -1,6 +1,6 @@
 // A real Alertmanager (Debian's prometheus-alertmanager) for end-to-end tests: on a free loopback
 // port, with a temp --storage.path and a generated configuration, clustering off
-// (--cluster.listen-address=), ready once /-/ready answers 200. Alerts go in through its API v2.
+// (--cluster.listen-address=) unless `cluster` makes it a peer of others, ready once /-/ready answers 200. Alerts go in through its API v2.
 // A missing binary fails the test (requireBinary) and says how to install it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -43,6 +43,36 @@ export interface StartAlertmanagerOptions {
   readonly config: Record<string, unknown> | string;
   readonly timeoutMs?: number;
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** A peer of a cluster (high availability) on loopback instead of clustering off. */
+  readonly cluster?: ClusterOptions;
+}
+
+export interface ClusterOptions {
+  /** This peer's gossip port on 127.0.0.1 (freePort() from net.ts). */
+  readonly port: number;
+  /** Other peers' gossip addresses (127.0.0.1:PORT) to join. */
+  readonly peers: readonly string[];
+  /** How long the peer in position n waits (n times this) before sending; Alertmanager's default is 15s. */
+  readonly peerTimeout?: string;
+  /**
+   * Between gossip messages (default 50ms: the notification log reaches the other peer at once).
+   * A longer one leaves the peers unaware of each other's notifications for that long.
+   */
+  readonly gossipInterval?: string;
+}
+
+/** Gossip flags: fast on loopback, so the cluster settles (and notifications start) within seconds. */
+function clusterArgs(c: ClusterOptions | undefined): string[] {
+  if (c === undefined) return ['--cluster.listen-address='];
+  return [
+    `--cluster.listen-address=127.0.0.1:${c.port}`,
+    `--cluster.advertise-address=127.0.0.1:${c.port}`,
+    ...c.peers.map((p) => `--cluster.peer=${p}`),
+    `--cluster.peer-timeout=${c.peerTimeout ?? '15s'}`,
+    `--cluster.gossip-interval=${c.gossipInterval ?? '50ms'}`,
+    '--cluster.settle-timeout=5s',
+    '--cluster.reconnect-interval=1s',
+  ];
 }
 
 async function freePort(): Promise<number> {
@@ -86,7 +116,7 @@ export async function startAlertmanager(o: StartAlertmanagerOptions): Promise<Al
         `--storage.path=${join(dir, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         `--web.external-url=${url}`,
-        '--cluster.listen-address=',
+        ...clusterArgs(o.cluster),
         `--log.level=${o.logLevel ?? 'info'}`,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },

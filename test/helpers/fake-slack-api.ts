@@ -4,7 +4,11 @@
 //   an unknown one invalid_auth, an unknown channel channel_not_found, chat.update of a message
 //   that is not there message_not_found (all with HTTP 200, as Slack sends them);
 // - HTTP 429 with Retry-After (seconds) and {"ok":false,"error":"ratelimited"};
-// - ts values like "1712345678.000100", unique per message; threads (thread_ts), edits.
+// - ts values like "1712345678.000100", unique per message; threads (thread_ts), edits;
+// - auth.test (the token check): {"ok":true,"url":...,"team":...,"user":...,"team_id":...,
+//   "user_id":...,"bot_id":...} for a known token, {"ok":false,"error":"invalid_auth"} (HTTP 200)
+//   for another, not_authed without one. Token checks are recorded apart (authTests), so tests
+//   that count posts and edits see only those; plans without a method leave them alone.
 // Bodies are read as Slack reads them: form-encoded (what @slack/web-api sends; nested values are
 // JSON strings) or JSON. Every call is recorded with its parsed arguments; a reply whose thread_ts
 // names no message is accepted (Slack would show it as a lone message) but flagged `orphan`, so
@@ -54,6 +58,8 @@ export interface FakeSlackApiOptions {
 
 export class FakeSlackApi {
   readonly calls: ApiCall[] = [];
+  /** auth.test calls, in order. */
+  readonly authTests: ApiCall[] = [];
   readonly messages: PostedMessage[] = [];
   private readonly plans: { method: string | undefined; plan: Planned; skip: number }[] = [];
   private readonly channelErrors = new Map<string, string>();
@@ -162,7 +168,7 @@ export class FakeSlackApi {
     const auth = String(headers.authorization ?? '');
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : typeof args.token === 'string' ? args.token : undefined;
     const record = (status: number | 'hung', error: string | undefined, ts?: string, orphan = false) => {
-      this.calls.push({ method, token, args, status, error, ts, orphan, at: performance.now() });
+      (method === 'auth.test' ? this.authTests : this.calls).push({ method, token, args, status, error, ts, orphan, at: performance.now() });
       for (const w of [...this.waiters]) w();
     };
     const send = (status: number, body: Record<string, unknown>, extra: Record<string, string> = {}) => {
@@ -174,7 +180,7 @@ export class FakeSlackApi {
       send(200, { ok: false, error });
     };
 
-    const i = this.plans.findIndex((p) => p.method === undefined || p.method === method);
+    const i = this.plans.findIndex((p) => (p.method === undefined ? method !== 'auth.test' : p.method === method));
     if (i >= 0 && this.plans[i]!.skip > 0) this.plans[i]!.skip--;
     else if (i >= 0) {
       const { plan } = this.plans.splice(i, 1)[0]!;
@@ -198,6 +204,11 @@ export class FakeSlackApi {
     }
     if (token === undefined || token === '') return fail('not_authed');
     if (!this.tokens.includes(token)) return fail('invalid_auth');
+    if (method === 'auth.test') {
+      record(200, undefined);
+      send(200, { ok: true, url: 'https://tocsin-test.slack.com/', team: 'Tocsin Test', user: 'tocsin', team_id: 'T0TOCSIN01', user_id: 'U0TOCSIN01', bot_id: 'B0TOCSIN01', is_enterprise_install: false });
+      return;
+    }
     if (method !== 'chat.postMessage' && method !== 'chat.update') return fail('unknown_method');
     const channel = typeof args.channel === 'string' ? args.channel : '';
     if (channel === '') return fail('channel_not_found');

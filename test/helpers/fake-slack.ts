@@ -53,6 +53,8 @@ export interface RecordedRequest {
   /** performance.now() when the request was complete. */
   readonly at: number;
   readonly status: number | 'hung';
+  /** The Retry-After header sent with the answer, if any. */
+  readonly retryAfter?: string;
 }
 
 export interface FakeSlackOptions {
@@ -166,7 +168,8 @@ export class FakeSlack {
       body = undefined;
     }
     const reply = this.reply(mode, method, body);
-    this.requests.push({ path, method, headers, rawBody, body, at: performance.now(), status: reply ? reply.status : 'hung' });
+    const retryAfter = reply?.headers?.['retry-after'];
+    this.requests.push({ path, method, headers, rawBody, body, at: performance.now(), status: reply ? reply.status : 'hung', ...(retryAfter !== undefined ? { retryAfter } : {}) });
     for (const w of [...this.waiters]) w();
     if (!reply) return; // hang: the socket stays open until close()
     const send = () => {

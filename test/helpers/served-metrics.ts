@@ -9,7 +9,10 @@
 //   engine): src/collectors/containers/families.ts;
 // - the service collectors (src/collectors/services/): nginx on a stub_status page served from
 //   test/fixtures/services on loopback, MySQL's families built from SHOW outputs a real MariaDB
-//   10.11 replica gave (test/fixtures/services/mariadb-*).
+//   10.11 replica gave (test/fixtures/services/mariadb-*);
+// - the probe collector (src/probes/), serving the recorded results of an HTTPS target that
+//   answered (in a maintenance window), a WebSocket target that failed and a push target whose
+//   job reported a failure (checking real servers is test/probes/'s part).
 import { existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -19,11 +22,20 @@ import { Registry } from 'prom-client';
 import { configSchema } from '../../src/config/schema.js';
 import { createSelfRegistry } from '../../src/telemetry/self-metrics.js';
 import { RelayMetrics } from '../../src/relay/metrics.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, silentLogger } from './collect.js';
+import { freePort } from './net.js';
 import type { Sample } from './exposition.js';
 import { buildCollectors, HOST_COLLECTORS } from './host-collectors.js';
 import { createNginxCollector } from '../../src/collectors/services/nginx.js';
 import { buildMysqlFamilies, digestRow, writeMysqlMetrics } from '../../src/collectors/services/mysql-families.js';
+import { probesSchema } from '../../src/config/probes.js';
+import { createProbeCollector } from '../../src/probes/collector.js';
+import { Connectivity } from '../../src/probes/connectivity.js';
+import { Discovery } from '../../src/probes/discovery.js';
+import { MaintenanceCalendar } from '../../src/probes/maintenance.js';
+import type { ProbeScheduler } from '../../src/probes/scheduler.js';
+import { TargetStatus } from '../../src/probes/state.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_PROC = join(ROOT, 'test/fixtures/proc');
@@ -105,6 +117,49 @@ async function mysqlSamples(): Promise<Sample[]> {
   return registrySamples(registry);
 }
 
+/** The probe collector serving an HTTPS target that answered (in maintenance), a WebSocket target that failed and a failed push target. */
+async function probeSamples(): Promise<Sample[]> {
+  const hour = 3600_000;
+  const window = { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + hour).toISOString() };
+  const [shop, chat, backup] = probesSchema
+    .parse({
+      targets: [
+        { name: 'shop', type: 'https', address: 'https://shop.example/health', environment: 'LIVE', maintenance: [window] },
+        { name: 'chat', type: 'websocket', address: 'wss://chat.example/ws', environment: 'STAGE', notify: false },
+        { name: 'backup', type: 'push', address: '', interval: '1h', push: { token_sha256: '0'.repeat(64) } },
+      ],
+    })
+    .targets.map((c) => new TargetStatus(c));
+  const now = Date.now() / 1000;
+  const phases = { resolve: 0.001, connect: 0.002, tls: 0.01, processing: 0.05, transfer: 0.001 };
+  const tls = { earliestExpiry: now + 30 * 86400, version: 'TLS 1.3', subject: 'CN=shop.example', issuer: 'CN=Example CA' };
+  shop!.record({ success: true, durationSeconds: 0.064, phases, ipProtocol: 4, httpStatus: 200, httpVersion: 1.1, contentLength: 2, redirects: 0, bodyBytes: 2, httpSsl: true, tls }, now);
+  chat!.record({ success: false, reason: 'connection_refused', message: 'connect ECONNREFUSED', durationSeconds: 0.001, phases: { resolve: 0, connect: 0.001 } }, now);
+  backup!.record({ success: false, reason: 'push_failure', message: 'disk full', durationSeconds: 0, phases: {} }, now);
+  // Only what the collector reads of the scheduler.
+  const scheduler = { statuses: () => [shop!, chat!, backup!].values(), load: () => ({ running: 0, waiting: 0 }) } as unknown as ProbeScheduler;
+  // A discovery source on a port nobody listens on (polled once, failing), and a
+  // connectivity check whose one target fails: their series as a failing setup serves them.
+  const parsed = probesSchema.parse({
+    discovery: [{ name: 'cmdb', url: `http://127.0.0.1:${await freePort()}/targets` }],
+    connectivity: { targets: [{ name: 'gateway', type: 'tcp', address: '127.0.0.1:1', timeout: '1s' }] },
+  });
+  const discovery = new Discovery(parsed.discovery, { logger: silentLogger, onChange: () => undefined });
+  const connectivity = new Connectivity(parsed.connectivity, silentLogger, async () => ({ success: false, reason: 'connection_refused', durationSeconds: 0, phases: {} }));
+  try {
+    await connectivity.okSince(Date.now());
+    const polled = async () => (await collect([{ name: 'discovery', collect: async ({ registry }) => discovery.collect(registry) }])).samples.some((x) => x.name === 'tocsin_probe_discovery_up');
+    for (let i = 0; i < 50 && !(await polled()); i++) await sleep(100);
+    return [...(await collect([createProbeCollector(scheduler, new MaintenanceCalendar(), (registry) => {
+      discovery.collect(registry);
+      connectivity.collect(registry);
+    })])).samples];
+  } finally {
+    discovery.close();
+    connectivity.close();
+  }
+}
+
 /** Container family names: every quoted `container_*` / `tocsin_container*` name in the collector's families source. */
 export function containerFamilies(): Set<string> {
   const file = join(ROOT, 'src/collectors/containers/families.ts');
@@ -132,6 +187,7 @@ export async function servedByTocsin(): Promise<Served> {
     ...(await exporterSamples()),
     ...(await nginxSamples()),
     ...(await mysqlSamples()),
+    ...(await probeSamples()),
     ...(await registrySamples(selfRegistry)),
     ...(await registrySamples(relayRegistry)),
   ];

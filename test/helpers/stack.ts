@@ -66,6 +66,8 @@ export interface StackOptions {
   readonly unprivileged?: boolean;
   /** Alerts whose shipped `for:` stays when forWindow shortens the others. */
   readonly keepWindowsOf?: readonly string[];
+  /** The YAML of exporter.probes (probe targets), indented for that key. */
+  readonly probes?: string;
 }
 
 /** nobody: the user `unprivileged` runs Tocsin as. */
@@ -89,7 +91,7 @@ export async function startStack(t: Test, exporterCollectors: string, forWindow 
   listen_address: 127.0.0.1:0
   collectors:
 ${exporterCollectors}
-relay:
+${options.probes !== undefined ? `  probes:\n${options.probes}\n` : ''}relay:
   listen_address: 127.0.0.1:0
   data_dir: ${dir}/relay
   time_zone: Asia/Seoul

@@ -9,6 +9,7 @@ import { silentLogger } from '../helpers/collect.js';
 import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
 import { freePort } from '../helpers/net.js';
 import { promtoolCheckMetrics } from '../helpers/promtool.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { httpServer } from './servers.js';
 
 function config(port: number, targets: string) {
@@ -69,4 +70,15 @@ t.test('targets from the config, reloaded in place', async (t) => {
   const once = parseExposition(await probe.text());
   t.equal(value(once, 'probe_success'), 1, '/probe serves only that check, unlabelled');
   t.same(select(once, 'tocsin_collector_success'), [], 'and nothing of /metrics');
+});
+
+t.test('a reload that moves probes.data_dir says it needs a restart', async (t) => {
+  const port = await freePort();
+  const dirs = [tmpDir(t, 'probes-a'), tmpDir(t, 'probes-b')];
+  const withDir = (dir: string) =>
+    parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: {process: {enabled: false}}\n  probes:\n    data_dir: ${dir}\n`, 'tocsin.yml', process.cwd());
+  const exporter = await startExporter(withDir(dirs[0]!), silentLogger);
+  t.teardown(() => exporter.close());
+  t.same(await exporter.reconfigure!(withDir(dirs[0]!)), [], 'the same directory: nothing to restart');
+  t.same(await exporter.reconfigure!(withDir(dirs[1]!)), ['exporter.probes.data_dir']);
 });

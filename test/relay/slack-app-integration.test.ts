@@ -7,6 +7,7 @@ import { Secret } from '../../src/config/secret.js';
 import type { Destination, DeliveryOutcome } from '../../src/relay/delivery/integration.js';
 import { createSlackAppIntegration } from '../../src/relay/slack-app/integration.js';
 import { THREADS_FILE, ThreadStore } from '../../src/relay/slack-app/thread-store.js';
+import { LocalThreadMap } from '../../src/relay/shared-state/threads.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { FakeSlackApi } from '../helpers/fake-slack-api.js';
 import { incidentNotification } from '../helpers/notification.js';
@@ -21,7 +22,7 @@ async function setup(t: Test, timeoutMs = 2_000) {
   t.teardown(() => slack.close());
   const dir = tmpDir(t, 'tocsin-slack-app-int-');
   const threads = await ThreadStore.open(dir);
-  const integration = createSlackAppIntegration({ timeZone: 'UTC', timeoutMs, threads });
+  const integration = createSlackAppIntegration({ timeZone: 'UTC', timeoutMs, threads: new LocalThreadMap(threads) });
   let destination: Destination = {
     name: 'incidents',
     type: 'slack_app',

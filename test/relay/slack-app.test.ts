@@ -11,6 +11,7 @@ import type { AlertmanagerNotification, AlertStatus } from '../../src/relay/type
 import { capturingLogger } from '../helpers/collect.js';
 import { FakeSlackApi, type ApiCall } from '../helpers/fake-slack-api.js';
 import { incidentNotification } from '../helpers/notification.js';
+import { freePort } from '../helpers/net.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const TOKEN = 'xoxb-test-token';
@@ -270,7 +271,7 @@ t.test('the channel API shows a slack_app channel\'s channel ID, never its token
   data_dir: ${dir}/data
   api_auth: {bearer_token_file: ${dir}/api-token}
   destinations:
-    - {name: incidents, type: slack_app, bot_token_file: ${dir}/bot-token, channel: ${CHANNEL}}
+    - {name: incidents, type: slack_app, bot_token_file: ${dir}/bot-token, channel: ${CHANNEL}, api_url: "http://127.0.0.1:${await freePort()}/api/"}
 `,
     join(dir, 'tocsin.yml'),
   );

@@ -376,11 +376,6 @@ t.test('docs/alerts.md lists every alert with its severity, default threshold an
 /** Names the rules read that Tocsin does not serve (yet), and who does. */
 const ELSEWHERE: Readonly<Record<string, string>> = {
   up: 'Prometheus, for every scrape target',
-  probe_success: "blackbox_exporter; Tocsin's probes (planned) use the same name",
-  probe_duration_seconds: "blackbox_exporter; Tocsin's probes (planned) use the same name",
-  probe_http_status_code: "blackbox_exporter; Tocsin's probes (planned) use the same name",
-  probe_ssl_earliest_cert_expiry: "blackbox_exporter; Tocsin's probes (planned) use the same name",
-  tocsin_probe_failure_info: "Tocsin's probes (planned): {target, reason} = 1 while a target fails",
 };
 
 t.test('every metric the rules read is served by Tocsin, or by the exporter named here', async (t) => {

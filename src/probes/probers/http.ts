@@ -96,7 +96,11 @@ function check(target: ProbeTargetConfig, { response, body }: Hop): void {
 
 /** The Authorization header from the target's secrets (never logged: headers are not). */
 function authorization(target: ProbeTargetConfig): Record<string, string> {
-  const { basicAuth, bearerToken } = target.http;
+  return authorizationHeader(target.http);
+}
+
+/** The Authorization header from resolved credentials (probe targets, discovery sources). */
+export function authorizationHeader({ basicAuth, bearerToken }: Pick<ProbeTargetConfig['http'], 'basicAuth' | 'bearerToken'>): Record<string, string> {
   if (basicAuth) return { authorization: `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password.reveal()}`).toString('base64')}` };
   if (bearerToken) return { authorization: `Bearer ${bearerToken.reveal()}` };
   return {};

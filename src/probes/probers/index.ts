@@ -13,6 +13,9 @@ export const PROBERS: Record<ProbeType, Prober> = {
   ws: probeWebSocket,
   wss: probeWebSocket,
   tcp: probeTcp,
+  // Never called by the scheduler (a push target's state comes from its heartbeats, see
+  // src/probes/push.ts); here so every type has an entry.
+  push: async () => ({ success: false, reason: 'error', message: 'a push target is not checked: it calls POST /api/v1/push/{name}', durationSeconds: 0, phases: {} }),
 };
 
 /** One check of `target` bounded by its timeout (and by `signal`, e.g. on shutdown). */

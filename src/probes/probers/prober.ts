@@ -18,6 +18,9 @@ export const FAILURE_REASONS = [
   'websocket_handshake',
   'websocket_no_reply',
   'tcp_no_reply',
+  // Push targets (src/probes/push.ts): no heartbeat in time, or a heartbeat saying it failed.
+  'push_missing',
+  'push_failure',
   'error',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -13,13 +13,17 @@ import { PurgeWouldForgetError, type Outbox } from '../outbox/index.js';
 export interface QueueRoutesOptions {
   readonly outbox: Outbox;
   readonly channels: ChannelStore;
+  /** A destination whose credentials are refused (the dispatcher's `unauthorized`). */
+  readonly held?: (destination: string) => boolean;
 }
 
 export const queueRoutes: FastifyPluginAsync<QueueRoutesOptions> = async (api, o) => {
   // The dispatcher's words for a destination's state (tocsin_relay_destination_pending{state}).
   const stateOf = (name: string) => {
     const c = o.channels.get(name);
-    return c ? (c.enabled ? 'active' : 'disabled') : 'missing';
+    if (!c) return 'missing';
+    if (!c.enabled) return 'disabled';
+    return o.held?.(name) ? 'unauthorized' : 'active';
   };
   api.get('/queues', async () => {
     const deadBy = new Map<string, number>();

@@ -8,6 +8,7 @@ import { beganAt, formatDuration, parseTime, pendingWindowMs } from '../slack/ti
 import { formatNotification, RESOLVED_EMOJI, SEVERITY_EMOJI, type FormatOptions } from '../slack/format.js';
 import { viewNotification } from '../slack/model.js';
 import { escapeMrkdwn, truncate } from '../slack/mrkdwn.js';
+import { renderTitle } from '../slack/template.js';
 import { MAX_FALLBACK_TEXT, SLACK_LIMITS } from '../slack/limits.js';
 import type { AlertmanagerNotification, SlackMessage } from '../types.js';
 
@@ -47,14 +48,25 @@ export interface ParentState {
   readonly resolvedAt?: number | undefined;
 }
 
-/** The parent message for the group's current state. */
+/**
+ * The parent message for the group's current state. A route's title_template is its header, as in
+ * the webhook messages, rendered for the group's state now (its {{ status }}, {{ firing }} and
+ * {{ resolved }} follow the incident); once resolved, how long it lasted is added after it.
+ */
 export function parentMessage(n: AlertmanagerNotification, state: ParentState, opts: FormatOptions): SlackMessage {
   const v = viewNotification(n);
   const name = [v.name, ...v.groupValues].join(' ');
+  const lasted = () => formatDuration(Math.max(0, (state.resolvedAt ?? opts.now?.getTime() ?? Date.now()) - state.openedAt));
+  const template = opts.presentation?.titleTemplate?.trim();
+  const custom = template ? renderTitle(template, v) : '';
   const title =
-    v.status === 'firing'
-      ? `${SEVERITY_EMOJI[v.severity]} ${v.title}`
-      : `${RESOLVED_EMOJI} [RESOLVED after ${formatDuration(Math.max(0, (state.resolvedAt ?? opts.now?.getTime() ?? Date.now()) - state.openedAt))}] ${name}`;
+    custom !== ''
+      ? v.status === 'firing'
+        ? custom
+        : `${custom} · resolved after ${lasted()}`
+      : v.status === 'firing'
+        ? `${SEVERITY_EMOJI[v.severity]} ${v.title}`
+        : `${RESOLVED_EMOJI} [RESOLVED after ${lasted()}] ${name}`;
   const msg = formatNotification(n, opts);
   return retitle(msg, title, (b) => PARENT_BUTTONS.has(String(b.action_id)) && (v.status === 'firing' || b.action_id !== 'tocsin_silence'), true);
 }

@@ -32,6 +32,12 @@ export interface ThreadRecord {
   readonly resolvedAt?: number;
   /** What the last notification said (status and each alert's fingerprint, status, start), to tell a reminder. */
   readonly fingerprint: string;
+  /**
+   * When the notice the parent shows was accepted (Unix ms). With replicas, a notice accepted
+   * earlier can arrive later (its replica was down with it in its outbox): it goes in the thread
+   * but does not turn the parent back to an older state. Absent in records of older versions.
+   */
+  readonly shownAcceptedAt?: number;
   /** Outbox entry ids already shown in this thread (the last few): a retried delivery is not posted twice. */
   readonly applied: readonly string[];
   /** Unix ms of the last change. */
@@ -88,6 +94,13 @@ export class ThreadStore {
 
   size(): number {
     return this.records.size;
+  }
+
+  /** Threads whose parent shows FIRING, by destination (for the threads_open gauge). */
+  openByDestination(): Map<string, number> {
+    const open = new Map<string, number>();
+    for (const r of this.records.values()) if (r.state === 'firing') open.set(r.destination, (open.get(r.destination) ?? 0) + 1);
+    return open;
   }
 
   private prune(): void {

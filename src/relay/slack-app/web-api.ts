@@ -89,7 +89,7 @@ export type CallResult =
   | { readonly ok: false; readonly outcome: Exclude<DeliveryOutcome, { kind: 'delivered' | 'unformattable' }>; readonly error?: string };
 
 /** Calls one Web API method; never throws for delivery failures. */
-export async function callSlack(method: 'chat.postMessage' | 'chat.update', args: Record<string, unknown>, o: CallOptions): Promise<CallResult> {
+export async function callSlack(method: 'chat.postMessage' | 'chat.update' | 'auth.test', args: Record<string, unknown>, o: CallOptions): Promise<CallResult> {
   const redact = secretRedactor([o.token]);
   if (o.signal.aborted) return { ok: false, outcome: { kind: 'retry', reason: 'network', detail: 'aborted before sending' } };
   const client = new WebClient(o.token, {
