@@ -6,7 +6,8 @@
 // resolved as Grafana does), draws each panel where its gridPos puts it with inline SVG, and has
 // headless Chromium save the pages as docs/img/overview.png and docs/img/probes.png. Nothing is
 // made up: a panel whose queries return nothing says "No data", as Grafana would. It is
-// Grafana's layout and queries, not Grafana's own rendering.
+// Grafana's layout and queries, not Grafana's own rendering. Then
+// scripts/status-page-picture.ts writes docs/img/status-page.png from its own real run.
 //
 //   node --import tsx scripts/dashboard-pictures.ts [seconds of data, default 120] [dashboard uid ...]
 //
@@ -21,6 +22,7 @@ import { requireBinary } from '../test/helpers/bin.js';
 import { allPanels, interpolate, loadDashboards, prometheusLabelValues, resolveVariables, type GrafanaPanel } from '../test/helpers/grafana.js';
 import { probeTargets } from '../test/helpers/probe-targets.js';
 import { startStack, until } from '../test/helpers/stack.js';
+import { statusPagePicture } from './status-page-picture.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const OUT = join(ROOT, 'docs', 'img');
@@ -34,6 +36,8 @@ const SCENES: Readonly<Record<string, string>> = {
     'probe targets are servers on loopback started by the script: HTTP, HTTPS (a throwaway CA whose certificate lasts 10 days) and WebSocket, an HTTP endpoint answering 500 and a closed port (in a maintenance window), failing on purpose',
 };
 const STEP = 2;
+/** Seconds of checks behind the status page's picture. */
+const STATUS_SECONDS = 240;
 
 interface Series {
   readonly labels: Record<string, string>;
@@ -313,7 +317,10 @@ function html(title: string, data: PanelData[], caption: string, now: number): s
   </style></head><body><h1>${esc(title)}</h1>${boxes.join('')}<div class="caption">${esc(caption)}</div></body></html>`;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+// Then the status page's picture (docs/img/status-page.png), from its own real run.
+main()
+  .then(() => statusPagePicture(STATUS_SECONDS))
+  .catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

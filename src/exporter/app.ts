@@ -1,6 +1,6 @@
 // The exporter's HTTP surface, built without listening so tests can use app.inject().
 // Listening happens in src/exporter/server.ts.
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { OPENMETRICS, PROMETHEUS_TEXT, type ContentType, type Scraper } from './scrape.js';
 import { metricsEncoding } from './accept-encoding.js';
@@ -9,7 +9,9 @@ import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';
 import type { ProbeModuleConfig } from '../config/probes.js';
 import { probeRoute } from '../probes/routes.js';
-import { targetRoutes, type TargetRoutesOptions } from '../probes/api-routes.js';
+import { declaredTargets, targetRoutes, type TargetRoutesOptions } from '../probes/api-routes.js';
+import type { StatusHistory } from '../probes/status/history.js';
+import { statusRoutes } from '../probes/status/routes.js';
 import { pushRoutes, type PushRoutesOptions } from '../probes/push.js';
 import { authRequired, callerFromAuthorization, requireAuth, type Credentials } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
@@ -36,6 +38,8 @@ export interface TargetsApiOptions extends Omit<TargetRoutesOptions, 'who'> {
   readonly credentials: () => Credentials;
   /** exporter.probes.api_open_reads: reads need no credentials. */
   readonly openReads: () => boolean;
+  /** Serves the status page (/status) when given. */
+  readonly history?: StatusHistory;
 }
 
 const READ_ONLY =
@@ -45,15 +49,30 @@ const READ_ONLY =
  * Writes need a caller: the api_auth token, or a web-config user (the server already checked
  * those). With neither configured, writes answer 403 naming the setting.
  */
-const targetsApi: FastifyPluginAsync<TargetsApiOptions & { webUsers: () => boolean }> = async (api, o) => {
-  api.addHook('onRequest', async (request) => {
+function targetsAccess(o: TargetsApiOptions & { webUsers: () => boolean }) {
+  return async (request: FastifyRequest) => {
     const read = request.method === 'GET' || request.method === 'HEAD';
     if (read && o.openReads()) return;
     const credentials = o.credentials();
     if (!authRequired(credentials) && !o.webUsers()) throw new HttpError(403, read ? READ_ONLY.replace('changes need', 'reads (exporter.probes.api_open_reads: false) and changes need') : READ_ONLY);
     await requireAuth(credentials)?.(request);
-  });
+  };
+}
+
+const targetsApi: FastifyPluginAsync<TargetsApiOptions & { webUsers: () => boolean }> = async (api, o) => {
+  api.addHook('onRequest', targetsAccess(o));
   await api.register(targetRoutes, { store: o.store, configTargets: o.configTargets, status: o.status, apply: o.apply, ...(o.maintenance ? { maintenance: o.maintenance } : {}), ...(o.discovered ? { discovered: o.discovered } : {}), who: (request) => callerFromAuthorization(request.headers.authorization) });
+};
+
+/** The status page and its JSON: readable by whoever may read the targets API. */
+const statusPages: FastifyPluginAsync<TargetsApiOptions & { webUsers: () => boolean; history: StatusHistory }> = async (app, o) => {
+  app.addHook('onRequest', targetsAccess(o));
+  await app.register(statusRoutes, {
+    targets: () => declaredTargets(o.store, o.configTargets(), o.discovered?.()),
+    status: o.status,
+    history: o.history,
+    ...(o.maintenance ? { maintenance: o.maintenance } : {}),
+  });
 };
 
 // Leave Prometheus time to receive the body before its own timeout cuts the scrape,
@@ -103,14 +122,17 @@ export function buildExporterApp(options: ExporterAppOptions): FastifyInstance {
   }
   if (options.targetsApi) {
     const web = options.web;
-    app.register(targetsApi, { ...options.targetsApi, webUsers: () => (web?.current.users.size ?? 0) > 0, prefix: '/api/v1' });
+    const webUsers = () => (web?.current.users.size ?? 0) > 0;
+    app.register(targetsApi, { ...options.targetsApi, webUsers, prefix: '/api/v1' });
+    const history = options.targetsApi.history;
+    if (history) app.register(statusPages, { ...options.targetsApi, webUsers, history });
   }
   // Outside the targets API's hook: each push target authenticates its own heartbeats.
   if (options.push) app.register(pushRoutes, { ...options.push, prefix: '/api/v1' });
   app.register(opsRoutes, {
     title: 'Tocsin exporter',
     version: VERSION,
-    links: [{ href: options.telemetryPath.replace(/^\//, ''), text: 'Metrics' }],
+    links: [{ href: options.telemetryPath.replace(/^\//, ''), text: 'Metrics' }, ...(options.targetsApi?.history ? [{ href: 'status', text: 'Status page' }] : [])],
     ...(options.reload ? { reload: options.reload } : {}),
   });
   return app;

@@ -10,6 +10,7 @@ import { Scraper } from './scrape.js';
 import { createSelfRegistry } from '../telemetry/self-metrics.js';
 import { createProbes } from '../probes/index.js';
 import { TargetStore } from '../probes/target-store.js';
+import { loadHistory, saveHistory, SAVE_INTERVAL_MS } from '../probes/status/persist.js';
 import type { ProbesConfig, ProbeTargetConfig } from '../config/probes.js';
 
 export async function startExporter(config: Config, logger: Logger, context: ServeContext = {}): Promise<RunningServer> {
@@ -27,10 +28,18 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
   };
   /** A target by name, paused or not: the config file's first. */
   const findTarget = (name: string): ProbeTargetConfig | undefined => probesConfig.targets.find((t) => t.name === name) ?? store.get(name)?.target;
+  // The status page's uptime history, kept next to the target store (probes/status/persist.ts).
+  const history = await loadHistory(ex.probes.data_dir, log.child({ component: 'probes' }));
   const probes = createProbes({ ...ex.probes, targets: effective(ex.probes) }, log.child({ component: 'probes' }), {
     maintenance: (name) => store.maintenanceWindows(name),
     paused: (name) => store.paused(name),
+    history,
   });
+  const saveStatusHistory = () =>
+    saveHistory(history, ex.probes.data_dir).catch((err: unknown) =>
+      log.warn({ error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }, 'cannot save the status page history'),
+    );
+  const historySaver = setInterval(() => void saveStatusHistory(), SAVE_INTERVAL_MS).unref();
   // Without targets there is nothing to report (not even a tocsin_collector_success series).
   // Discovery sources and connectivity targets report even while there are no targets.
   const withProbes = (list: Collector[], targets: readonly unknown[]) => (targets.length > 0 || probes.hasSources() ? [...list, probes.collector] : list);
@@ -60,6 +69,7 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
       discovered: () => probes.discovered(),
       credentials: () => probesConfig.api_auth,
       openReads: () => probesConfig.api_open_reads,
+      history: probes.history,
       maintenance: (name) => {
         const target = findTarget(name);
         return target ? probes.calendar.at(Date.now())(target) : undefined;
@@ -83,6 +93,8 @@ export async function startExporter(config: Config, logger: Logger, context: Ser
     async close() {
       await app.close();
       probes.close();
+      clearInterval(historySaver);
+      await saveStatusHistory();
       await scraper.close();
     },
     // Collectors (which run, their settings, the proc/sys paths) change at once; the

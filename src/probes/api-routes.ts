@@ -50,6 +50,24 @@ function publicTarget(t: ProbeTargetConfig, source: 'config' | 'api' | 'discover
   };
 }
 
+export interface DeclaredTarget {
+  readonly target: ProbeTargetConfig;
+  readonly source: 'config' | 'api' | 'discovery';
+  /** The discovery source's name, for a discovered target. */
+  readonly discoverySource?: string;
+  readonly paused: boolean;
+}
+
+/** Every target, paused ones too: the config file's, the API's not shadowed by a config name, then the discovered ones. */
+export function declaredTargets(store: TargetStore, configTargets: readonly ProbeTargetConfig[], discovered: readonly DiscoveredTarget[] = []): DeclaredTarget[] {
+  const names = new Set(configTargets.map((t) => t.name));
+  return [
+    ...configTargets.map((target) => ({ target, source: 'config' as const, paused: store.paused(target.name) })),
+    ...store.targets().filter((t) => !names.has(t.name)).map((target) => ({ target, source: 'api' as const, paused: store.paused(target.name) })),
+    ...discovered.map((d) => ({ target: d.target, source: 'discovery' as const, discoverySource: d.source, paused: store.paused(d.target.name) })),
+  ];
+}
+
 function isObject(v: unknown): v is TargetBody {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -116,11 +134,7 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
   const audit = (request: FastifyRequest, action: string, name: string) =>
     request.log.info({ audit: 'target', user: o.who(request), action, target: name }, 'target changed');
 
-  api.get('/targets', async () => [
-    ...o.configTargets().map((t) => publicTarget(t, 'config', o.store.paused(t.name))),
-    ...o.store.targets().filter((t) => !fromConfig(t.name)).map((t) => publicTarget(t, 'api', o.store.paused(t.name))),
-    ...(o.discovered?.() ?? []).map((d) => publicTarget(d.target, 'discovery', o.store.paused(d.target.name), d.source)),
-  ]);
+  api.get('/targets', async () => declaredTargets(o.store, o.configTargets(), o.discovered?.()).map((d) => publicTarget(d.target, d.source, d.paused, d.discoverySource)));
 
   api.post('/targets', async (request, reply) => {
     refusePushSecrets(request.body);

@@ -12,10 +12,13 @@ import { Connectivity } from './connectivity.js';
 import { Discovery, type DiscoveredTarget } from './discovery.js';
 import { MaintenanceCalendar } from './maintenance.js';
 import { ProbeScheduler } from './scheduler.js';
+import { StatusHistory } from './status/history.js';
 
 export interface Probes {
   readonly collector: Collector;
   readonly scheduler: ProbeScheduler;
+  /** Uptime and latency history for the status page. */
+  readonly history: StatusHistory;
   /** exporter.probes.maintenance and each target's own windows. */
   readonly calendar: MaintenanceCalendar;
   readonly discovery: Discovery;
@@ -33,13 +36,21 @@ export interface ProbesOptions {
   readonly maintenance?: (name: string) => readonly MaintenanceWindow[];
   /** Paused names (the targets API can pause a discovered target). */
   readonly paused?: (name: string) => boolean;
+  /** The status page's history to go on with (read back from the data directory); empty by default. */
+  readonly history?: StatusHistory;
 }
 
 export function createProbes(config: ProbesConfig, logger: Logger, options: ProbesOptions = {}): Probes {
   let current = config;
   let discovered: DiscoveredTarget[] = [];
   const connectivity = new Connectivity(config.connectivity, logger.child({ component: 'connectivity' }));
-  const scheduler = new ProbeScheduler({ logger, maxConcurrent: config.max_concurrent, connectivityOk: (since) => connectivity.okSince(since) });
+  const history = options.history ?? new StatusHistory();
+  const scheduler = new ProbeScheduler({
+    logger,
+    maxConcurrent: config.max_concurrent,
+    connectivityOk: (since) => connectivity.okSince(since),
+    onResult: (name, result, at) => history.record(name, at, result),
+  });
   const calendar = new MaintenanceCalendar(options.maintenance);
   /** The targets handed in, then the discovered ones whose names are free. */
   const apply = () => {
@@ -49,6 +60,10 @@ export function createProbes(config: ProbesConfig, logger: Logger, options: Prob
     calendar.set(current.maintenance);
     calendar.setTargets(targets);
     scheduler.setTargets(targets);
+    // The status page's history of targets gone from everywhere is dropped; paused ones (not
+    // handed in, not scheduled) keep theirs.
+    const names = new Set([...given.map((t) => t.name), ...discovered.map((d) => d.target.name)]);
+    history.retain((name) => names.has(name) || options.paused?.(name) === true);
   };
   const discovery = new Discovery(config.discovery, { logger: logger.child({ component: 'discovery' }), onChange: apply });
   apply();
@@ -59,6 +74,7 @@ export function createProbes(config: ProbesConfig, logger: Logger, options: Prob
   return {
     collector,
     scheduler,
+    history,
     calendar,
     discovery,
     connectivity,

@@ -38,6 +38,8 @@ export interface SchedulerOptions {
    * false holds the failure (not recorded, the state stays) instead of counting it.
    */
   readonly connectivityOk?: (sinceMs: number) => Promise<boolean>;
+  /** Sees every recorded check and heartbeat (the status page's uptime and latency history). */
+  readonly onResult?: (name: string, result: ProbeResult, atSeconds: number) => void;
 }
 
 interface Entry {
@@ -199,7 +201,9 @@ export class ProbeScheduler {
   }
 
   private recordResult(entry: Entry, result: ProbeResult): void {
-    const changed = entry.status.record(result, Date.now() / 1000);
+    const at = Date.now() / 1000;
+    const changed = entry.status.record(result, at);
+    this.options.onResult?.(entry.config.name, result, at);
     if (changed) {
       this.options.logger.info({ target: entry.config.name, state: changed, reason: result.reason, message: result.message }, 'probe target state changed');
     }

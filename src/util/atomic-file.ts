@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 
 const tempPrefix = (file: string) => `.${basename(file)}.`;
 
-export async function writeFileAtomic(file: string, data: string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const tmp = join(dirname(file), `${tempPrefix(file)}${process.pid}.${Date.now()}.tmp`);
   try {
     const handle = await open(tmp, 'w', mode);

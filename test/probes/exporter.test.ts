@@ -12,6 +12,9 @@ import { promtoolCheckMetrics } from '../helpers/promtool.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { httpServer } from './servers.js';
 
+// The config's directory: the default data_dir (targets, status history) lands under it, not in the checkout.
+const CONFIG_DIR = tmpDir(t, 'tocsin-probes-config-');
+
 function config(port: number, targets: string) {
   return parseConfig(
     `exporter:
@@ -21,7 +24,7 @@ function config(port: number, targets: string) {
     targets:
 ${targets}`,
     'tocsin.yml',
-    process.cwd(),
+    CONFIG_DIR,
   );
 }
 
@@ -76,7 +79,7 @@ t.test('a reload that moves probes.data_dir says it needs a restart', async (t) 
   const port = await freePort();
   const dirs = [tmpDir(t, 'probes-a'), tmpDir(t, 'probes-b')];
   const withDir = (dir: string) =>
-    parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: {process: {enabled: false}}\n  probes:\n    data_dir: ${dir}\n`, 'tocsin.yml', process.cwd());
+    parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: {process: {enabled: false}}\n  probes:\n    data_dir: ${dir}\n`, 'tocsin.yml', CONFIG_DIR);
   const exporter = await startExporter(withDir(dirs[0]!), silentLogger);
   t.teardown(() => exporter.close());
   t.same(await exporter.reconfigure!(withDir(dirs[0]!)), [], 'the same directory: nothing to restart');
