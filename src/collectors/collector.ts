@@ -58,6 +58,8 @@ export function counter<L extends string>(
 export interface PlainSample {
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
+  /** A histogram's samples name their series (`x_bucket`, `x_sum`, `x_count`). */
+  readonly metricName?: string;
 }
 
 /**
@@ -68,7 +70,7 @@ export interface PlainSample {
  * not merged: each label set must be added once. `values` may still be filled after this call,
  * until the scrape reads it.
  */
-export function plainFamily(registry: Registry, name: string, help: string, type: 'gauge' | 'counter', values: PlainSample[]): void {
+export function plainFamily(registry: Registry, name: string, help: string, type: 'gauge' | 'counter' | 'histogram', values: PlainSample[]): void {
   const fixed = { name, help, type, aggregator: 'sum' as const };
   registry.registerMetric({ ...fixed, get: () => ({ ...fixed, values }) } as unknown as Parameters<Registry['registerMetric']>[0]);
 }

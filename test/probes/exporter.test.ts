@@ -56,6 +56,14 @@ t.test('targets from the config, reloaded in place', async (t) => {
   t.equal(value(first, 'tocsin_collector_success', { collector: 'probes' }), 1);
   const lint = promtoolCheckMetrics(await (await fetch(`${url}/metrics`)).text());
   t.same(lint.unexpected, [], 'promtool check metrics is clean');
+  // How late the checks started: a histogram counting every check so far, each in +Inf and
+  // in no bucket below its lateness.
+  const checks = value(first, 'tocsin_probe_schedule_lateness_seconds_count');
+  t.ok(checks >= 2, `${checks} checks in the lateness histogram`);
+  t.equal(value(first, 'tocsin_probe_schedule_lateness_seconds_bucket', { le: '+Inf' }), checks, 'every check in +Inf');
+  const buckets = select(first, 'tocsin_probe_schedule_lateness_seconds_bucket').map((s) => s.value);
+  t.same(buckets, [...buckets].sort((a, b) => a - b), 'buckets are cumulative');
+  t.ok(value(first, 'tocsin_probe_schedule_lateness_seconds_bucket', { le: '1' }) >= 1, 'checks on an idle exporter start within a second of their slot');
 
   // Reload: `old` removed, `web` now failing, `new` added; no restart.
   await exporter.reconfigure!(
