@@ -46,7 +46,7 @@ export interface ProbeLoad {
 export interface ProbeRunFigures {
   readonly cpuPercentOfOneCore: number;
   readonly peakRssMb: number;
-  /** RSS after one interval of probing, before the first scrape (Tocsin) or measured probe (both). */
+  /** RSS after one interval of probing (the warm-up), before the measured window. */
   readonly rssAfterWarmUpMb: number;
   /** Requests that reached the targets' server during the window, and how many were expected. */
   readonly checks: number;
@@ -59,7 +59,8 @@ export interface ProbeRunFigures {
 
 export interface ProbeScaleRow extends ProbeLoad {
   readonly checksPerSecond: number;
-  readonly tocsin: ProbeRunFigures & { readonly scrapeP50Ms: number; readonly successes: number };
+  /** Figures of the probing-only window (no scrapes), then what SCRAPES scrapes added. */
+  readonly tocsin: ProbeRunFigures & { readonly scrapeP50Ms: number; readonly cpuMsPerScrape: number; readonly peakRssWithScrapesMb: number; readonly successes: number };
   /** Driven by this process through /probe, at most `concurrency` at once. */
   readonly blackbox: ProbeRunFigures & { readonly concurrency: number; readonly failedProbes: number };
   readonly cpuRatioTocsinToBlackbox: number;
@@ -93,8 +94,8 @@ export async function startTargetServer(onExit: Set<() => void>): Promise<Target
 
 const targetName = (i: number) => `t${i}`;
 
-/** How often the bench scrapes the Tocsin under test while it probes (Prometheus's usual 15 s). */
-export const SCRAPE_INTERVAL_MS = 15_000;
+/** Scrapes of the Tocsin under test after its probing-only window. */
+export const SCRAPES = 5;
 
 /**
  * Lateness of each arrival behind the slot its target was due at (ms), for targets t<i>: the
@@ -149,6 +150,7 @@ async function window(server: TargetServer, load: ProbeLoad, pid: number, label:
       early: late.filter((x) => x < 0).length,
     } satisfies ProbeRunFigures,
     elapsed,
+    cpu,
   };
 }
 
@@ -163,31 +165,27 @@ async function runTocsin(tocsinBin: string, dir: string, server: TargetServer, l
     const url = `http://127.0.0.1:${port}/metrics`;
     // Not /metrics: the first scrape would come before the warm-up and hide what probing alone holds.
     await waitFor(`http://127.0.0.1:${port}/-/ready`, 60_000);
+    // Probing alone first (issue 9's target is the checks' cost), no scrapes; then SCRAPES scrapes
+    // a second apart, whose CPU beyond the probing rate is the cost a scrape adds, and the peak
+    // RSS with them (a real deployment is scraped: both are reported).
+    const { figures, elapsed, cpu } = await window(server, load, child.pid!, `tocsin, ${load.targets.toLocaleString('en')} targets @ ${load.intervalSeconds} s`, measureIntervals);
     const scrapes: number[] = [];
     let body = '';
-    // Prometheus scrapes it meanwhile, every SCRAPE_INTERVAL_MS as a typical job would: the scrape
-    // cost with this many targets is part of the CPU. (A scraper in a tight loop would measure
-    // the scrapes instead of the probing: at 10,000 targets one scrape takes seconds.)
-    let measuring = true;
-    const scraper = async () => {
-      while (measuring) {
-        const s0 = performance.now();
-        body = await (await fetch(url)).text();
-        scrapes.push(performance.now() - s0);
-        const left = SCRAPE_INTERVAL_MS - (performance.now() - s0);
-        const stopAt = Date.now() + left;
-        while (measuring && Date.now() < stopAt) await sleep(Math.min(500, Math.max(1, stopAt - Date.now())));
-      }
-    };
-    const { figures } = await window(server, load, child.pid!, `tocsin, ${load.targets.toLocaleString('en')} targets @ ${load.intervalSeconds} s`, measureIntervals, async () => {
-      const done = scraper();
-      await sleep(measureIntervals * load.intervalSeconds * 1000);
-      measuring = false;
-      await done;
-    });
+    const cpu0 = cpuSeconds(child.pid!);
+    const t0 = performance.now();
+    for (let i = 0; i < SCRAPES; i++) {
+      const s0 = performance.now();
+      body = await (await fetch(url)).text();
+      scrapes.push(performance.now() - s0);
+      await sleep(1000);
+    }
+    const probingRate = cpu / elapsed;
+    const scrapeCpu = cpuSeconds(child.pid!) - cpu0 - probingRate * ((performance.now() - t0) / 1000);
+    const cpuMsPerScrape = (Math.max(0, scrapeCpu) / SCRAPES) * 1000;
+    const peakRssWithScrapesMb = peakRssMb(child.pid!);
     const successes = body.split('\n').filter((l) => l.startsWith('probe_success{') && l.endsWith(' 1')).length;
     const page = statusPage ? await loadStatusPage(`http://127.0.0.1:${port}`, load.targets) : null;
-    return { ...figures, scrapeP50Ms: percentile(scrapes.sort((a, b) => a - b), 50), successes, statusPage: page };
+    return { ...figures, scrapeP50Ms: percentile(scrapes.sort((a, b) => a - b), 50), cpuMsPerScrape, peakRssWithScrapesMb, successes, statusPage: page };
   } finally {
     await stop(child);
   }

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fmt, freePort, start, stop } from './lib.js';
 import { growthChart } from './chart.js';
 import { containersGrowth } from './containers.js';
-import { probeScale, SCRAPE_INTERVAL_MS, type ProbeLoad } from './probes.js';
+import { probeScale, SCRAPES, type ProbeLoad } from './probes.js';
 import { fdatasyncLatency, relayGrowth, relaySlackDown } from './relay.js';
 import { containersTable, growthPanels, probesTable, sendersTable, slackDownLine, statusPageLine, table, verdicts, verdictTable } from './report-sections.js';
 import { measureServices, printServices } from './services.js';
@@ -271,7 +271,7 @@ export async function runReport(opts: ReportOptions): Promise<void> {
       statusPageAt: 1000,
       onPhase: (l) => progress(`probe targets ${l.targets.toLocaleString('en')} every ${l.intervalSeconds} s, tocsin then blackbox_exporter`),
     });
-    console.log(`\n## Probes: HTTP checks of a local server, Tocsin (default collectors on, scraped every ${SCRAPE_INTERVAL_MS / 1000} s) and blackbox_exporter through /probe at the same slots, one after the other\n`);
+    console.log(`\n## Probes: HTTP checks of a local server, Tocsin (default collectors on; probing alone, then ${SCRAPES} scrapes a second apart) and blackbox_exporter through /probe at the same slots, one after the other\n`);
     console.log(
       'CPU is the share of one core over the measured window; lateness is measured at the targets\' server (arrival minus the slot the target was due at). ' +
         `blackbox_exporter has no scheduler: this process calls its /probe at each target's slot, at most 100 at once, so its lateness is the bench's as much as blackbox's.\n`,

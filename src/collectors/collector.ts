@@ -54,6 +54,27 @@ export function counter<L extends string>(
   return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
+/** One sample of a family written as plain values. */
+export interface PlainSample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+  /** A histogram's samples name their series (`x_bucket`, `x_sum`, `x_count`). */
+  readonly metricName?: string;
+}
+
+/**
+ * Registers a family as plain values: what the scrape engine's snapshot (and prom-client's own
+ * rendering) reads from a metric, i.e. name, help, type and values, without a Gauge or Counter
+ * and its bookkeeping (label validation, a sorted hash key and a stored copy per sample, and a
+ * second copy when read). For collectors that write thousands of samples a scrape. Samples are
+ * not merged: each label set must be added once. `values` may still be filled after this call,
+ * until the scrape reads it.
+ */
+export function plainFamily(registry: Registry, name: string, help: string, type: 'gauge' | 'counter' | 'histogram', values: PlainSample[]): void {
+  const fixed = { name, help, type, aggregator: 'sum' as const };
+  registry.registerMetric({ ...fixed, get: () => ({ ...fixed, values }) } as unknown as Parameters<Registry['registerMetric']>[0]);
+}
+
 /**
  * A collector whose module is loaded on first use. For collectors with heavy dependencies
  * that are off by default: dockerode and its dependency tree cost ~27 MB of RSS just by

@@ -20,8 +20,13 @@ function escapeHelp(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function escapeLabelValue(value: unknown): string {
-  return String(value).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+  const text = String(value);
+  // Most values need nothing: testing first spares three replace() copies per label.
+  if (!NEEDS_ESCAPE.test(text)) return text;
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
 function formatValue(value: number): string {
@@ -44,6 +49,9 @@ function formatLabels(labels: Readonly<Record<string, unknown>>): string {
 export function renderExposition(families: readonly Family[], format: ExpositionFormat): string {
   const openMetrics = format === OPENMETRICS_CONTENT_TYPE;
   const seen = new Set<string>();
+  // Collectors share one labels object among a target's families (the probes: some 15 families
+  // per target), so each is formatted once per rendering rather than once per sample.
+  const formatted = new Map<object, string>();
   let out = '';
   for (const family of families) {
     // OpenMetrics names a counter family without _total and every counter sample with it.
@@ -58,7 +66,12 @@ export function renderExposition(families: readonly Family[], format: Exposition
     out += `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} ${type}\n`;
     for (const v of family.values) {
       const sample = counter ? `${name}_total` : ((v as { metricName?: string }).metricName ?? name);
-      out += `${sample}${formatLabels(v.labels)} ${formatValue(v.value)}\n`;
+      let labels = formatted.get(v.labels);
+      if (labels === undefined) {
+        labels = formatLabels(v.labels);
+        formatted.set(v.labels, labels);
+      }
+      out += `${sample}${labels} ${formatValue(v.value)}\n`;
     }
   }
   return openMetrics ? `${out}# EOF\n` : out;

@@ -13,6 +13,7 @@
 // - Nothing of a collection is kept once its scrapes are answered: memory does not grow
 //   with the number of scrapers, only with the size of one exposition.
 // - Failures are logged when a collector's state changes, not on every scrape.
+import { setMaxListeners } from 'node:events';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { Registry, Gauge, type Metric } from 'prom-client';
@@ -111,6 +112,9 @@ export class Scraper {
 
   private async collectAll(timeoutSeconds: number): Promise<Collection> {
     const controller = new AbortController();
+    // Every collector waits on this one signal (and may add a listener or two of its own):
+    // more than Node's default of 10 is expected here, not a leak, and would be warned of.
+    setMaxListeners(4 * this.options.collectors.length + 10, controller.signal);
     const deadline = Date.now() + timeoutSeconds * 1000;
     const timer = setTimeout(() => controller.abort(new Error('scrape deadline passed')), timeoutSeconds * 1000);
     try {

@@ -14,6 +14,11 @@ import { WebSettings, type ClientAuthType, type TlsSettings } from './web-config
 /** A request slower than this is logged at warn (a scrape or a webhook should take far less). */
 export const SLOW_REQUEST_MS = 10_000;
 
+/** Route config of a route that authenticates its callers itself (see the onRequest hook). */
+export interface RouteAuthConfig {
+  readonly ownCredentials?: boolean;
+}
+
 /** What the process hands each server it starts: the shared web settings and the reload action. */
 export interface ServeContext {
   readonly web?: WebSettings;
@@ -59,9 +64,13 @@ export function createServer(o: ServerOptions): FastifyInstance {
   const verifier = new BasicAuthVerifier();
   // Every route of the listener, 404s included, as the exporter-toolkit does. A request that
   // passes is marked so route-level checks (the relay's webhook token) accept it as well.
+  // Routes declared with `config: { ownCredentials: true }` (a push target's heartbeat, which
+  // carries that target's own bearer token) check their caller themselves: a cron job cannot
+  // send a web-config user's Basic credentials and its token in one Authorization header.
   app.addHook('onRequest', async (request) => {
     const users = web.current.users;
     if (users.size === 0) return;
+    if ((request.routeOptions.config as RouteAuthConfig | undefined)?.ownCredentials === true) return;
     if (!(await verifier.verify(users, request.headers.authorization))) {
       throw new HttpError(401, 'Unauthorized: missing or wrong credentials', { 'www-authenticate': 'Basic' });
     }

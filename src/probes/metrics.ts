@@ -2,7 +2,7 @@
 // and rules carry over), tocsin_probe_* for the rest. Written once for the scheduled targets
 // (the collector) and for one-off checks (/probe).
 import type { Registry } from 'prom-client';
-import { gauge } from '../collectors/collector.js';
+import { plainFamily, type PlainSample } from '../collectors/collector.js';
 import type { ProbeTargetConfig } from '../config/probes.js';
 import type { Phase, ProbeResult } from './probers/prober.js';
 import { TARGET_STATES, type TargetStatus } from './state.js';
@@ -23,23 +23,25 @@ export function targetLabels(config: ProbeTargetConfig): Labels {
   };
 }
 
-/** The families of `results`, each labelled with `labels` (may be empty: /probe). */
+/**
+ * The families of `results`, each labelled with `labels` (may be empty: /probe). Written as
+ * plain values (collectors/collector.ts plainFamily), not prom-client Gauges: 1,000 targets are
+ * some 22,000 samples a scrape, and a Gauge's label validation, hashing and copies per sample
+ * were most of a scrape's time and garbage (bench/probes.ts).
+ */
 export class ProbeFamilies {
-  private readonly gauges = new Map<string, ReturnType<typeof gauge<string>>>();
+  private readonly families = new Map<string, PlainSample[]>();
 
-  constructor(
-    private readonly registry: Registry,
-    /** Every label name any series will carry except the family's own (prom-client wants them up front). */
-    private readonly baseLabelNames: readonly string[],
-  ) {}
+  constructor(private readonly registry: Registry) {}
 
-  private set(name: string, help: string, labels: Labels, value: number, own: readonly string[] = []): void {
-    let g = this.gauges.get(name);
-    if (!g) {
-      g = gauge(this.registry, name, help, [...this.baseLabelNames, ...own]);
-      this.gauges.set(name, g);
+  private set(name: string, help: string, labels: Labels, value: number): void {
+    let values = this.families.get(name);
+    if (!values) {
+      values = [];
+      this.families.set(name, values);
+      plainFamily(this.registry, name, help, 'gauge', values);
     }
-    g.set(labels, value);
+    values.push({ labels, value });
   }
 
   /** blackbox_exporter's series of one check. */
@@ -50,7 +52,7 @@ export class ProbeFamilies {
     if (r.ipProtocol !== undefined) this.set('probe_ip_protocol', 'IP protocol version of the connection (4 or 6).', labels, r.ipProtocol);
     if (HTTP_TYPES.has(config.type)) {
       for (const phase of PHASES) {
-        this.set('probe_http_duration_seconds', 'Duration of an HTTP request by phase, summed over all redirects.', { ...labels, phase }, r.phases[phase] ?? 0, ['phase']);
+        this.set('probe_http_duration_seconds', 'Duration of an HTTP request by phase, summed over all redirects.', { ...labels, phase }, r.phases[phase] ?? 0);
       }
       this.set('probe_http_status_code', 'HTTP status code of the last response, 0 without one.', labels, r.httpStatus ?? 0);
       this.set('probe_http_content_length', 'Content-Length of the last response (-1 without one).', labels, r.contentLength ?? 0);
@@ -62,8 +64,8 @@ export class ProbeFamilies {
     }
     if (r.tls) {
       this.set('probe_ssl_earliest_cert_expiry', 'Earliest expiry of the peer certificate chain, in Unix seconds.', labels, r.tls.earliestExpiry);
-      this.set('probe_tls_version_info', 'TLS version of the connection.', { ...labels, version: r.tls.version }, 1, ['version']);
-      this.set('tocsin_probe_tls_certificate_info', "Subject and issuer of the peer's certificate.", { ...labels, subject: r.tls.subject, issuer: r.tls.issuer }, 1, ['subject', 'issuer']);
+      this.set('probe_tls_version_info', 'TLS version of the connection.', { ...labels, version: r.tls.version }, 1);
+      this.set('tocsin_probe_tls_certificate_info', "Subject and issuer of the peer's certificate.", { ...labels, subject: r.tls.subject, issuer: r.tls.issuer }, 1);
     }
   }
 
@@ -75,7 +77,7 @@ export class ProbeFamilies {
   /** Tocsin's own series of a scheduled target. */
   status(s: TargetStatus, labels: Labels): void {
     for (const state of TARGET_STATES) {
-      this.set('tocsin_probe_state', 'State of the target after the failure and success thresholds (one series per state; 1 for the current one).', { ...labels, state }, s.state === state ? 1 : 0, ['state']);
+      this.set('tocsin_probe_state', 'State of the target after the failure and success thresholds (one series per state; 1 for the current one).', { ...labels, state }, s.state === state ? 1 : 0);
     }
     this.set('tocsin_probe_consecutive_failures', 'Failed checks in a row (0 after a success).', labels, s.consecutiveFailures);
     if (s.lastCheck !== undefined) this.set('tocsin_probe_last_check_timestamp_seconds', 'When the last check ended, in Unix seconds.', labels, s.lastCheck);
@@ -83,7 +85,7 @@ export class ProbeFamilies {
     this.set('tocsin_probe_interval_seconds', 'How often the target is checked.', labels, s.config.interval);
     const r = s.last;
     if (r && !r.success && r.reason) {
-      this.set('tocsin_probe_failure_info', 'Why the last check failed (1 while it fails; the reason is one of a fixed set).', { ...labels, reason: r.reason }, 1, ['reason']);
+      this.set('tocsin_probe_failure_info', 'Why the last check failed (1 while it fails; the reason is one of a fixed set).', { ...labels, reason: r.reason }, 1);
     }
   }
 }

@@ -20,6 +20,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { pushTokenSha256 } from '../config/push.js';
 import type { ProbeTargetConfig } from '../config/probes.js';
 import { HttpError } from '../http/errors.js';
+import type { RouteAuthConfig } from '../http/server.js';
 import type { ProbeResult } from './probers/prober.js';
 
 /** A message longer than this is cut (it is shown in the status API and logs, never a label). */
@@ -100,7 +101,7 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (api, o) 
     done(null, Object.fromEntries(new URLSearchParams(text as string)));
   });
 
-  api.post<{ Params: { name: string } }>('/push/:name', { bodyLimit: BODY_LIMIT_BYTES }, async (request, reply) => {
+  api.post<{ Params: { name: string } }>('/push/:name', { bodyLimit: BODY_LIMIT_BYTES, config: { ownCredentials: true } satisfies RouteAuthConfig }, async (request, reply) => {
     const { name } = request.params;
     const target = o.lookup(name);
     if (!tokenMatches(target, request.headers.authorization)) {

@@ -32,7 +32,7 @@ export const probeRoute: FastifyPluginAsync<ProbeRouteOptions> = async (app, o) 
     const target = oneOffTarget(module, 'probe', address, timeout);
     const result = await runProbe(target);
     const registry = new Registry();
-    new ProbeFamilies(registry, []).result(target, result, {});
+    new ProbeFamilies(registry).result(target, result, {});
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 };

@@ -20,6 +20,7 @@ import type { ProbeTargetConfig } from '../config/probes.js';
 import { withDeadline } from '../util/deadline.js';
 import type { ProbeResult } from './probers/prober.js';
 import { runProbe } from './probers/index.js';
+import { LatenessHistogram } from './lateness.js';
 import { TargetStatus } from './state.js';
 import { missingHeartbeat, pushDeadlineMs } from './push.js';
 
@@ -88,8 +89,10 @@ export class ProbeScheduler {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private closed = false;
-  /** Lateness of started checks (ms behind their slot), for the bench and self-metrics. */
+  /** Lateness of started checks (ms behind their slot), the recent ones for tests. */
   readonly lateness: number[] = [];
+  /** All of them, as tocsin_probe_schedule_lateness_seconds. */
+  readonly latenessHistogram = new LatenessHistogram();
 
   constructor(private options: SchedulerOptions) {
     this.run = options.run ?? ((target, signal) => runProbe(target, signal));
@@ -226,7 +229,9 @@ export class ProbeScheduler {
     await this.acquire();
     try {
       if (signal.aborted) return;
-      this.lateness.push(Date.now() - entry.due);
+      const late = Date.now() - entry.due;
+      this.latenessHistogram.observe(late);
+      this.lateness.push(late);
       if (this.lateness.length > 10_000) this.lateness.splice(0, 5_000);
       const started = Date.now();
       const result = await this.attempts(entry.config, signal);

@@ -12,7 +12,7 @@ const probe = (targets: number, intervalSeconds: number, cpu: number, bbCpu: num
     targets,
     intervalSeconds,
     checksPerSecond: targets / intervalSeconds,
-    tocsin: { ...figures, scrapeP50Ms: 1, successes: targets },
+    tocsin: { ...figures, scrapeP50Ms: 1, cpuMsPerScrape: 1, peakRssWithScrapesMb: peak + 1, successes: targets },
     blackbox: { ...figures, cpuPercentOfOneCore: bbCpu, concurrency: 100, failedProbes: 0 },
     cpuRatioTocsinToBlackbox: cpu / bbCpu,
     statusPage,

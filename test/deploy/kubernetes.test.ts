@@ -23,6 +23,7 @@ type Obj = any;
 const BASE = 'deploy/kubernetes/base';
 const OPERATOR = 'deploy/kubernetes/overlays/prometheus-operator';
 const TWO_REPLICAS = 'deploy/kubernetes/overlays/two-replicas';
+const SNS = 'deploy/kubernetes/overlays/sns';
 
 async function render(dir: string): Promise<Obj[]> {
   const kubectl = requireBinary('kubectl', 'kubernetes-client');
@@ -45,7 +46,7 @@ function podsOf(objects: Obj[]): { name: string; spec: Obj }[] {
 const byKind = (objects: Obj[], kind: string) => objects.filter((o) => o.kind === kind);
 
 t.test('every kustomization renders, and every object validates against its schema', async (t) => {
-  for (const dir of [BASE, OPERATOR, TWO_REPLICAS]) {
+  for (const dir of [BASE, OPERATOR, TWO_REPLICAS, SNS]) {
     const objects = await render(dir);
     t.ok(objects.length > 5, `${dir}: rendered ${objects.length} objects`);
     for (const o of objects) {
@@ -62,7 +63,7 @@ t.test('every kustomization renders, and every object validates against its sche
 });
 
 t.test('no unknown fields (tsc excess-property check against the models types)', async (t) => {
-  const objects = [...(await render(BASE)), ...(await render(TWO_REPLICAS)), ...byKind(await render(OPERATOR), 'ServiceMonitor'), ...byKind(await render(OPERATOR), 'PrometheusRule'), ...byKind(await render(OPERATOR), 'AlertmanagerConfig')];
+  const objects = [...(await render(BASE)), ...(await render(TWO_REPLICAS)), ...byKind(await render(SNS), 'Ingress'), ...byKind(await render(SNS), 'NetworkPolicy'), ...byKind(await render(OPERATOR), 'ServiceMonitor'), ...byKind(await render(OPERATOR), 'PrometheusRule'), ...byKind(await render(OPERATOR), 'AlertmanagerConfig')];
   // A canary with an unknown field proves the check can fail.
   const canary = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'canary' }, data: {}, datta: {} };
   const check = (list: Obj[]) =>
@@ -198,6 +199,36 @@ t.test('security settings, with exactly the listed host-level exceptions', async
   t.ok(byKind(objects, 'PodDisruptionBudget').length === 1, 'a PodDisruptionBudget for the relay');
   const policy = byKind(objects, 'NetworkPolicy')[0];
   t.same(policy?.spec.ingress[0].from[0].podSelector.matchExpressions[0].values, ['alertmanager', 'prometheus'], 'only Alertmanager and Prometheus reach the relay');
+});
+
+t.test('the SNS overlay: only the SNS path published, to the relay Service, the controller let in, relay.sns configured', async (t) => {
+  const objects = await render(SNS);
+  const ingress = byKind(objects, 'Ingress');
+  t.equal(ingress.length, 1, 'one Ingress');
+  const paths = ingress[0].spec.rules.flatMap((r: Obj) => r.http.paths);
+  const { SNS_PATH } = await import('../../src/relay/routes/sns.js');
+  t.same(paths.map((p: Obj) => [p.path, p.pathType]), [[SNS_PATH, 'Exact']], 'exactly the relay\'s SNS path, nothing else of the relay');
+  const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === paths[0].backend.service.name);
+  t.ok(service, 'the backend Service exists');
+  t.ok(service?.spec.ports.some((p: Obj) => p.name === paths[0].backend.service.port.name), 'with the named port');
+  const relay = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'tocsin-relay');
+  const labels = relay.spec.template.metadata.labels;
+  const matches = (selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+  t.ok(matches(service.spec.selector), 'which selects the relay');
+  t.ok(ingress[0].spec.tls?.[0]?.secretName, 'served over TLS (SNS needs a certificate it can verify)');
+  const policies = byKind(objects, 'NetworkPolicy').filter((p) => matches(p.spec.podSelector.matchLabels));
+  t.equal(policies.length, 2, 'the base policy and one that lets the ingress controller in');
+  t.ok(policies.some((p) => p.spec.ingress[0].from[0].namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']), 'by the controller\'s namespace');
+  const baseFile = join(REPO, BASE, 'tocsin.yml');
+  const overlayFile = join(REPO, SNS, 'tocsin.yml');
+  const { relay: baseRelay, ...baseRest } = loadAll(readFileSync(baseFile, 'utf8'))[0] as Obj;
+  const { relay: overlayRelay, ...overlayRest } = loadAll(readFileSync(overlayFile, 'utf8'))[0] as Obj;
+  const { sns, ...overlayRelayRest } = overlayRelay;
+  t.same({ ...overlayRest, relay: overlayRelayRest }, { ...baseRest, relay: baseRelay }, 'tocsin.yml is the base one plus relay.sns');
+  t.ok(sns.topics.length > 0, 'with a topic allow-list');
+  const config = byKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('tocsin-config-'));
+  t.equal(config?.data['tocsin.yml'], readFileSync(overlayFile, 'utf8'), 'the ConfigMap holds it');
+  await t.resolves(loadDeployConfig(overlayFile, '/etc/tocsin/'), 'it is a valid Tocsin config');
 });
 
 t.test('the two-replicas overlay: two relays, Redis behind its Service, the config pointing at it, only the relays reaching it', async (t) => {

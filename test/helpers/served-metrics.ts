@@ -33,6 +33,7 @@ import { probesSchema } from '../../src/config/probes.js';
 import { createProbeCollector } from '../../src/probes/collector.js';
 import { Connectivity } from '../../src/probes/connectivity.js';
 import { Discovery } from '../../src/probes/discovery.js';
+import { LatenessHistogram } from '../../src/probes/lateness.js';
 import { MaintenanceCalendar } from '../../src/probes/maintenance.js';
 import type { ProbeScheduler } from '../../src/probes/scheduler.js';
 import { TargetStatus } from '../../src/probes/state.js';
@@ -137,7 +138,9 @@ async function probeSamples(): Promise<Sample[]> {
   chat!.record({ success: false, reason: 'connection_refused', message: 'connect ECONNREFUSED', durationSeconds: 0.001, phases: { resolve: 0, connect: 0.001 } }, now);
   backup!.record({ success: false, reason: 'push_failure', message: 'disk full', durationSeconds: 0, phases: {} }, now);
   // Only what the collector reads of the scheduler.
-  const scheduler = { statuses: () => [shop!, chat!, backup!].values(), load: () => ({ running: 0, waiting: 0 }) } as unknown as ProbeScheduler;
+  const latenessHistogram = new LatenessHistogram();
+  latenessHistogram.observe(12);
+  const scheduler = { statuses: () => [shop!, chat!, backup!].values(), load: () => ({ running: 0, waiting: 0 }), latenessHistogram } as unknown as ProbeScheduler;
   // A discovery source on a port nobody listens on (polled once, failing), and a
   // connectivity check whose one target fails: their series as a failing setup serves them.
   const parsed = probesSchema.parse({

@@ -2,6 +2,7 @@
 // target is not declared down and tocsin_probe_connectivity_ok is 0; with one that answers (an
 // open port), the same target goes down. Real sockets on 127.0.0.1, the real exporter.
 import t from 'tap';
+import { tmpDir } from '../helpers/tmp.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load.js';
 import { startExporter } from '../../src/exporter/server.js';
@@ -14,10 +15,13 @@ import { freePort } from '../helpers/net.js';
 import { httpServer, tcpServer } from './servers.js';
 import { target } from './target.js';
 
+// The config's directory: the default data_dir (targets, status history) lands under it, not in the checkout.
+const CONFIG_DIR = tmpDir(t, 'tocsin-probes-config-');
+
 const NO_HOST = '{cpu: {enabled: false}, meminfo: {enabled: false}, loadavg: {enabled: false}, stat: {enabled: false}, vmstat: {enabled: false}, pressure: {enabled: false}, filesystem: {enabled: false}, netdev: {enabled: false}, diskstats: {enabled: false}, process: {enabled: false}}';
 
 function config(port: number, probes: string) {
-  return parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: ${NO_HOST}\n  probes:\n${probes}`, 'tocsin.yml', process.cwd());
+  return parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: ${NO_HOST}\n  probes:\n${probes}`, 'tocsin.yml', CONFIG_DIR);
 }
 
 async function scrape(url: string): Promise<Exposition> {

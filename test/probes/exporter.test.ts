@@ -12,6 +12,9 @@ import { promtoolCheckMetrics } from '../helpers/promtool.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { httpServer } from './servers.js';
 
+// The config's directory: the default data_dir (targets, status history) lands under it, not in the checkout.
+const CONFIG_DIR = tmpDir(t, 'tocsin-probes-config-');
+
 function config(port: number, targets: string) {
   return parseConfig(
     `exporter:
@@ -21,7 +24,7 @@ function config(port: number, targets: string) {
     targets:
 ${targets}`,
     'tocsin.yml',
-    process.cwd(),
+    CONFIG_DIR,
   );
 }
 
@@ -53,6 +56,14 @@ t.test('targets from the config, reloaded in place', async (t) => {
   t.equal(value(first, 'tocsin_collector_success', { collector: 'probes' }), 1);
   const lint = promtoolCheckMetrics(await (await fetch(`${url}/metrics`)).text());
   t.same(lint.unexpected, [], 'promtool check metrics is clean');
+  // How late the checks started: a histogram counting every check so far, each in +Inf and
+  // in no bucket below its lateness.
+  const checks = value(first, 'tocsin_probe_schedule_lateness_seconds_count');
+  t.ok(checks >= 2, `${checks} checks in the lateness histogram`);
+  t.equal(value(first, 'tocsin_probe_schedule_lateness_seconds_bucket', { le: '+Inf' }), checks, 'every check in +Inf');
+  const buckets = select(first, 'tocsin_probe_schedule_lateness_seconds_bucket').map((s) => s.value);
+  t.same(buckets, [...buckets].sort((a, b) => a - b), 'buckets are cumulative');
+  t.ok(value(first, 'tocsin_probe_schedule_lateness_seconds_bucket', { le: '1' }) >= 1, 'checks on an idle exporter start within a second of their slot');
 
   // Reload: `old` removed, `web` now failing, `new` added; no restart.
   await exporter.reconfigure!(
@@ -76,7 +87,7 @@ t.test('a reload that moves probes.data_dir says it needs a restart', async (t) 
   const port = await freePort();
   const dirs = [tmpDir(t, 'probes-a'), tmpDir(t, 'probes-b')];
   const withDir = (dir: string) =>
-    parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: {process: {enabled: false}}\n  probes:\n    data_dir: ${dir}\n`, 'tocsin.yml', process.cwd());
+    parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: {process: {enabled: false}}\n  probes:\n    data_dir: ${dir}\n`, 'tocsin.yml', CONFIG_DIR);
   const exporter = await startExporter(withDir(dirs[0]!), silentLogger);
   t.teardown(() => exporter.close());
   t.same(await exporter.reconfigure!(withDir(dirs[0]!)), [], 'the same directory: nothing to restart');

@@ -20,6 +20,8 @@ import { captureLogger } from '../helpers/log-capture.js';
 import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
 import { freePort } from '../helpers/net.js';
 import { tmpDir } from '../helpers/tmp.js';
+import bcrypt from 'bcryptjs';
+import { loadWebConfig, WebSettings } from '../../src/http/web-config.js';
 
 const API_TOKEN = 'push-test-api-token-7c1d0e';
 const BACKUP_TOKEN = 'backup-heartbeat-token-91f3a2b4';
@@ -300,4 +302,28 @@ t.test('the scheduler: failure_threshold counts missed intervals; a heartbeat br
   t.equal(scheduler.heartbeat('job', heartbeatResult('success', undefined)), true);
   t.equal(s.state, 'up', 'a heartbeat: up at once');
   t.equal(scheduler.heartbeat('other', heartbeatResult('success', undefined)), false, 'no such target');
+});
+
+t.test('with --web.config.file users, a heartbeat needs only its own token; every other route still needs a user', async (t) => {
+  const dir = tmpDir(t, 'push-web-');
+  const file = join(dir, 'web.yml');
+  writeFileSync(file, `basic_auth_users:\n  prometheus: ${JSON.stringify(bcrypt.hashSync('scrape-password', 4))}\n`);
+  writeFileSync(join(dir, 'api-token'), API_TOKEN);
+  writeFileSync(join(dir, 'backup.token'), `${BACKUP_TOKEN}\n`);
+  const port = await freePort();
+  const config = parseConfig(yaml(port, dir, `      - {name: backup, type: push, interval: 1h, push: {token_file: ${dir}/backup.token}}\n`), 'tocsin.yml', dir);
+  const exporter = await startExporter(config, silentLogger, { web: new WebSettings(await loadWebConfig(file)) });
+  t.teardown(() => exporter.close());
+  const url = exporter.url.replace('0.0.0.0', '127.0.0.1');
+  const beat = await call(url, 'POST', '/api/v1/push/backup', { token: BACKUP_TOKEN });
+  t.equal(beat.status, 200, 'the cron job\'s heartbeat is recorded with its token alone');
+  t.equal(beat.body?.recorded, true);
+  t.equal((await call(url, 'POST', '/api/v1/push/backup', { token: 'not-the-backup-token-at-all' })).status, 401, 'a wrong token still fails');
+  t.equal((await call(url, 'POST', '/api/v1/push/backup', { token: null })).status, 401, 'no token fails');
+  // Everything else keeps the web config's users, including the GET on the same path.
+  t.equal((await fetch(`${url}/metrics`)).status, 401, '/metrics needs a user');
+  t.equal((await fetch(`${url}/api/v1/push/backup`)).status, 401, 'GET on the push path needs a user');
+  t.equal((await call(url, 'GET', '/api/v1/targets', { token: BACKUP_TOKEN })).status, 401, 'a push token opens nothing else');
+  const scraped = await fetch(`${url}/metrics`, { headers: { authorization: `Basic ${Buffer.from('prometheus:scrape-password').toString('base64')}` } });
+  t.equal(scraped.status, 200, 'the user still scrapes');
 });

@@ -7,7 +7,7 @@
 // untyped; prom-client has no untyped type, so they are gauges here (as node_vmstat_*).
 // Counters keep their _total names and counter type.
 import type { Registry } from 'prom-client';
-import { gauge } from '../collector.js';
+import { gauge, plainFamily } from '../collector.js';
 
 export interface Family {
   readonly name: string;
@@ -259,8 +259,6 @@ export function buildMysqlFamilies(rows: MysqlRows): Families {
 export function writeMysqlMetrics(registry: Registry, families: Families | undefined): void {
   gauge(registry, 'mysql_up', 'Whether the MySQL server is up.').set(families ? 1 : 0);
   for (const f of families?.byName.values() ?? []) {
-    const values = f.samples.map((s) => ({ labels: s.labels, value: s.value }));
-    const fixed = { name: f.name, help: f.help, type: f.type, aggregator: 'sum' as const };
-    registry.registerMetric({ ...fixed, get: () => ({ ...fixed, values }) } as unknown as Parameters<Registry['registerMetric']>[0]);
+    plainFamily(registry, f.name, f.help, f.type, f.samples.map((s) => ({ labels: s.labels, value: s.value })));
   }
 }
