@@ -228,7 +228,7 @@ function payload(id: string): string {
 
 // --- load ---
 
-async function load(url: string, connections: number, durationSeconds: number): Promise<LoadFigures> {
+async function load(url: string, connections: number, durationSeconds: number, overallRate?: number): Promise<LoadFigures> {
   const perSecond: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -240,6 +240,7 @@ async function load(url: string, connections: number, durationSeconds: number): 
         idReplacement: true,
         connections,
         duration: durationSeconds,
+        ...(overallRate ? { overallRate } : {}),
       },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
@@ -453,6 +454,10 @@ export interface SlackDownFigures {
   /** What the fake Slack answered meanwhile (the relay kept retrying). */
   readonly slackStatus: number;
   readonly slackRequests: number;
+  /** Offered load (requests / s over all senders); null: as fast as the relay answers. */
+  readonly ratePerSecond: number | null;
+  /** tocsin_relay_outbox_depth at the end (summed over its series): what waits for Slack. */
+  readonly outboxDepth: number;
 }
 
 /**
@@ -461,15 +466,17 @@ export interface SlackDownFigures {
  * senders measure how long the relay takes to answer them meanwhile (Alertmanager gives a peer
  * 15 s before it resends).
  */
-export async function relaySlackDown(senders: number, durationSeconds: number): Promise<SlackDownFigures> {
+export async function relaySlackDown(senders: number, durationSeconds: number, ratePerSecond?: number): Promise<SlackDownFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-relay-down-'));
   const fake = await FakeSlack.start();
   fake.setDefaultMode({ kind: 'serverError', status: 503, body: 'service_unavailable' });
   try {
     const relayServer = await startRelay(chooseRunner(undefined), dir, fake.url('/services/T0BENCH/B0DOWN/down-secret'), 'warn');
     try {
-      const load = await loadWithWarmup(relayServer.url, senders, durationSeconds);
-      return { senders, seconds: durationSeconds, load, slackStatus: 503, slackRequests: fake.requests.length };
+      // No warm-up: every request of the outage counts, from its first second.
+      const figures = await load(relayServer.url, senders, durationSeconds, ratePerSecond);
+      const stored = await metricSum(relayServer.url, 'tocsin_relay_outbox_depth');
+      return { senders, seconds: durationSeconds, ratePerSecond: ratePerSecond ?? null, load: figures, slackStatus: 503, slackRequests: fake.requests.length, outboxDepth: stored };
     } finally {
       await relayServer.stop();
     }

@@ -73,9 +73,11 @@ export function sendersTable(rows: readonly SenderRow[]): string {
 
 export function slackDownLine(d: SlackDownFigures): string {
   return (
-    `Slack down (the fake Slack answers ${d.slackStatus} to everything; it was tried ${n(d.slackRequests)} times meanwhile): ${d.senders} senders for ${d.seconds} s, ` +
+    `Slack down (the fake Slack answers ${d.slackStatus} to everything; it was tried ${n(d.slackRequests)} times meanwhile): ${d.senders} senders, ` +
+    `${d.ratePerSecond === null ? 'as fast as the relay answers' : `${n(d.ratePerSecond)} notifications / s offered`}, for ${d.seconds} s: ` +
     `${fmt(d.load.acceptedPerSecond, 0)} accepted / s, ack p50 ${fmt(d.load.p50Ms, 0)} ms, p99 ${fmt(d.load.p99Ms, 0)} ms ` +
-    `(${fmt(ALERTMANAGER_PEER_TIMEOUT_MS / Math.max(1, d.load.p99Ms), 0)}x below Alertmanager's 15 s peer timeout), ${d.load.non2xx} non-2xx, ${d.load.errors} errors.`
+    `(${fmt(ALERTMANAGER_PEER_TIMEOUT_MS / Math.max(1, d.load.p99Ms), 0)}x below Alertmanager's 15 s peer timeout), ${n(d.load.non2xx)} non-2xx, ${d.load.errors} errors; ` +
+    `${n(d.outboxDepth)} notifications waiting in the outbox at the end.`
   );
 }
 
@@ -128,7 +130,7 @@ export function verdicts(f: AllFigures): Verdict[] {
     v(`relay, ${s.senders} senders: accepted / s >= 0.5x bare fastify`, `${fmt(s.ratio, 2)}x`, s.ratio >= 0.5);
     v(`relay, ${s.senders} senders: ack p99 < 10 ms (fsync on)`, `${fmt(s.figures.p99Ms, 0)} ms`, s.figures.p99Ms < 10);
   }
-  v('relay, Slack down: ack p99 far below 15 s', `${fmt(f.slackDown.load.p99Ms, 0)} ms`, f.slackDown.load.p99Ms < ALERTMANAGER_PEER_TIMEOUT_MS / 10);
+  v('relay, Slack down: ack p99 far below 15 s, every notification accepted', `${fmt(f.slackDown.load.p99Ms, 0)} ms, ${n(f.slackDown.load.non2xx)} non-2xx`, f.slackDown.load.p99Ms < ALERTMANAGER_PEER_TIMEOUT_MS / 10 && f.slackDown.load.non2xx === 0 && f.slackDown.load.errors === 0);
   return out;
 }
 

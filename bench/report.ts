@@ -42,6 +42,8 @@ interface Sizes {
   readonly containerCounts: readonly number[];
   readonly slackDownSenders: number;
   readonly slackDownSeconds: number;
+  /** Offered notifications / s while Slack is down (Alertmanager's pace in a bad hour, far above its usual). */
+  readonly slackDownRate: number;
 }
 
 const FULL: Sizes = {
@@ -61,6 +63,7 @@ const FULL: Sizes = {
   containerCounts: [10, 50],
   slackDownSenders: 10,
   slackDownSeconds: 20,
+  slackDownRate: 200,
 };
 const QUICK: Sizes = {
   sideBySideIdle: 1000,
@@ -78,6 +81,7 @@ const QUICK: Sizes = {
   containerCounts: [10],
   slackDownSenders: 10,
   slackDownSeconds: 5,
+  slackDownRate: 200,
 };
 
 function need(bin: string, pkg: string): string {
@@ -302,8 +306,8 @@ export async function runReport(opts: ReportOptions): Promise<void> {
       `\nOne write + fdatasync of 600 bytes in the temp directory (where the outbox is), ${fsync.samples} times: p50 ${fmt(fsync.p50Ms, 2)} ms, p99 ${fmt(fsync.p99Ms, 2)} ms. ` +
         `An acknowledgement waits for one, so one sender can get at most about ${fmt(1000 / fsync.p50Ms, 0)} acknowledgements / s here, whatever the relay does; concurrent senders share each fdatasync.`,
     );
-    progress(`relay with Slack down (503): ${sizes.slackDownSenders} senders, ${sizes.slackDownSeconds} s`);
-    const slackDown = await relaySlackDown(sizes.slackDownSenders, sizes.slackDownSeconds);
+    progress(`relay with Slack down (503): ${sizes.slackDownSenders} senders, ${sizes.slackDownRate} notifications / s, ${sizes.slackDownSeconds} s`);
+    const slackDown = await relaySlackDown(sizes.slackDownSenders, sizes.slackDownSeconds, sizes.slackDownRate);
     console.log(`\n${slackDownLine(slackDown)}`);
 
     // --- targets ---

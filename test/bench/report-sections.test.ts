@@ -31,7 +31,7 @@ function figures(over: Partial<AllFigures> = {}): AllFigures {
     probes: [probe(10, 10, 1, 1, 5, 75), probe(1000, 10, 9.9, 12, 99, 100, { measured: false, reason: 'not measured: status page not built yet' }), probe(10_000, 60, 20, 15, 500, 104)],
     services: null,
     senders,
-    slackDown: { senders: 10, seconds: 5, load: load(100, 1499), slackStatus: 503, slackRequests: 3 },
+    slackDown: { senders: 10, seconds: 5, ratePerSecond: 100, load: load(100, 1499), slackStatus: 503, slackRequests: 3, outboxDepth: 500 },
     ...over,
   };
 }
@@ -58,7 +58,7 @@ t.test('each target is judged against its threshold, at the boundary too', async
 t.test('misses, and what was not measured is said so, never judged', async (t) => {
   const worse = figures({
     probes: [probe(10, 10, 1, 1, 5, 75), probe(1000, 10, 10, 9, 100, 100, null), probe(10_000, 60, 20, 15, 500, 105)],
-    slackDown: { senders: 10, seconds: 5, load: load(100, 1500), slackStatus: 503, slackRequests: 3 },
+    slackDown: { senders: 10, seconds: 5, ratePerSecond: 100, load: load(100, 1500), slackStatus: 503, slackRequests: 3, outboxDepth: 500 },
   });
   const vs = verdicts(worse);
   t.equal(verdict(vs, 'probes 1,000 @ 10 s: CPU < 10%')!.met, false);
@@ -66,6 +66,8 @@ t.test('misses, and what was not measured is said so, never judged', async (t) =
   t.equal(verdict(vs, 'probes 1,000 @ 10 s: CPU <= blackbox')!.met, false);
   t.equal(verdict(vs, 'probes: RSS growth')!.met, false, '+30 MB is not under 30');
   t.equal(verdict(vs, 'relay, Slack down')!.met, false);
+  const refused = figures({ slackDown: { senders: 10, seconds: 5, ratePerSecond: null, load: { ...load(100, 5), non2xx: 1 }, slackStatus: 503, slackRequests: 3, outboxDepth: 500 } });
+  t.equal(verdict(verdicts(refused), 'relay, Slack down')!.met, false, 'a fast 503 is not an acknowledgement');
   t.equal(verdict(vs, 'status page')!.met, null);
   const page = verdict(verdicts(figures()), 'status page')!;
   t.equal(page.met, null);
