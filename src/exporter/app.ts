@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { OPENMETRICS, PROMETHEUS_TEXT, type ContentType, type Scraper } from './scrape.js';
-import { metricsEncoding } from './accept-encoding.js';
+import { metricsEncoding } from '../http/accept-encoding.js';
 import { opsRoutes } from '../http/ops.js';
 import { createServer, type ServeContext } from '../http/server.js';
 import { VERSION } from '../telemetry/version.js';

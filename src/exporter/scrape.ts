@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import type { Collector } from '../collectors/collector.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { withDeadline } from '../util/deadline.js';
+import type { Encoding } from '../http/accept-encoding.js';
 import {
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_TEXT_CONTENT_TYPE,
@@ -33,7 +34,7 @@ export const OPENMETRICS = OPENMETRICS_CONTENT_TYPE;
 export const PROMETHEUS_TEXT = PROMETHEUS_TEXT_CONTENT_TYPE;
 export type ContentType = ExpositionFormat;
 /** How the body is sent: as is, or gzipped for a scraper that asked for it. */
-export type Encoding = 'identity' | 'gzip';
+export type { Encoding };
 
 const gzip = promisify(gzipCallback);
 

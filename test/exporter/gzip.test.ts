@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
-import { metricsEncoding } from '../../src/exporter/accept-encoding.js';
+import { metricsEncoding } from '../../src/http/accept-encoding.js';
 import { requireBinary } from '../helpers/bin.js';
 import { camelCaseFamilies, promtoolCheckMetrics } from '../helpers/promtool.js';
 import { parseExposition, value } from '../helpers/exposition.js';

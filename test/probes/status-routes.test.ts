@@ -3,6 +3,7 @@
 // the CSP that allows only the page's own script, and names up to 128 characters in the path.
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { probeTargetSchema, type ProbeTargetConfig } from '../../src/config/probes.js';
 import { Secret } from '../../src/config/secret.js';
@@ -128,4 +129,21 @@ t.test('the CSP allows the page its own inline script and style, nothing else', 
   t.match(csp, "default-src 'none'");
   t.match(csp, "connect-src 'self'");
   t.notMatch(res.body, /<(link|script)[^>]+(src|href)="https?:/, 'no external assets');
+});
+
+t.test('the list JSON is gzipped for a client that takes gzip, and the same JSON either way', async (t) => {
+  const targets = Array.from({ length: 40 }, (_, i) => target({ name: `web-${i}`, environment: i % 2 ? 'LIVE' : 'DEV', interval: '10s', timeout: '1s' }));
+  const { server, check } = await app(t, { targets });
+  const now = Date.now() / 1000;
+  for (const c of targets) check(c.name, ok, now - 5);
+  const plain = await server.inject({ url: '/api/v1/status' });
+  t.equal(plain.headers['content-encoding'], undefined, 'no gzip unasked');
+  t.equal(plain.headers.vary, 'accept-encoding');
+  const zipped = await server.inject({ url: '/api/v1/status', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+  t.equal(zipped.headers['content-encoding'], 'gzip');
+  t.match(zipped.headers['content-type'], /^application\/json/);
+  const unzipped = JSON.parse(gunzipSync(zipped.rawPayload).toString('utf8')) as { targets: unknown[] };
+  t.equal(unzipped.targets.length, 40, 'every target in it');
+  t.ok(zipped.rawPayload.length * 4 < plain.rawPayload.length, `gzip shrinks it (${plain.rawPayload.length} → ${zipped.rawPayload.length} bytes)`);
+  t.equal((await server.inject({ url: '/api/v1/status', headers: { 'accept-encoding': 'gzip;q=0' } })).headers['content-encoding'], undefined, 'gzip;q=0 refuses it');
 });

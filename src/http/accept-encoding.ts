@@ -1,7 +1,9 @@
-// Whether a scraper takes a gzipped /metrics, from its Accept-Encoding header (RFC 9110
+// Whether a client takes a gzipped answer, from its Accept-Encoding header (RFC 9110
 // §12.5.3). Prometheus sends `Accept-Encoding: gzip`, as promhttp expects; the text
-// format shrinks about fourfold. Only gzip is offered: it is what scrapers send.
-import type { Encoding } from './scrape.js';
+// format shrinks about fourfold, the status page's JSON about tenfold. Only gzip is offered:
+// it is what scrapers and browsers send.
+
+export type Encoding = 'identity' | 'gzip';
 
 export function metricsEncoding(acceptEncoding: string | string[] | undefined): Encoding {
   const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : (acceptEncoding ?? '');
