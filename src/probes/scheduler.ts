@@ -216,7 +216,10 @@ export class ProbeScheduler {
     if (this.closed || entry.removed) return;
     if (entry.config.type === 'push') return this.awaitHeartbeat(entry, pushDeadlineMs(entry.config));
     const now = Date.now();
-    entry.due = nextSlot(entry.config.name, entry.config.interval * 1000, now);
+    // After the slot just used, not only after now: a timer may fire up to a millisecond
+    // before Date.now() reaches its due time, and a check that ends that early would
+    // otherwise get the same slot again and run twice in it.
+    entry.due = nextSlot(entry.config.name, entry.config.interval * 1000, Math.max(now, entry.due));
     entry.timer = setTimeout(() => void this.check(entry), entry.due - now);
     // Probing alone does not keep the process alive: the HTTP server does.
     entry.timer.unref();

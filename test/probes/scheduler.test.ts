@@ -151,3 +151,22 @@ t.test('watchdog: a check that never ends is given up on, and the slot goes to t
   t.equal(scheduler.status('fine')?.last?.success, true, 'the other target was checked with the only slot');
   t.ok(logs.atLeast('error').some((l) => l.target === 'stuck' && /watchdog/.test(l.msg)), 'the fault is logged as an error');
 });
+
+t.test('a timer that fires a little early never runs a target twice in one slot', async (t) => {
+  // Node's setTimeout may fire up to a millisecond before Date.now() reaches the due time; a
+  // check that then ends before its slot must not be scheduled for that same slot again.
+  const starts = new Map<string, number[]>();
+  const run: RunCheck = async (config) => {
+    (starts.get(config.name) ?? starts.set(config.name, []).get(config.name)!).push(Date.now());
+    return { success: true, durationSeconds: 0, phases: {} };
+  };
+  const scheduler = new ProbeScheduler({ logger: silentLogger, maxConcurrent: 100, run });
+  t.teardown(() => scheduler.close());
+  scheduler.setTargets(Array.from({ length: 40 }, (_, i) => target({ name: `t${i}`, type: 'tcp', address: '127.0.0.1:1', interval: '1s', timeout: '500ms' })));
+  await sleep(3500);
+  let twice = 0;
+  for (const list of starts.values()) for (let i = 1; i < list.length; i++) if (list[i]! - list[i - 1]! < 500) twice += 1;
+  const checks = [...starts.values()].reduce((n, l) => n + l.length, 0);
+  t.equal(twice, 0, `no target checked twice within half an interval (${checks} checks of 40 targets in 3.5 s)`);
+  t.ok(checks >= 40 * 3 && checks <= 40 * 4, `3 or 4 checks a target: ${checks}`);
+});
