@@ -14,30 +14,20 @@ import { parseExposition, select, value, type Exposition } from '../helpers/expo
 import { freePort } from '../helpers/net.js';
 import { httpServer, tcpServer } from './servers.js';
 import { target } from './target.js';
+import { NO_HOST_COLLECTORS, scrapeUntil } from './scrape.js';
 
 // The config's directory: the default data_dir (targets, status history) lands under it, not in the checkout.
 const CONFIG_DIR = tmpDir(t, 'tocsin-probes-config-');
 
-const NO_HOST = '{cpu: {enabled: false}, meminfo: {enabled: false}, loadavg: {enabled: false}, stat: {enabled: false}, vmstat: {enabled: false}, pressure: {enabled: false}, filesystem: {enabled: false}, netdev: {enabled: false}, diskstats: {enabled: false}, process: {enabled: false}}';
 
 function config(port: number, probes: string) {
-  return parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: ${NO_HOST}\n  probes:\n${probes}`, 'tocsin.yml', CONFIG_DIR);
+  return parseConfig(`exporter:\n  listen_address: 127.0.0.1:${port}\n  collectors: ${NO_HOST_COLLECTORS}\n  probes:\n${probes}`, 'tocsin.yml', CONFIG_DIR);
 }
 
 async function scrape(url: string): Promise<Exposition> {
   return parseExposition(await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
 }
 
-/** /metrics until `ready` holds (bounded: 40 tries, 10 s). */
-async function scrapeUntil(url: string, ready: (e: Exposition) => boolean): Promise<Exposition> {
-  let last: Exposition | undefined;
-  for (let i = 0; i < 40; i++) {
-    last = await scrape(url);
-    if (ready(last)) return last;
-    await sleep(250);
-  }
-  throw new Error(`not ready within 10 s; last: ${JSON.stringify(last?.samples.filter((s) => s.name.startsWith('tocsin_probe_') || s.name === 'probe_success'))}`);
-}
 
 t.test('a closed port as the connectivity target holds failures; an open one lets them count', async (t) => {
   const closed = await freePort();

@@ -4,30 +4,19 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load.js';
 import { startExporter } from '../../src/exporter/server.js';
 import { captureLogger } from '../helpers/log-capture.js';
-import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
+import { select, value } from '../helpers/exposition.js';
 import { freePort } from '../helpers/net.js';
 import { promtoolCheckMetrics } from '../helpers/promtool.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { sdList, sdServer } from './sd-server.js';
 import { httpServer, tcpServer } from './servers.js';
+import { NO_HOST_COLLECTORS, scrapeUntil } from './scrape.js';
 
 const TOKEN = 'discovery-exporter-test-token-91c2';
-const OFF = '{cpu: {enabled: false}, meminfo: {enabled: false}, loadavg: {enabled: false}, stat: {enabled: false}, vmstat: {enabled: false}, pressure: {enabled: false}, filesystem: {enabled: false}, netdev: {enabled: false}, diskstats: {enabled: false}, process: {enabled: false}}';
 
-/** /metrics until `ready` holds (bounded: 60 tries, 15 s and more under load). */
-async function scrapeUntil(url: string, ready: (e: Exposition) => boolean): Promise<Exposition> {
-  let last: Exposition | undefined;
-  for (let i = 0; i < 60; i++) {
-    last = parseExposition(await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
-    if (ready(last)) return last;
-    await sleep(250);
-  }
-  throw new Error(`not ready; last: ${JSON.stringify(last?.samples.filter((s) => s.name === 'probe_success' || s.name.startsWith('tocsin_probe_discovery')))}`);
-}
 
 t.test('discovered targets merge under config and API targets and follow the list', async (t) => {
   const dir = tmpDir(t, 'tocsin-discovery-exporter-');
@@ -49,7 +38,7 @@ t.test('discovered targets merge under config and API targets and follow the lis
     parseConfig(
       `exporter:
   listen_address: 127.0.0.1:${port}
-  collectors: ${OFF}
+  collectors: ${NO_HOST_COLLECTORS}
   probes:
     data_dir: ${dir}/store
     api_auth: {bearer_token_file: ${dir}/token}

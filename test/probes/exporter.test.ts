@@ -2,15 +2,15 @@
 // (clean for promtool), a reload that adds, changes and removes targets without a restart,
 // and /probe served next to them.
 import t from 'tap';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load.js';
 import { startExporter } from '../../src/exporter/server.js';
 import { silentLogger } from '../helpers/collect.js';
-import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
+import { parseExposition, select, value } from '../helpers/exposition.js';
 import { freePort } from '../helpers/net.js';
 import { promtoolCheckMetrics } from '../helpers/promtool.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { httpServer } from './servers.js';
+import { scrapeUntil } from './scrape.js';
 
 // The config's directory: the default data_dir (targets, status history) lands under it, not in the checkout.
 const CONFIG_DIR = tmpDir(t, 'tocsin-probes-config-');
@@ -28,16 +28,6 @@ ${targets}`,
   );
 }
 
-/** /metrics, scraped until `ready` holds (bounded: 6 s). */
-async function scrapeUntil(url: string, ready: (e: Exposition) => boolean): Promise<Exposition> {
-  let last: Exposition | undefined;
-  for (let i = 0; i < 30; i++) {
-    last = parseExposition(await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
-    if (ready(last)) return last;
-    await sleep(200);
-  }
-  throw new Error(`not ready within 6 s; last scrape: ${JSON.stringify(last?.samples.filter((s) => s.name === 'probe_success'))}`);
-}
 
 t.test('targets from the config, reloaded in place', async (t) => {
   const server = await httpServer(t);

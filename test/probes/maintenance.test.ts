@@ -5,16 +5,16 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { maintenanceWindowSchema, sharedMaintenanceWindowSchema, type MaintenanceWindow } from '../../src/config/maintenance.js';
 import { startExporter } from '../../src/exporter/server.js';
 import { MaintenanceCalendar, openAt } from '../../src/probes/maintenance.js';
 import { silentLogger } from '../helpers/collect.js';
-import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
+import { select, value } from '../helpers/exposition.js';
 import { freePort } from '../helpers/net.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { httpServer } from './servers.js';
+import { NO_HOST_COLLECTORS, scrapeUntil } from './scrape.js';
 
 const window = (w: unknown): MaintenanceWindow => maintenanceWindowSchema.parse(w) as MaintenanceWindow;
 const at = (iso: string) => Date.parse(iso);
@@ -116,18 +116,8 @@ t.test('config: every mistake refused with the path of the field', async (t) => 
   t.same(problems('[{targets: [a], weekdays: [sun, sat], at: "03:00", duration: 90m, time_zone: Europe/Berlin}, {start: 2026-12-01T22:00:00+01:00, end: 2026-12-02T02:00:00+01:00}]'), [], 'good windows, an unquoted YAML timestamp too');
 });
 
-const OFF = '{cpu: {enabled: false}, meminfo: {enabled: false}, loadavg: {enabled: false}, stat: {enabled: false}, vmstat: {enabled: false}, pressure: {enabled: false}, filesystem: {enabled: false}, netdev: {enabled: false}, diskstats: {enabled: false}, process: {enabled: false}}';
 const TOKEN = 'maintenance-test-api-token-3b9e';
 
-async function scrapeUntil(url: string, ready: (e: Exposition) => boolean): Promise<Exposition> {
-  let last: Exposition | undefined;
-  for (let i = 0; i < 60; i++) {
-    last = parseExposition(await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
-    if (ready(last)) return last;
-    await sleep(300);
-  }
-  throw new Error(`not ready; last: ${JSON.stringify(last?.samples.filter((s) => s.name === 'tocsin_probe_maintenance'))}`);
-}
 
 async function call(url: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, {
@@ -150,7 +140,7 @@ t.test('on a real exporter: the maintenance series, checks going on, the status 
   // A window open now (an hour either side) for `web`; a past one for all.
   const yaml = (shared: string) => `exporter:
   listen_address: 127.0.0.1:${port}
-  collectors: ${OFF}
+  collectors: ${NO_HOST_COLLECTORS}
   probes:
     data_dir: ${dir}/store
     api_auth: {bearer_token_file: ${dir}/token}
@@ -209,7 +199,7 @@ t.test('PUT /api/v1/targets/{name}/maintenance: for a config file target too, ke
   const port = await freePort();
   const text = `exporter:
   listen_address: 127.0.0.1:${port}
-  collectors: ${OFF}
+  collectors: ${NO_HOST_COLLECTORS}
   probes:
     data_dir: ${dir}/store
     api_auth: {bearer_token_file: ${dir}/token}

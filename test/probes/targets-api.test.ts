@@ -5,23 +5,22 @@
 import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load.js';
 import { startExporter } from '../../src/exporter/server.js';
 import { silentLogger } from '../helpers/collect.js';
-import { parseExposition, select, value, type Exposition } from '../helpers/exposition.js';
+import { select, value } from '../helpers/exposition.js';
 import { freePort } from '../helpers/net.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { startTocsin } from '../helpers/tocsin-process.js';
 import { httpServer } from './servers.js';
+import { NO_HOST_COLLECTORS, scrapeUntil } from './scrape.js';
 
 const TOKEN = 'targets-api-test-token-4f2a9c';
-const OFF = '{cpu: {enabled: false}, meminfo: {enabled: false}, loadavg: {enabled: false}, stat: {enabled: false}, vmstat: {enabled: false}, pressure: {enabled: false}, filesystem: {enabled: false}, netdev: {enabled: false}, diskstats: {enabled: false}, process: {enabled: false}}';
 
 function yaml(port: number, dir: string, extra: string, targets: string) {
   return `exporter:
   listen_address: 127.0.0.1:${port}
-  collectors: ${OFF}
+  collectors: ${NO_HOST_COLLECTORS}
   probes:
     data_dir: ${dir}/store
 ${extra}    targets:
@@ -51,16 +50,6 @@ async function call(url: string, method: string, path: string, body?: unknown, t
   return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown> & { message?: string }) };
 }
 
-/** /metrics, scraped until `ready` holds (bounded: 60 tries, 18 s and more under load). */
-async function scrapeUntil(url: string, ready: (e: Exposition) => boolean): Promise<Exposition> {
-  let last: Exposition | undefined;
-  for (let i = 0; i < 60; i++) {
-    last = parseExposition(await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
-    if (ready(last)) return last;
-    await sleep(300);
-  }
-  throw new Error(`not ready; last probe_success: ${JSON.stringify(last?.samples.filter((s) => s.name === 'probe_success'))}`);
-}
 
 t.test('bad input: a 400 naming the field, never a 500', async (t) => {
   const dir = tmpDir(t, 'tocsin-targets-api-');
