@@ -264,6 +264,8 @@ export const targetRoutes: FastifyPluginAsync<TargetRoutesOptions> = async (api,
       consecutive_failures: s?.consecutiveFailures ?? 0,
       latency_seconds: last?.durationSeconds ?? null,
       last_failure: last && !last.success ? { reason: last.reason ?? 'error', message: last.message ?? '' } : null,
+      // The last check failed while this machine was offline: not counted (README "Am I offline?").
+      held: s?.held ? { at: s.held.at, reason: s.held.reason } : null,
       maintenance: maintenanceNow(name),
       recent: (s?.history() ?? []).map((c) => ({ at: c.at, success: c.success, duration_seconds: c.durationSeconds, ...(c.reason ? { reason: c.reason } : {}) })),
     };

@@ -196,6 +196,7 @@ export class ProbeScheduler {
     const beat = entry.heartbeatAt;
     if (!result.success && this.options.connectivityOk && !(await this.options.connectivityOk(sinceMs))) {
       this.options.logger.debug({ target: entry.config.name, reason: result.reason }, 'check failed while offline: held');
+      if (!entry.removed) entry.status.hold(result.reason ?? 'error', Date.now() / 1000);
       return;
     }
     // Removed or replaced meanwhile, or a heartbeat arrived while connectivity was checked.

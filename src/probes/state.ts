@@ -59,8 +59,15 @@ export class TargetStatus {
   lastChange: number | undefined;
   consecutiveFailures = 0;
   consecutiveSuccesses = 0;
+  /** A failed check not counted because this machine was offline (connectivity.ts), until the next counted one. */
+  held: { readonly at: number; readonly reason: string } | undefined;
 
   constructor(readonly config: ProbeTargetConfig) {}
+
+  /** A failure held while offline: nothing changes but what the status API shows. */
+  hold(reason: string, nowSeconds: number): void {
+    this.held = { at: nowSeconds, reason };
+  }
 
   /** The most recent checks, oldest first, at most HISTORY_LENGTH (times in whole seconds). */
   history(): PastCheck[] {
@@ -69,6 +76,7 @@ export class TargetStatus {
 
   /** Records a finished check; returns the new state when it changed. */
   record(result: ProbeResult, nowSeconds: number): TargetState | undefined {
+    this.held = undefined;
     this.last = result;
     this.lastCheck = nowSeconds;
     (this.ring ??= new CheckRing()).push(nowSeconds, result);

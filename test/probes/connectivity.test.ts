@@ -53,12 +53,17 @@ t.test('a closed port as the connectivity target holds failures; an open one let
   t.same(select(offline, 'tocsin_probe_failure_info', { target: 'gone' }), [], 'no failure reason shown');
   t.equal(value(offline, 'probe_success', { target: 'web' }), 1, 'a target that answers is still up');
   t.equal(value(offline, 'tocsin_probe_state', { target: 'web', state: 'up' }), 1);
+  const held = (await (await fetch(`${url}/api/v1/targets/gone/status`)).json()) as { held: { reason: string } | null; consecutive_failures: number };
+  t.match(held, { held: { reason: 'connection_refused' }, consecutive_failures: 0 }, 'the status API says the failure was held, and why');
+  const listed = (await (await fetch(`${url}/api/v1/status`)).json()) as { targets: { name: string; held: { reason_text: string } | null }[] };
+  t.match(listed.targets.find((x) => x.name === 'gone')?.held, { reason_text: /refused/ }, 'so does the status page\'s JSON');
 
   // The connectivity target now answers: the failures count, the target goes down.
   await exporter.reconfigure!(config(port, `${targets}    connectivity:\n      interval: 1s\n      targets: [{name: gateway, type: tcp, address: "127.0.0.1:${open}", timeout: 500ms}]\n`));
   const online = await scrapeUntil(url, (e) => value(e, 'tocsin_probe_state', { target: 'gone', state: 'down' }) === 1);
   t.equal(value(online, 'tocsin_probe_connectivity_ok'), 1);
   t.equal(value(online, 'tocsin_probe_failure_info', { target: 'gone', reason: 'connection_refused' }), 1);
+  t.equal(((await (await fetch(`${url}/api/v1/targets/gone/status`)).json()) as { held: unknown }).held, null, 'a counted check clears the hold');
 
   // Not configured: no connectivity series at all (a constant 1 would claim a check that is not made).
   await exporter.reconfigure!(config(port, targets));

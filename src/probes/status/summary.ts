@@ -59,6 +59,8 @@ export function targetSummary(d: DeclaredTarget, s: TargetStatus | undefined, o:
     state: d.paused ? 'paused' : (s?.state ?? 'unknown'),
     last_check: s?.lastCheck ?? null,
     last_state_change: s?.lastChange ?? null,
+    /** The last check failed while this machine was offline, so it was not counted. */
+    held: s?.held ? { at: s.held.at, reason: s.held.reason, reason_text: reasonText(s.held.reason) } : null,
     /** The duration of the last check, and whether it succeeded (a failed check's duration is no latency). */
     latency_seconds: s?.last?.durationSeconds ?? null,
     last_success: s?.last?.success ?? null,
