@@ -184,3 +184,30 @@ t.test('status page in Chromium: goes down without a reload, filters, escapes, f
     t.match(await page.textContent('#stale'), /^Cannot reach the exporter \(.+\); the figures below are from .+\. Retrying every 1 s\.$/);
   });
 });
+
+t.test('status page in Chromium: a failure held while offline is shown as such, not as down', async (t) => {
+  const port = await freePort();
+  const dir = tmpDir(t, 'tocsin-status-held-');
+  // The only connectivity target is a closed port: this exporter believes it is offline.
+  const exporter = await startExporter(
+    probesConfig(
+      port,
+      dir,
+      `      - {name: gone, type: tcp, address: "127.0.0.1:${await freePort()}", environment: LIVE, interval: 1s, timeout: 500ms}\n`,
+      `    connectivity:\n      interval: 1s\n      targets: [{name: gateway, type: tcp, address: "127.0.0.1:${await freePort()}", timeout: 500ms}]\n`,
+    ),
+    silentLogger,
+  );
+  t.teardown(() => exporter.close());
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 360, height: 800 } });
+  await page.goto(`http://127.0.0.1:${port}/status`);
+  await page.waitForSelector('[data-target="gone"] .held', { timeout: 20_000 });
+  const text = await page.$eval('[data-target="gone"] .held', (e: any) => e.textContent as string);
+  t.match(text, /Offline at .*connection refused.*not counted/i, `the row says so: ${text}`);
+  t.equal((await rows(page)).gone, 'unknown', 'and the target is not declared down');
+  await page.goto(`http://127.0.0.1:${port}/status/gone`);
+  await page.waitForSelector('.held', { timeout: 20_000 });
+  t.match(await page.$eval('.held', (e: any) => e.textContent as string), /not counted/, 'so does its own page');
+});

@@ -67,6 +67,9 @@ export const STATUS_SCRIPT = String.raw`
     var m = t.maintenance;
     return 'In maintenance' + (m.window ? ' (' + m.window + ')' : '') + ' until ' + clock(m.until) + ': no alerts';
   }
+  function heldText(t) {
+    return 'Offline at ' + clock(t.held.at) + ': a failed check (' + t.held.reason_text + ') was not counted';
+  }
   function failureText(t) {
     var f = t.last_failure;
     if (!f) return t.since === null ? '' : 'No failure since ' + clock(t.since);
@@ -174,6 +177,7 @@ export const STATUS_SCRIPT = String.raw`
     r.appendChild(cell('u7', 'Uptime 7 d', pct(t.uptime_7d)));
     var info = el('div', 'info');
     if (t.maintenance) info.appendChild(el('span', 'maint', maintenanceText(t)));
+    if (t.held) info.appendChild(el('span', 'maint held', heldText(t)));
     info.appendChild(el('span', 'change', stateText(t)));
     var ft = failureText(t);
     if (ft) info.appendChild(el('span', t.last_failure ? 'failure' : 'ok', ft));
@@ -223,6 +227,7 @@ export const STATUS_SCRIPT = String.raw`
     head.appendChild(badge(t.state));
     head.appendChild(el('span', 'change', stateText(t)));
     if (t.maintenance) head.appendChild(el('span', 'maint', maintenanceText(t)));
+    if (t.held) head.appendChild(el('span', 'maint held', heldText(t)));
     out.appendChild(head);
     var figures = el('div', 'figures');
     figures.appendChild(cell('lat', 'Latency now', latencyNow(t)));
