@@ -361,7 +361,7 @@ const snsSchema = z
   })
   .prefault({});
 
-// --- Shared state of two or more relay replicas (src/relay/shared-state/). ----------------
+// --- Shared state of two or more relay replicas (src/relay/replica-state/). ----------------
 // Without it each relay keeps its duplicate window and Slack thread map to itself (one relay).
 const redisPassword = secretPair('password', false);
 const redisSchema = z

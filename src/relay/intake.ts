@@ -9,7 +9,7 @@ import { notificationKey } from './dedupe.js';
 import type { RelayMetrics } from './metrics.js';
 import type { Outbox } from './outbox/index.js';
 import { withoutSuppressed, type Router } from './routing.js';
-import type { DuplicateWindow } from './shared-state/duplicates.js';
+import type { DuplicateWindow } from './replica-state/duplicates.js';
 import type { AlertmanagerNotification, OutboxEntry } from './types.js';
 
 export type IntakeResult =
@@ -21,7 +21,7 @@ export interface IntakeDeps {
   readonly outbox: Outbox;
   readonly router: Router;
   readonly channels: ChannelStore;
-  /** This relay's duplicate window, or the one replicas share (shared-state/duplicates.ts). */
+  /** This relay's duplicate window, or the one replicas share (replica-state/duplicates.ts). */
   readonly duplicates: DuplicateWindow;
   readonly metrics: RelayMetrics;
   readonly suppressLabel: string;

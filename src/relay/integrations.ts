@@ -5,7 +5,7 @@ import { integrationMap, type Integrations } from './delivery/integration.js';
 import { createSlackWebhookIntegration } from './slack/webhook.js';
 import type { Logger } from 'pino';
 import { createSlackAppIntegration } from './slack-app/integration.js';
-import type { ThreadMap } from './shared-state/threads.js';
+import type { ThreadMap } from './replica-state/threads.js';
 import type { SlackAppAuth } from './slack-app/auth-check.js';
 import type { SlackAppMetrics } from './slack-app/metrics.js';
 

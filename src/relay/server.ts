@@ -28,7 +28,7 @@ import { stdoutWriter, type ConsoleWrite } from './console/integration.js';
 import { AlarmStore } from './sns/alarm-store.js';
 import { SnsMetrics } from './sns/metrics.js';
 import { snsSettingsFor } from './sns/settings.js';
-import { openSharedState } from './shared-state/index.js';
+import { openSharedState } from './replica-state/index.js';
 
 /**
  * How long start and reload wait for the Slack app's token checks before going on (Slack down

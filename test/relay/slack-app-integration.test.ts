@@ -7,7 +7,7 @@ import { Secret } from '../../src/config/secret.js';
 import type { Destination, DeliveryOutcome } from '../../src/relay/delivery/integration.js';
 import { createSlackAppIntegration } from '../../src/relay/slack-app/integration.js';
 import { THREADS_FILE, ThreadStore } from '../../src/relay/slack-app/thread-store.js';
-import { LocalThreadMap } from '../../src/relay/shared-state/threads.js';
+import { LocalThreadMap } from '../../src/relay/replica-state/threads.js';
 import type { OutboxEntry } from '../../src/relay/types.js';
 import { FakeSlackApi } from '../helpers/fake-slack-api.js';
 import { incidentNotification } from '../helpers/notification.js';

@@ -20,7 +20,7 @@
 // - a group that fires again after it resolved starts a new thread (a new incident), unless it
 //   resolved less than reuse_thread_within ago: then the old thread continues and its parent
 //   turns red again.
-// - with replicas (shared-state/threads.ts): a new parent is posted only by the replica holding
+// - with replicas (replica-state/threads.ts): a new parent is posted only by the replica holding
 //   the group's claim; another one is told to retry until the thread is recorded, then continues
 //   it. A notice older than the one the parent shows (its replica was down with it) is a quiet
 //   reply and leaves the parent as it is.
@@ -31,7 +31,7 @@ import type { DeliveryOutcome, Destination, Integration, SlackAppSettings } from
 import { viewNotification } from '../slack/model.js';
 import type { OutboxEntry, SlackMessage } from '../types.js';
 import { incidentEnd, incidentStart, parentMessage, replyMessage, stateFingerprint } from './messages.js';
-import type { ThreadMap, ThreadPut } from '../shared-state/threads.js';
+import type { ThreadMap, ThreadPut } from '../replica-state/threads.js';
 import type { SlackAppAuth } from './auth-check.js';
 import type { SlackAppMetrics } from './metrics.js';
 import type { ThreadRecord } from './thread-store.js';
@@ -47,7 +47,7 @@ export interface SlackAppIntegrationOptions {
   readonly timeZone: string;
   /** Per Web API call. */
   readonly timeoutMs?: number;
-  /** The group-key -> thread map: this relay's file, or shared by replicas (shared-state/threads.ts). */
+  /** The group-key -> thread map: this relay's file, or shared by replicas (replica-state/threads.ts). */
   readonly threads: ThreadMap;
   readonly logger?: Logger;
   readonly now?: () => number;
@@ -94,7 +94,7 @@ export function createSlackAppIntegration(opts: SlackAppIntegrationOptions): Int
     if (thread !== undefined) return applyToThread(group, destination, s, call, thread, at);
 
     // A new parent: only with the group's claim, so that two replicas delivering notices of the
-    // same new incident at once post one parent between them (shared-state/threads.ts).
+    // same new incident at once post one parent between them (replica-state/threads.ts).
     const claim = await opts.threads.claimParent(destination.name, key);
     if (claim === undefined) {
       return { kind: 'retry', reason: 'serverError', retryAfterMs: PARENT_WAIT_MS, detail: "another relay replica is posting this incident's parent message; waiting for its thread" };
