@@ -89,9 +89,7 @@ export class ProbeScheduler {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private closed = false;
-  /** Lateness of started checks (ms behind their slot), the recent ones for tests. */
-  readonly lateness: number[] = [];
-  /** All of them, as tocsin_probe_schedule_lateness_seconds. */
+  /** How late checks started after their slot, as tocsin_probe_schedule_lateness_seconds. */
   readonly latenessHistogram = new LatenessHistogram();
 
   constructor(private options: SchedulerOptions) {
@@ -233,10 +231,7 @@ export class ProbeScheduler {
     await this.acquire();
     try {
       if (signal.aborted) return;
-      const late = Date.now() - entry.due;
-      this.latenessHistogram.observe(late);
-      this.lateness.push(late);
-      if (this.lateness.length > 10_000) this.lateness.splice(0, 5_000);
+      this.latenessHistogram.observe(Date.now() - entry.due);
       const started = Date.now();
       const result = await this.attempts(entry.config, signal);
       // A target removed or replaced meanwhile: its result belongs to nobody.
